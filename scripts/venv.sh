@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# scripts/venv.sh - create or refresh the development/test virtualenv of
+# sysvirt.libvirt and make the collection importable by Ansible.
+#
+# Usage:
+#   bash scripts/venv.sh                 # set up, print the environment to use
+#   eval "$(bash scripts/venv.sh)"       # ... and export it into this shell
+#
+# Environment:
+#   SYSVIRT_VENV    where the venv lives (default: <repo>/.venv)
+#   SYSVIRT_PYTHON  interpreter that creates the venv (default: python3)
+#
+# What it does (idempotent, cheap when nothing changed):
+#   1. creates the venv if missing (or if its interpreter no longer runs);
+#   2. installs requirements-test.txt with constraints.txt, unless the stamp
+#      file <venv>/.sysvirt-requirements.sha256 already matches the hash of
+#      those files and the Python version (so a second run installs nothing);
+#   3. links <repo>/.build/collections/ansible_collections/sysvirt/libvirt to
+#      the repo, so ANSIBLE_COLLECTIONS_PATH=<repo>/.build/collections finds
+#      sysvirt.libvirt and PYTHONPATH=<repo>/.build/collections lets Python
+#      import ansible_collections.sysvirt.libvirt.
+#
+# libvirt-python compiles against the system libvirt: the libvirt dev files,
+# pkg-config and gcc must be present (scripts/testbed.sh installs them; see
+# bindep.txt).
+#
+# Progress goes to stderr; stdout carries only `export NAME=value` lines.
+set -euo pipefail
+
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
+venv=${SYSVIRT_VENV:-$repo/.venv}
+python=${SYSVIRT_PYTHON:-python3}
+
+log() { printf 'venv.sh: %s\n' "$*" >&2; }
+
+if ! "$venv/bin/python" -c 'import sys' >/dev/null 2>&1; then
+    log "creating virtualenv $venv with $python"
+    rm -rf "$venv"
+    "$python" -m venv "$venv"
+fi
+
+stamp=$venv/.sysvirt-requirements.sha256
+want=$(
+    {
+        "$venv/bin/python" -VV
+        for f in requirements.txt requirements-test.txt constraints.txt; do
+            echo "== $f"
+            cat "$repo/$f"
+        done
+    } | sha256sum | cut -d' ' -f1
+)
+have=$(cat "$stamp" 2>/dev/null || true)
+
+if [ "$want" != "$have" ]; then
+    log "installing requirements-test.txt into $venv"
+    # pip writes to stdout: keep stdout for the export lines only.
+    (
+        cd "$repo"
+        "$venv/bin/python" -m pip install --disable-pip-version-check --quiet \
+            -r requirements-test.txt -c constraints.txt
+    ) >&2
+    # Check that the bindings really load against the system libvirt.
+    "$venv/bin/python" -c 'import libvirt, lxml, ansible' >&2
+    printf '%s\n' "$want" >"$stamp"
+else
+    log "requirements unchanged, nothing to install ($venv)"
+fi
+
+collections=$repo/.build/collections
+mkdir -p "$collections/ansible_collections/sysvirt"
+link=$collections/ansible_collections/sysvirt/libvirt
+if [ "$(readlink "$link" 2>/dev/null || true)" != "$repo" ]; then
+    rm -rf "$link"
+    ln -s "$repo" "$link"
+fi
+
+printf 'export SYSVIRT_VENV=%q\n' "$venv"
+printf 'export ANSIBLE_COLLECTIONS_PATH=%q\n' "$collections"
