@@ -1,0 +1,51 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) sysvirt.libvirt contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+# Private to sysvirt.libvirt: the connection options of every module, paired with
+# CONNECTION_ARGUMENT_SPEC in plugins/module_utils/_connection.py.
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+
+class ModuleDocFragment(object):
+
+    DOCUMENTATION = r'''
+options:
+  uri:
+    description:
+      - The libvirt connection URI of the hypervisor to manage, for example V(qemu:///system),
+        V(qemu+ssh://root@host.example.com/system), V(qemu+tls://host.example.com/system) or V(test:///default).
+      - Remote URIs are passed to libvirt unchanged; libvirt's own transports (SSH, TLS, TCP with SASL) do the rest.
+      - When not set, the E(LIBVIRT_DEFAULT_URI) environment variable is used, and when that is not set either,
+        V(qemu:///system).
+    type: str
+  readonly:
+    description:
+      - Open a read-only connection. Anything that would change the hypervisor then fails with a hint instead.
+    type: bool
+    default: false
+  username:
+    description:
+      - The user name given to libvirt when the connection asks for one (SASL and similar authentication):
+        libvirt's authname, username and echo-prompt credentials.
+      - When not set, the E(LIBVIRT_USERNAME) environment variable is used. libvirt's own C(auth.conf) is consulted
+        before either.
+    type: str
+  password:
+    description:
+      - The password or passphrase given to libvirt when the connection asks for one (libvirt's passphrase and
+        no-echo-prompt credentials).
+      - When not set, the E(LIBVIRT_PASSWORD) environment variable is used.
+      - Never logged and never part of a result.
+    type: str
+requirements:
+  - libvirt-python
+  - lxml
+seealso:
+  - name: libvirt connection URIs
+    description: The URI formats libvirt accepts, local and remote.
+    link: https://libvirt.org/uri.html
+'''

@@ -1,0 +1,328 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) sysvirt.libvirt contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""The one connection layer of sysvirt.libvirt, shared by modules and plugins.
+
+Private to this collection: the names here may change without notice.
+
+Modules use ``module_connection(module)``; plugins use ``LibvirtConnection``
+directly and turn ``LibvirtFailure`` into ``AnsibleError``.
+"""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import os
+import traceback
+
+try:
+    import libvirt
+except ImportError:
+    libvirt = None
+    LIBVIRT_IMPORT_ERROR = traceback.format_exc()
+else:
+    LIBVIRT_IMPORT_ERROR = None
+
+from ansible.module_utils.basic import env_fallback, missing_required_lib
+
+DEFAULT_URI = 'qemu:///system'
+URI_ENV = 'LIBVIRT_DEFAULT_URI'
+USERNAME_ENV = 'LIBVIRT_USERNAME'
+PASSWORD_ENV = 'LIBVIRT_PASSWORD'
+
+# The options every module takes; documented once in doc_fragments/connection.py.
+CONNECTION_ARGUMENT_SPEC = dict(
+    uri=dict(type='str', fallback=(env_fallback, [URI_ENV])),
+    readonly=dict(type='bool', default=False),
+    username=dict(type='str', fallback=(env_fallback, [USERNAME_ENV])),
+    password=dict(type='str', no_log=True, fallback=(env_fallback, [PASSWORD_ENV])),
+)
+
+
+def connection_argument_spec(spec=None):
+    """Return a module's argument spec with the connection options added."""
+    result = dict((k, dict(v)) for k, v in CONNECTION_ARGUMENT_SPEC.items())
+    result.update(spec or {})
+    return result
+
+
+class LibvirtFailure(Exception):
+    """A failure to report to the user: one line, libvirt's code and domain, a hint."""
+
+    def __init__(self, msg, code=None, domain=None, hint=None, libvirt_message=None):
+        super(LibvirtFailure, self).__init__(msg)
+        self.msg = msg
+        self.code = code
+        self.domain = domain
+        self.hint = hint
+        self.libvirt_message = libvirt_message
+
+    @property
+    def code_name(self):
+        return error_code_name(self.code)
+
+    @property
+    def domain_name(self):
+        return error_domain_name(self.domain)
+
+    def fail_kwargs(self):
+        """Keyword arguments for ``AnsibleModule.fail_json``."""
+        kwargs = dict(msg=self.full_message())
+        if self.code is not None:
+            kwargs['error'] = dict(
+                code=self.code, code_name=self.code_name,
+                domain=self.domain, domain_name=self.domain_name,
+                message=self.libvirt_message,
+            )
+        if self.hint:
+            kwargs['hint'] = self.hint
+        return kwargs
+
+    def full_message(self):
+        """The message with the hint, on one line (also what plugins raise)."""
+        msg = self.msg
+        if self.code is not None:
+            msg = '%s [libvirt error %s (%s), domain %s (%s)]' % (
+                msg, self.code, self.code_name, self.domain, self.domain_name)
+        if self.hint:
+            msg = '%s Hint: %s' % (msg, self.hint)
+        return ' '.join(msg.split())
+
+
+def _constant_names(prefix, exclude=()):
+    names = {}
+    if libvirt is None:
+        return names
+    for name in dir(libvirt):
+        if name.startswith(prefix) and name not in exclude:
+            value = getattr(libvirt, name)
+            if isinstance(value, int):
+                names.setdefault(value, name)
+    return names
+
+
+_CODE_NAMES = None
+_DOMAIN_NAMES = None
+
+
+def error_code_name(code):
+    global _CODE_NAMES
+    if code is None:
+        return None
+    if _CODE_NAMES is None:
+        # VIR_ERR_NONE/WARNING/ERROR are error levels, not codes.
+        _CODE_NAMES = _constant_names('VIR_ERR_', exclude=('VIR_ERR_NONE', 'VIR_ERR_WARNING', 'VIR_ERR_ERROR'))
+    return _CODE_NAMES.get(code, 'unknown')
+
+
+def error_domain_name(domain):
+    global _DOMAIN_NAMES
+    if domain is None:
+        return None
+    if _DOMAIN_NAMES is None:
+        _DOMAIN_NAMES = _constant_names('VIR_FROM_')
+    return _DOMAIN_NAMES.get(domain, 'unknown')
+
+
+_DAEMON_HINT = ("Is the libvirt daemon (libvirtd, or virtqemud and friends) running on the target host, "
+                "and is the URI right? Start it, e.g. 'systemctl start libvirtd'.")
+_PERMISSION_HINT = ("The user running the module may not use this libvirt socket: run the task as root "
+                    "(become: true), add the user to the 'libvirt' group, or use a qemu:///session URI.")
+_AUTH_HINT = ("Check username and password (options, or the LIBVIRT_USERNAME / LIBVIRT_PASSWORD environment "
+              "variables) and the server's authentication settings.")
+_READONLY_HINT = ("The connection is read-only (readonly: true). This task changes something and needs a "
+                  "read-write connection.")
+_URI_HINT = ("Unknown URI scheme or a hypervisor driver that is not installed. Examples of valid URIs: "
+             "qemu:///system, qemu+ssh://user@host/system, qemu+tls://host/system, test:///default.")
+
+
+def hint_for(code, domain, message):
+    """A hint for the common failures, or None."""
+    if libvirt is None:
+        return None
+    text = (message or '').lower()
+    if code == libvirt.VIR_ERR_OPERATION_DENIED or 'read only access' in text or 'read-only' in text:
+        return _READONLY_HINT
+    if code in (libvirt.VIR_ERR_AUTH_FAILED, libvirt.VIR_ERR_AUTH_CANCELLED,
+                getattr(libvirt, 'VIR_ERR_AUTH_UNAVAILABLE', -1)) or 'authentication' in text:
+        if 'permission denied' in text or 'polkit' in text or 'authentication unavailable' in text:
+            return _PERMISSION_HINT
+        return _AUTH_HINT
+    if 'permission denied' in text or code == getattr(libvirt, 'VIR_ERR_ACCESS_DENIED', -1):
+        return _PERMISSION_HINT
+    if code == libvirt.VIR_ERR_NO_CONNECT and 'no connection driver' in text:
+        return _URI_HINT
+    if 'unexpected' in text and 'uri' in text:
+        return _URI_HINT
+    if code in (libvirt.VIR_ERR_NO_CONNECT, libvirt.VIR_ERR_SYSTEM_ERROR, libvirt.VIR_ERR_RPC) and (
+            'failed to connect socket' in text or 'no such file' in text or 'connection refused' in text
+            or 'cannot recv data' in text or 'end of file while reading' in text
+            or 'client socket is closed' in text or 'not connected' in text):
+        return _DAEMON_HINT
+    if code == libvirt.VIR_ERR_INVALID_CONN or 'connection closed' in text:
+        return _DAEMON_HINT
+    return None
+
+
+def failure_from(error, what):
+    """Turn a libvirtError into a LibvirtFailure saying 'Failed to <what>: <libvirt message>'."""
+    code = error.get_error_code()
+    domain = error.get_error_domain()
+    message = error.get_error_message() or str(error)
+    return LibvirtFailure('Failed to %s: %s' % (what, message), code=code, domain=domain,
+                          hint=hint_for(code, domain, message), libvirt_message=message)
+
+
+class call:
+    """Context manager turning a libvirtError into LibvirtFailure('Failed to <what>: ...')."""
+
+    def __init__(self, what):
+        self.what = what
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        if exc is not None and libvirt is not None and isinstance(exc, libvirt.libvirtError):
+            raise failure_from(exc, self.what)
+        return False
+
+
+def lookup(func, *args):
+    """Call a libvirt lookup; return None when the object does not exist, raise LibvirtFailure otherwise."""
+    try:
+        return func(*args)
+    except libvirt.libvirtError as e:
+        if e.get_error_code() in _not_found_codes():
+            return None
+        raise failure_from(e, 'look up %s' % ', '.join(str(a) for a in args))
+
+
+def _not_found_codes():
+    names = ('VIR_ERR_NO_DOMAIN', 'VIR_ERR_NO_NETWORK', 'VIR_ERR_NO_STORAGE_POOL', 'VIR_ERR_NO_STORAGE_VOL',
+             'VIR_ERR_NO_INTERFACE', 'VIR_ERR_NO_NODE_DEVICE', 'VIR_ERR_NO_SECRET', 'VIR_ERR_NO_NWFILTER',
+             'VIR_ERR_NO_NWFILTER_BINDING', 'VIR_ERR_NO_DOMAIN_SNAPSHOT', 'VIR_ERR_NO_DOMAIN_CHECKPOINT',
+             'VIR_ERR_NO_NETWORK_PORT', 'VIR_ERR_NO_DOMAIN_BACKUP')
+    return set(getattr(libvirt, n) for n in names if hasattr(libvirt, n))
+
+
+_CRED_NAMES = ('VIR_CRED_USERNAME', 'VIR_CRED_AUTHNAME', 'VIR_CRED_LANGUAGE', 'VIR_CRED_CNONCE',
+               'VIR_CRED_PASSPHRASE', 'VIR_CRED_ECHOPROMPT', 'VIR_CRED_NOECHOPROMPT', 'VIR_CRED_REALM',
+               'VIR_CRED_EXTERNAL')
+
+
+class _Credentials:
+    """Answers libvirt's authentication callback from the configured username and password.
+
+    Identity prompts (authname, username, echo prompt) get the username; secret prompts
+    (passphrase, no-echo prompt) get the password; realm, language, cnonce and external take
+    libvirt's default. A prompt we have no answer for fails the authentication, which libvirt
+    reports as such; we never prompt on a terminal.
+    """
+
+    def __init__(self, username, password):
+        self.username = username
+        self.password = password
+        self.asked = []
+
+    def types(self):
+        return [getattr(libvirt, n) for n in _CRED_NAMES if hasattr(libvirt, n)]
+
+    def __call__(self, credentials, opaque):
+        for cred in credentials:
+            ctype, default = cred[0], cred[3]
+            self.asked.append(ctype)
+            if ctype in (libvirt.VIR_CRED_AUTHNAME, libvirt.VIR_CRED_USERNAME, libvirt.VIR_CRED_ECHOPROMPT):
+                answer = self.username if self.username is not None else default
+            elif ctype in (libvirt.VIR_CRED_PASSPHRASE, libvirt.VIR_CRED_NOECHOPROMPT):
+                answer = self.password
+            else:
+                answer = default if default is not None else ''
+            if answer is None:
+                return -1
+            cred[4] = answer
+        return 0
+
+
+def _silence_libvirt():
+    # libvirt prints every error on stderr unless a handler is registered; we report them ourselves.
+    libvirt.registerErrorHandler(lambda ctx, err: None, None)
+
+
+class LibvirtConnection:
+    """One libvirt connection: ``with LibvirtConnection(uri) as conn: ...``; always closed."""
+
+    def __init__(self, uri=None, readonly=False, username=None, password=None):
+        self.uri = uri or os.environ.get(URI_ENV) or DEFAULT_URI
+        self.readonly = bool(readonly)
+        self.username = username
+        self.password = password
+        self.conn = None
+
+    def open(self):
+        if libvirt is None:
+            raise LibvirtFailure(missing_required_lib('libvirt-python'))
+        _silence_libvirt()
+        creds = _Credentials(self.username, self.password)
+        flags = libvirt.VIR_CONNECT_RO if self.readonly else 0
+        try:
+            self.conn = libvirt.openAuth(self.uri, [creds.types(), creds, None], flags)
+        except libvirt.libvirtError as e:
+            failure = failure_from(e, 'connect to %s' % self.uri)
+            if failure.hint is None and creds.asked:
+                failure.hint = _AUTH_HINT
+            if 'missing authentication credentials' in (failure.libvirt_message or '').lower():
+                failure.hint = _AUTH_HINT
+            raise failure
+        if self.conn is None:
+            raise LibvirtFailure('Failed to connect to %s' % self.uri, hint=_DAEMON_HINT)
+        return self.conn
+
+    def close(self):
+        if self.conn is not None:
+            try:
+                self.conn.close()
+            except libvirt.libvirtError:
+                pass
+            self.conn = None
+
+    def __enter__(self):
+        return self.open()
+
+    def __exit__(self, exc_type, exc, tb):
+        self.close()
+        return False
+
+
+class module_connection:
+    """The connection of one module run, from its parameters.
+
+    ``with module_connection(module) as conn:`` opens the connection, closes it on every exit, and turns
+    ``LibvirtFailure`` (and any stray libvirtError) raised inside the block into ``fail_json``.
+    """
+
+    def __init__(self, module):
+        self.module = module
+        params = module.params
+        self.connection = LibvirtConnection(params.get('uri'), params.get('readonly'),
+                                            params.get('username'), params.get('password'))
+
+    def __enter__(self):
+        if libvirt is None:
+            self.module.fail_json(msg=missing_required_lib('libvirt-python'), exception=LIBVIRT_IMPORT_ERROR)
+        try:
+            return self.connection.open()
+        except LibvirtFailure as failure:
+            self.module.fail_json(uri=self.connection.uri, **failure.fail_kwargs())
+
+    def __exit__(self, exc_type, exc, tb):
+        self.connection.close()
+        if exc is None:
+            return False
+        if isinstance(exc, libvirt.libvirtError):
+            exc = failure_from(exc, 'complete the libvirt call')
+        if isinstance(exc, LibvirtFailure):
+            self.module.fail_json(uri=self.connection.uri, **exc.fail_kwargs())
+        return False

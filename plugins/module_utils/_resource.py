@@ -1,0 +1,150 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) sysvirt.libvirt contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""The one reconcile routine of sysvirt.libvirt: get -> compare -> define|nothing -> outcome.
+
+Private to this collection: the names here may change without notice.
+
+Every XML-defined kind (domain, network, pool, volume, secret, nwfilter, interface, ...) supplies a
+``Kind``: how to look it up, read its stored definition, define it, and carry over what libvirt
+generated (UUID, MACs) into a redefinition. ``reconcile_definition`` does the rest, the same way for
+all of them, in check mode and for real:
+
+1. compare first: nothing to do when the stored definition already satisfies the desired one;
+2. otherwise carry over what libvirt generated, define, and read the stored definition back;
+3. report ``changed`` only when the stored definition really changed; when it did not, libvirt will not
+   keep what was asked for, and a warning says which parts.
+"""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+from ansible_collections.sysvirt.libvirt.plugins.module_utils import _xml
+from ansible_collections.sysvirt.libvirt.plugins.module_utils._connection import LibvirtFailure
+
+
+class Outcome:
+    """What a module run did (or, in check mode, would do): drives changed, diff, actions, warnings."""
+
+    def __init__(self):
+        self.changed = False
+        self.actions = []
+        self.differences = []
+        self.warnings = []
+        self.before = None
+        self.after = None
+        self.obj = None
+
+    def act(self, action):
+        """Record an action that changes something."""
+        self.actions.append(action)
+        self.changed = True
+
+    def diff(self):
+        """The --diff payload: before and after definitions as text."""
+        return dict(before=self.before or '', after=self.after or '')
+
+    def result(self, **extra):
+        result = dict(changed=self.changed, actions=list(self.actions),
+                      differences=[d.as_dict() for d in self.differences])
+        result.update(extra)
+        return result
+
+
+class Kind:
+    """What the reconcile routine needs from one kind of libvirt object. Subclasses override these."""
+
+    noun = 'object'
+    rules = _xml.DEFAULT_RULES
+    #: Tag of the UUID element, or None for kinds without one.
+    uuid_tag = 'uuid'
+
+    def identity(self, desired):
+        """(name, uuid) from a desired document."""
+        return _xml.find_text(desired, 'name'), _xml.find_text(desired, self.uuid_tag) if self.uuid_tag else None
+
+    def lookup(self, conn, name=None, uuid=None):
+        """The object, or None."""
+        raise NotImplementedError
+
+    def stored_xml(self, obj):
+        """The stored (persistent, inactive, with secure data) definition as text."""
+        raise NotImplementedError
+
+    def define(self, conn, xml):
+        """Define (create or replace) from text; return the object."""
+        raise NotImplementedError
+
+    def carry_over(self, desired, stored):
+        """Copy into ``desired`` what libvirt generated in ``stored`` and must be kept (UUID by default)."""
+        if self.uuid_tag and desired.find(self.uuid_tag) is None:
+            uuid = _xml.find_text(stored, self.uuid_tag)
+            if uuid:
+                _xml.set_child_text(desired, self.uuid_tag, uuid)
+                # keep the UUID right after the name, where libvirt writes it
+                element = desired.find(self.uuid_tag)
+                name = desired.find('name')
+                if name is not None:
+                    name.addnext(element)
+
+    def check_identity(self, obj, desired, stored):
+        """Fail when the document names one object and identifies another (UUID mismatch)."""
+        name, uuid = self.identity(desired)
+        stored_uuid = _xml.find_text(stored, self.uuid_tag) if self.uuid_tag else None
+        if uuid and stored_uuid and uuid.lower() != stored_uuid.lower():
+            raise LibvirtFailure('The %s %r exists with UUID %s, but the document asks for UUID %s; remove the '
+                                 '<uuid> element or the other %s first' % (self.noun, name, stored_uuid, uuid,
+                                                                          self.noun))
+
+
+def reconcile_definition(conn, kind, desired, check_mode, outcome=None, rules=None, obj=None):
+    """Bring the stored definition of one object in line with ``desired`` (text or element).
+
+    Returns the Outcome (with ``obj`` set to the object, None when check mode would create it).
+    """
+    outcome = outcome or Outcome()
+    rules = rules or kind.rules
+    if not _xml._is_element(desired):
+        desired = _xml.parse(desired, '%s XML' % kind.noun)
+    name, uuid = kind.identity(desired)
+    if obj is None:
+        obj = kind.lookup(conn, name=name, uuid=uuid)
+    if obj is None:
+        outcome.act('define')
+        outcome.before = ''
+        if check_mode:
+            outcome.after = _xml.to_string(desired)
+        else:
+            obj = kind.define(conn, _xml.to_string(desired, pretty=False))
+            outcome.after = kind.stored_xml(obj)
+        outcome.obj = obj
+        return outcome
+
+    before_text = kind.stored_xml(obj)
+    stored = _xml.parse(before_text, 'stored %s XML' % kind.noun)
+    kind.check_identity(obj, desired, stored)
+    outcome.before = before_text
+    outcome.obj = obj
+    diffs = _xml.differences(desired, stored, rules)
+    if not diffs:
+        outcome.after = before_text
+        return outcome
+    outcome.differences.extend(diffs)
+    kind.carry_over(desired, stored)
+    if check_mode:
+        outcome.act('redefine')
+        outcome.after = _xml.to_string(desired)
+        return outcome
+    obj = kind.define(conn, _xml.to_string(desired, pretty=False))
+    after_text = kind.stored_xml(obj)
+    outcome.obj = obj
+    outcome.after = after_text
+    if _xml.canonical(after_text) != _xml.canonical(before_text):
+        outcome.act('redefine')
+    else:
+        outcome.warnings.append(
+            'libvirt stores this %s unchanged, so these parts of the document are not kept as written: %s'
+            % (kind.noun, '; '.join(str(d) for d in diffs)))
+    return outcome

@@ -1,0 +1,148 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) sysvirt.libvirt contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Shared pytest fixtures: the collection on sys.path, libvirt connections, an in-process module runner.
+
+Tests that need the libvirt daemon never skip: they fail when it does not answer (run `bash scripts/testbed.sh`).
+Tests that read ../shared/corpus skip with a reason when it is absent, except in CI (CI=true), where they fail.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import io
+import json
+import os
+import sys
+import uuid as uuidlib
+
+import pytest
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+COLLECTIONS = os.path.join(REPO, '.build', 'collections')
+
+
+def _expose_collection():
+    link = os.path.join(COLLECTIONS, 'ansible_collections', 'sysvirt', 'libvirt')
+    if not os.path.lexists(link):
+        os.makedirs(os.path.dirname(link), exist_ok=True)
+        os.symlink(REPO, link)
+    if COLLECTIONS not in sys.path:
+        sys.path.insert(0, COLLECTIONS)
+
+
+_expose_collection()
+
+import libvirt  # noqa: E402
+
+from ansible.module_utils.testing import patch_module_args  # noqa: E402
+
+libvirt.registerErrorHandler(lambda ctx, err: None, None)
+
+#: Every object a test creates is named with this prefix, so a cleanup can find leftovers.
+PREFIX = 'sysvirt-test-'
+QEMU_URI = 'qemu:///system'
+SHARED_TEST_URI = 'test+unix:///default'
+
+
+def unique_name(kind='obj'):
+    return '%s%s-%s' % (PREFIX, kind, uuidlib.uuid4().hex[:8])
+
+
+def _open_or_fail(uri):
+    try:
+        return libvirt.open(uri)
+    except libvirt.libvirtError as e:
+        pytest.fail('libvirt at %s does not answer (%s); start it with `bash scripts/testbed.sh`' % (uri, e),
+                    pytrace=False)
+
+
+@pytest.fixture
+def test_conn():
+    """A fresh in-process test driver connection; its state dies with it."""
+    conn = libvirt.open('test:///default')
+    yield conn
+    conn.close()
+
+
+@pytest.fixture(scope='session')
+def qemu_conn():
+    """A connection to the real daemon (qemu:///system). Fails, never skips, when it is missing."""
+    conn = _open_or_fail(QEMU_URI)
+    yield conn
+    conn.close()
+
+
+@pytest.fixture(scope='session')
+def shared_test_conn():
+    """The daemon's test driver (test+unix:///default), held open so its state survives between module runs."""
+    conn = _open_or_fail(SHARED_TEST_URI)
+    yield conn
+    conn.close()
+
+
+def corpus_path():
+    path = os.environ.get('SYSVIRT_CORPUS') or os.path.join(os.path.dirname(REPO), 'shared', 'corpus')
+    return path if os.path.isfile(os.path.join(path, 'MANIFEST.tsv')) else None
+
+
+@pytest.fixture(scope='session')
+def corpus():
+    """The libvirt XML corpus directory (../shared/corpus or $SYSVIRT_CORPUS)."""
+    path = corpus_path()
+    if path is None:
+        if os.environ.get('CI'):
+            pytest.fail('the XML corpus is missing (../shared/corpus or SYSVIRT_CORPUS); CI always has it')
+        pytest.skip('the XML corpus (../shared/corpus or SYSVIRT_CORPUS) is not present in this checkout')
+    return path
+
+
+def corpus_manifest(path=None):
+    """Rows of MANIFEST.tsv (and invalid/MANIFEST.tsv) as dicts, with 'path' set to the file."""
+    path = path or corpus_path()
+    rows = []
+    if not path:
+        return rows
+    for manifest, base in ((os.path.join(path, 'MANIFEST.tsv'), path),
+                           (os.path.join(path, 'invalid', 'MANIFEST.tsv'), os.path.join(path, 'invalid'))):
+        if not os.path.isfile(manifest):
+            continue
+        with open(manifest, encoding='utf-8') as handle:
+            header = handle.readline().rstrip('\n').split('\t')
+            for line in handle:
+                values = line.rstrip('\n').split('\t')
+                row = dict(zip(header, values + [''] * (len(header) - len(values))))
+                row['invalid'] = base != path
+                row['path'] = os.path.join(base, row['kind'], row['file'])
+                rows.append(row)
+    return rows
+
+
+class ModuleResult(dict):
+    @property
+    def failed(self):
+        return bool(self.get('failed'))
+
+
+def run_module(name, args, check_mode=False, diff=False):
+    """Run sysvirt.libvirt.<name> in-process as Ansible would; return its result dict (failures included)."""
+    args = dict(args)
+    args['_ansible_check_mode'] = check_mode
+    args['_ansible_diff'] = diff
+    module = importlib.import_module('ansible_collections.sysvirt.libvirt.plugins.modules.%s' % name)
+    out = io.StringIO()
+    with patch_module_args(args), contextlib.redirect_stdout(out):
+        with pytest.raises(SystemExit):
+            module.main()
+    text = out.getvalue()
+    try:
+        return ModuleResult(json.loads(text[text.index('{'):]))
+    except ValueError:
+        raise AssertionError('module %s printed no JSON result: %r' % (name, text))
+
+
+@pytest.fixture
+def module_runner():
+    return run_module

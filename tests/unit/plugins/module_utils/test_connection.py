@@ -1,0 +1,99 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) sysvirt.libvirt contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The connection layer against the real in-process test driver."""
+
+from __future__ import annotations
+
+import pytest
+
+from ansible_collections.sysvirt.libvirt.plugins.module_utils import _connection as c
+
+AUTH_NODE = '''<node>
+  <auth><user password="s3cret-pw">alice</user></auth>
+</node>'''
+
+
+@pytest.fixture
+def auth_uri(tmp_path):
+    path = tmp_path / 'authnode.xml'
+    path.write_text(AUTH_NODE)
+    return 'test://%s' % path
+
+
+def test_opens_and_closes():
+    connection = c.LibvirtConnection('test:///default')
+    with connection as conn:
+        assert conn.getType() == 'TEST'
+        assert conn.isAlive()
+    assert connection.conn is None
+
+
+def test_uri_falls_back_to_environment_then_system(monkeypatch):
+    monkeypatch.setenv('LIBVIRT_DEFAULT_URI', 'test:///default')
+    assert c.LibvirtConnection().uri == 'test:///default'
+    monkeypatch.delenv('LIBVIRT_DEFAULT_URI')
+    assert c.LibvirtConnection().uri == 'qemu:///system'
+
+
+def test_credentials_answer_the_callback(auth_uri):
+    with c.LibvirtConnection(auth_uri, username='alice', password='s3cret-pw') as conn:
+        assert conn.getHostname()
+
+
+@pytest.mark.parametrize('username,password', [(None, None), ('alice', 'wrong'), ('bob', 's3cret-pw')])
+def test_bad_credentials_fail_with_auth_hint(auth_uri, username, password):
+    with pytest.raises(c.LibvirtFailure) as info:
+        c.LibvirtConnection(auth_uri, username=username, password=password).open()
+    failure = info.value
+    assert failure.code_name == 'VIR_ERR_AUTH_FAILED'
+    assert 'LIBVIRT_USERNAME' in failure.hint
+    assert 's3cret-pw' not in failure.full_message()
+
+
+def test_unknown_scheme_gets_uri_hint():
+    with pytest.raises(c.LibvirtFailure) as info:
+        c.LibvirtConnection('bogus:///nowhere').open()
+    assert info.value.code_name == 'VIR_ERR_NO_CONNECT'
+    assert 'Unknown URI scheme' in info.value.hint
+    assert '\n' not in info.value.full_message()
+
+
+def test_missing_daemon_socket_gets_daemon_hint():
+    with pytest.raises(c.LibvirtFailure) as info:
+        c.LibvirtConnection('qemu+unix:///system?socket=/nonexistent/sysvirt.sock').open()
+    assert info.value.code_name == 'VIR_ERR_SYSTEM_ERROR'
+    assert info.value.domain_name == 'VIR_FROM_RPC'
+    assert 'daemon' in info.value.hint
+
+
+def test_write_on_read_only_connection_gets_readonly_hint():
+    with c.LibvirtConnection('test:///default', readonly=True) as conn:
+        with pytest.raises(c.LibvirtFailure) as info:
+            with c.call('define network x'):
+                conn.networkDefineXML('<network><name>sysvirt-test-ro</name></network>')
+    failure = info.value
+    assert failure.code_name == 'VIR_ERR_OPERATION_DENIED'
+    assert 'read-only' in failure.hint
+    assert failure.msg.startswith('Failed to define network x: ')
+    kwargs = failure.fail_kwargs()
+    assert kwargs['error']['code'] == failure.code and kwargs['hint'] == failure.hint
+
+
+def test_lookup_returns_none_for_missing_objects(test_conn):
+    assert c.lookup(test_conn.lookupByName, 'sysvirt-test-does-not-exist') is None
+    assert c.lookup(test_conn.networkLookupByName, 'sysvirt-test-does-not-exist') is None
+    assert c.lookup(test_conn.lookupByName, 'test').name() == 'test'
+
+
+def test_error_names():
+    assert c.error_code_name(1) == 'VIR_ERR_INTERNAL_ERROR'
+    assert c.error_code_name(0) == 'VIR_ERR_OK'
+    assert c.error_domain_name(12) == 'VIR_FROM_TEST'
+
+
+def test_argument_spec_marks_password_no_log():
+    spec = c.connection_argument_spec(dict(name=dict(type='str')))
+    assert spec['password']['no_log'] is True
+    assert set(spec) == {'uri', 'readonly', 'username', 'password', 'name'}

@@ -1,0 +1,60 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) sysvirt.libvirt contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""host_facts against the in-process test driver, compared with what libvirt reports directly."""
+
+from __future__ import annotations
+
+import pytest
+
+
+def test_reports_node_info_and_versions(module_runner, test_conn):
+    result = module_runner('host_facts', dict(uri='test:///default'))
+    assert not result.failed, result
+    assert result['changed'] is False
+    facts = result['ansible_facts']['libvirt']
+    model, memory, cpus, mhz, nodes, sockets, cores, threads = test_conn.getInfo()[:8]
+    assert facts['node'] == dict(cpu_model=model, memory_mib=memory, memory_bytes=memory * 1024 * 1024,
+                                 cpus=cpus, mhz=mhz, numa_nodes=nodes, sockets=sockets, cores=cores,
+                                 threads=threads)
+    assert facts['driver'] == 'TEST'
+    assert facts['uri'] == 'test:///default'
+    assert facts['library_version']['number'] == test_conn.getLibVersion()
+    major, minor, micro = (int(p) for p in facts['library_version']['full'].split('.'))
+    assert major * 1000000 + minor * 1000 + micro == test_conn.getLibVersion()
+    assert facts['free_memory']['total_bytes'] == test_conn.getFreeMemory()
+    assert [c['free_bytes'] for c in facts['free_memory']['cells']] == test_conn.getCellsFreeMemory(0, nodes)
+    assert facts['max_vcpus']['test'] == test_conn.getMaxVcpus('test')
+    assert 'capabilities_xml' not in facts
+    guests = facts['capabilities']['guests']
+    assert {g['os_type'] for g in guests} >= {'hvm'}
+    assert facts['capabilities']['host']['cpu']['arch'] == 'i686'
+    assert facts['capabilities']['host']['numa_cells'][0]['cpus']
+
+
+@pytest.mark.parametrize('check_mode', [False, True])
+def test_read_only_and_check_mode_with_raw_xml(module_runner, check_mode):
+    result = module_runner('host_facts', dict(uri='test:///default', readonly=True, capabilities_xml=True),
+                           check_mode=check_mode)
+    assert not result.failed, result
+    assert result['ansible_facts']['libvirt']['capabilities_xml'].lstrip().startswith('<capabilities>')
+
+
+def test_wrong_uri_fails_cleanly(module_runner):
+    result = module_runner('host_facts', dict(uri='nosuchdriver:///x'))
+    assert result.failed
+    assert result['error']['code_name'] == 'VIR_ERR_NO_CONNECT'
+    assert 'Hint:' in result['msg'] and '\n' not in result['msg']
+    assert 'Traceback' not in str(result)
+
+
+def test_password_never_in_failure(module_runner, tmp_path):
+    node = tmp_path / 'node.xml'
+    node.write_text('<node><auth><user password="right-pw">alice</user></auth></node>')
+    result = module_runner('host_facts', dict(uri='test://%s' % node, username='alice',
+                                              password='planted-Secret-42'))
+    assert result.failed
+    assert 'planted-Secret-42' not in str(result)
+    ok = module_runner('host_facts', dict(uri='test://%s' % node, username='alice', password='right-pw'))
+    assert not ok.failed, ok['msg']
