@@ -111,6 +111,9 @@ def reconcile_definition(conn, kind, desired, check_mode, outcome=None, rules=No
     name, uuid = kind.identity(desired)
     if obj is None:
         obj = kind.lookup(conn, name=name, uuid=uuid)
+        if obj is None and uuid and name:
+            # Same name, other UUID: found here so check_identity can say so plainly.
+            obj = kind.lookup(conn, name=name)
     if obj is None:
         outcome.act('define')
         outcome.before = ''

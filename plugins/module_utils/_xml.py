@@ -98,6 +98,17 @@ def _reindent(element):
     return copy
 
 
+def _pretty(document):
+    if _is_element(document):
+        return to_string(document)
+    if not document:
+        return ''
+    try:
+        return to_string(parse(document))
+    except XMLInputError:
+        return document if document.endswith('\n') else document + '\n'
+
+
 def canonical(text_or_element):
     """A canonical text form, for 'did the stored document change' questions."""
     element = parse(text_or_element) if not _is_element(text_or_element) else text_or_element
@@ -110,8 +121,7 @@ def _is_element(value):
 
 def unified_diff(before, after, before_name='before', after_name='after'):
     """A unified text diff of two documents (strings or elements)."""
-    before_text = to_string(before) if _is_element(before) else (before or '')
-    after_text = to_string(after) if _is_element(after) else (after or '')
+    before_text, after_text = _pretty(before), _pretty(after)
     return ''.join(difflib.unified_diff(before_text.splitlines(True), after_text.splitlines(True),
                                         before_name, after_name))
 
