@@ -1,0 +1,231 @@
+#!/usr/bin/env bash
+# scripts/test.sh - THE test command of sysvirt.libvirt (what CI runs).
+#
+# Usage:
+#   bash scripts/test.sh                      # set up, then every stage
+#   bash scripts/test.sh --quick              # unit tests only (no testbed.sh)
+#   bash scripts/test.sh --only unit,sanity   # chosen stages, in the usual order
+#   bash scripts/test.sh --skip integration   # every stage but these
+#   bash scripts/test.sh --no-testbed         # don't run scripts/testbed.sh
+#   bash scripts/test.sh --list               # list the stages
+#
+# Set-up: scripts/testbed.sh (system packages, libvirtd; idempotent) and
+# scripts/venv.sh (the venv; cheap when nothing changed).
+#
+# Stages, in order:
+#   unit         pytest tests/unit          (test driver, fast; must collect tests)
+#   functional   pytest tests/functional    (against qemu:///system; an empty or
+#                                            missing directory is reported as
+#                                            "empty", neither pass nor failure)
+#   build        scripts/build-check.sh     (galaxy build + install + ansible-doc)
+#   sanity       scripts/sanity.sh          (ansible-test sanity --local)
+#   integration  scripts/integration.sh     (ansible-test integration --local)
+#
+# Every selected stage runs even when an earlier one failed; the summary at the
+# end gives each stage's result and time, then one line
+#   N passed, N failed[, N skipped]
+# counting stages (the set-up counts as one; "skipped" = empty stages).
+# Exit status: 0 only when no stage failed and at least one stage ran tests.
+# pytest's exit status 5 (no tests collected) is a failure for unit.
+#
+# Environment (exported to every stage; override if you must):
+#   SYSVIRT_REQUIRE_LIBVIRTD=1  tests that need libvirtd fail instead of skip
+#   SYSVIRT_VENV                venv location (default <repo>/.venv)
+#   SYSVIRT_CA_BUNDLE           CA bundle for ansible-test's pip bootstrap
+#                               (see scripts/sanity.sh)
+#   SYSVIRT_TEST_BUDGET         seconds the whole run may take (default 5100,
+#                               under CI's 90 minutes); each stage is stopped
+#                               when it would overrun and counts as failed
+# Logs: .build/test-logs/<stage>.log; pytest JUnit XML: .build/test-logs/*.xml
+set -uo pipefail
+
+# shellcheck source=scripts/_common.sh
+. "$(dirname "${BASH_SOURCE[0]}")/_common.sh"
+
+all_stages=(unit functional build sanity integration)
+# per-stage ceilings in seconds (the overall budget may cut them shorter)
+declare -A stage_cap=([unit]=900 [functional]=1800 [build]=600 [sanity]=1800 [integration]=2700)
+
+usage() { sed -n '2,/^set -uo/p' "$0" | sed '$d; s/^# \{0,1\}//'; }
+
+selected=("${all_stages[@]}")
+skip=()
+run_testbed=1
+while [ $# -gt 0 ]; do
+    case $1 in
+        --quick) selected=(unit); run_testbed=0 ;;
+        --only) IFS=, read -r -a selected <<<"${2:?--only needs a list}"; shift ;;
+        --only=*) IFS=, read -r -a selected <<<"${1#*=}" ;;
+        --skip) IFS=, read -r -a skip <<<"${2:?--skip needs a list}"; shift ;;
+        --skip=*) IFS=, read -r -a skip <<<"${1#*=}" ;;
+        --no-testbed) run_testbed=0 ;;
+        --list) printf '%s\n' "${all_stages[@]}"; exit 0 ;;
+        -h|--help) usage; exit 0 ;;
+        *) echo "test.sh: unknown argument: $1" >&2; usage >&2; exit 2 ;;
+    esac
+    shift
+done
+for s in "${selected[@]}" "${skip[@]}"; do
+    case " ${all_stages[*]} " in
+        *" $s "*) ;;
+        *) echo "test.sh: unknown stage '$s' (stages: ${all_stages[*]})" >&2; exit 2 ;;
+    esac
+done
+stages=()
+for s in "${all_stages[@]}"; do
+    case " ${selected[*]} " in *" $s "*) ;; *) continue ;; esac
+    case " ${skip[*]} " in *" $s "*) continue ;; esac
+    stages+=("$s")
+done
+
+export SYSVIRT_REQUIRE_LIBVIRTD=${SYSVIRT_REQUIRE_LIBVIRTD:-1}
+export PYTHONDONTWRITEBYTECODE=1
+export ANSIBLE_NOCOLOR=1 ANSIBLE_FORCE_COLOR=0 PY_COLORS=0
+budget=${SYSVIRT_TEST_BUDGET:-5100}
+start=$SECONDS
+logs=$REPO/.build/test-logs
+mkdir -p "$logs"
+cd "$REPO" || exit 1
+
+names=() results=() times=() notes=()
+record() { names+=("$1"); results+=("$2"); times+=("$3"); notes+=("${4:-}"); }
+banner() { printf '\n======== %s ========\n' "$*"; }
+
+# run_logged NAME TIMEOUT CMD...: run CMD with a time limit, output to the
+# console and to $logs/NAME.log; returns CMD's status (124 on time-out).
+run_logged() {
+    local name=$1 limit=$2
+    shift 2
+    timeout --kill-after=30 "$limit" "$@" </dev/null 2>&1 | tee "$logs/$name.log"
+    return "${PIPESTATUS[0]}"
+}
+
+# seconds a stage may still take: its ceiling, cut to what the budget leaves
+stage_limit() {
+    local left=$((budget - (SECONDS - start) - 60))
+    local cap=${stage_cap[$1]:-1800}
+    [ "$left" -lt "$cap" ] && cap=$left
+    echo "$cap"
+}
+
+# ---------------------------------------------------------------- set-up
+banner "setup"
+t0=$SECONDS
+setup_ok=1 setup_note=()
+if [ "$run_testbed" = 1 ]; then
+    if [ -f "$REPO/scripts/testbed.sh" ]; then
+        if ! run_logged testbed 1200 bash "$REPO/scripts/testbed.sh"; then
+            setup_ok=0 setup_note+=("testbed.sh failed")
+        fi
+    else
+        echo "test.sh: scripts/testbed.sh does not exist yet; not setting up system packages/libvirtd" >&2
+        setup_note+=("no testbed.sh")
+    fi
+fi
+if exports=$(bash "$REPO/scripts/venv.sh" 2> >(tee "$logs/venv.log" >&2)); then
+    eval "$exports"
+    export PATH="$SYSVIRT_VENV/bin:$PATH"
+    export PYTHONPATH="$ANSIBLE_COLLECTIONS_PATH${PYTHONPATH:+:$PYTHONPATH}"
+    venv_ok=1
+else
+    setup_ok=0 venv_ok=0 setup_note+=("venv.sh failed")
+fi
+if [ "$venv_ok" = 1 ] && [ "$SYSVIRT_REQUIRE_LIBVIRTD" = 1 ]; then
+    case " ${stages[*]} " in
+        *" functional "*|*" integration "*)
+            if python -c 'import libvirt; libvirt.registerErrorHandler(lambda *a: None, None); libvirt.open("qemu:///system").close()'; then
+                echo "test.sh: libvirtd answers at qemu:///system"
+            else
+                setup_ok=0 setup_note+=("libvirtd does not answer at qemu:///system")
+            fi
+            ;;
+    esac
+fi
+if [ "$setup_ok" = 1 ]; then
+    record setup passed $((SECONDS - t0)) "${setup_note[*]:-}"
+else
+    record setup FAILED $((SECONDS - t0)) "${setup_note[*]}"
+fi
+
+# ---------------------------------------------------------------- stages
+ran_tests=0
+pytest_stage() {
+    local name=$1 dir=$2 t0=$SECONDS limit rc summary
+    if [ ! -d "$REPO/$dir" ] || [ -z "$(find "$REPO/$dir" -name 'test_*.py' -o -name '*_test.py' | head -n1)" ]; then
+        if [ "$name" = unit ]; then
+            record "$name" FAILED 0 "no test files in $dir"
+        else
+            record "$name" empty 0 "no test files in $dir"
+        fi
+        return
+    fi
+    limit=$(stage_limit "$name")
+    run_logged "$name" "$limit" python -m pytest "$dir" -p no:cacheprovider --color=no \
+        --junitxml="$logs/$name.xml" -o junit_family=xunit2
+    rc=$?
+    summary=$(grep -E '^=+ .*(passed|failed|error|no tests ran|skipped).* in [0-9.]+s' "$logs/$name.log" | tail -n1 | sed -E 's/^=+ //; s/ =+$//')
+    case $rc in
+        0) record "$name" passed $((SECONDS - t0)) "$summary"; ran_tests=1 ;;
+        5) if [ "$name" = unit ]; then
+               record "$name" FAILED $((SECONDS - t0)) "no tests collected"
+           else
+               record "$name" empty $((SECONDS - t0)) "no tests collected"
+           fi ;;
+        124|137) record "$name" FAILED $((SECONDS - t0)) "timed out after ${limit}s; $summary" ;;
+        *) record "$name" FAILED $((SECONDS - t0)) "pytest exit $rc; $summary" ;;
+    esac
+}
+
+script_stage() {
+    local name=$1 script=$2 t0=$SECONDS limit rc
+    limit=$(stage_limit "$name")
+    run_logged "$name" "$limit" bash "$REPO/scripts/$script"
+    rc=$?
+    case $rc in
+        0) record "$name" passed $((SECONDS - t0)); ran_tests=1 ;;
+        124|137) record "$name" FAILED $((SECONDS - t0)) "timed out after ${limit}s" ;;
+        *) record "$name" FAILED $((SECONDS - t0)) "exit $rc, see .build/test-logs/$name.log" ;;
+    esac
+}
+
+for stage in "${stages[@]}"; do
+    banner "$stage"
+    if [ "$venv_ok" != 1 ]; then
+        record "$stage" FAILED 0 "no venv"
+        continue
+    fi
+    if [ "$(stage_limit "$stage")" -le 0 ]; then
+        record "$stage" FAILED 0 "not run: the ${budget}s budget is spent"
+        continue
+    fi
+    case $stage in
+        unit) pytest_stage unit tests/unit ;;
+        functional) pytest_stage functional tests/functional ;;
+        build) script_stage build build-check.sh ;;
+        sanity) script_stage sanity sanity.sh ;;
+        integration) script_stage integration integration.sh ;;
+    esac
+done
+
+# ---------------------------------------------------------------- summary
+passed=0 failed=0 skipped=0
+banner "summary ($((SECONDS - start))s)"
+for i in "${!names[@]}"; do
+    printf '%-12s %-7s %5ss  %s\n' "${names[$i]}" "${results[$i]}" "${times[$i]}" "${notes[$i]}"
+    case ${results[$i]} in
+        passed) passed=$((passed + 1)) ;;
+        empty) skipped=$((skipped + 1)) ;;
+        *) failed=$((failed + 1)) ;;
+    esac
+done
+if [ "$ran_tests" = 0 ] && [ "$failed" = 0 ]; then
+    echo "no stage ran any test"
+    failed=1
+fi
+echo
+if [ "$skipped" -gt 0 ]; then
+    echo "$passed passed, $failed failed, $skipped skipped"
+else
+    echo "$passed passed, $failed failed"
+fi
+[ "$failed" = 0 ]
