@@ -254,17 +254,22 @@ def _silence_libvirt():
 class LibvirtConnection:
     """One libvirt connection: ``with LibvirtConnection(uri) as conn: ...``; always closed."""
 
-    def __init__(self, uri=None, readonly=False, username=None, password=None):
+    def __init__(self, uri=None, readonly=False, username=None, password=None, events=False):
         self.uri = uri or os.environ.get(URI_ENV) or DEFAULT_URI
         self.readonly = bool(readonly)
         self.username = username
         self.password = password
+        #: Register libvirt's event loop before opening, so the connection delivers events (see _events.py).
+        self.events = bool(events)
         self.conn = None
 
     def open(self):
         if libvirt is None:
             raise LibvirtFailure(missing_required_lib('libvirt-python'))
         _silence_libvirt()
+        if self.events:
+            from ansible_collections.sysvirt.libvirt.plugins.module_utils._events import ensure_event_loop
+            ensure_event_loop()
         creds = _Credentials(self.username, self.password)
         flags = libvirt.VIR_CONNECT_RO if self.readonly else 0
         try:
@@ -301,13 +306,14 @@ class module_connection:
 
     ``with module_connection(module) as conn:`` opens the connection, closes it on every exit, and turns
     ``LibvirtFailure`` (and any stray libvirtError) raised inside the block into ``fail_json``.
+    ``events=True`` registers libvirt's event loop first, for modules that wait on domain events.
     """
 
-    def __init__(self, module):
+    def __init__(self, module, events=False):
         self.module = module
         params = module.params
         self.connection = LibvirtConnection(params.get('uri'), params.get('readonly'),
-                                            params.get('username'), params.get('password'))
+                                            params.get('username'), params.get('password'), events=events)
 
     def __enter__(self):
         if libvirt is None:
