@@ -1,0 +1,473 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) sysvirt.libvirt contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""Domains as data: what domain, domain_info and the inventory plugin report about a guest.
+
+Private to this collection: the names here may change without notice.
+
+``describe_domain(dom, xml_root=None, ...)`` turns one domain into a dict. ``collect_domains(conn, ...)``
+does the same for many domains with bulk calls: one ``listAllDomains``, one bulk statistics call for the
+matching domains, two flag-filtered listings for persistence and autostart, and one ``XMLDesc`` per domain.
+
+The dict (keys stable; values ``None`` where libvirt cannot tell):
+
+- ``name``, ``uuid``, ``id`` (``None`` when not running), ``type`` (``kvm``, ``qemu``, ``test``, ...)
+- ``state`` (one of ``STATE_NAMES`` values: ``running``, ``blocked``, ``paused``, ``shutting_down``,
+  ``shutoff``, ``crashed``, ``pmsuspended``, ``nostate``) and ``state_reason`` (e.g. ``booted``, ``destroyed``)
+- ``persistent``, ``autostart`` (bool)
+- ``vcpus``: ``{current, maximum}``; ``memory``: ``{current_bytes, maximum_bytes}``; ``cpu_time_ns``
+- ``os``: ``{type, arch, machine, loader, loader_type, nvram, kernel, initrd, boot}``; ``firmware``
+  (``efi``, ``bios`` or ``None``)
+- ``disks``: list of ``{target, bus, device, type, source: {file, dev, pool, volume, protocol, name}, format,
+  readonly}``
+- ``interfaces``: list of ``{mac, type, source: {network, bridge, dev, portgroup}, model, target,
+  addresses: [{address, prefix, family, source}]}``
+- ``graphics``: list of ``{type, port, tls_port, autoport, listen}`` (never passwords)
+- ``title``, ``description``, ``metadata`` (``{namespace URI: element XML}``)
+- ``xml`` and ``stats`` only when asked for.
+"""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import fnmatch
+
+from ansible_collections.sysvirt.libvirt.plugins.module_utils import _xml
+from ansible_collections.sysvirt.libvirt.plugins.module_utils._connection import call, failure_from, LibvirtFailure
+
+try:
+    import libvirt
+except ImportError:
+    libvirt = None
+
+
+# libvirt's virDomainState values, as the strings we report.
+STATE_NAMES = {
+    0: 'nostate',
+    1: 'running',
+    2: 'blocked',
+    3: 'paused',
+    4: 'shutting_down',
+    5: 'shutoff',
+    6: 'crashed',
+    7: 'pmsuspended',
+}
+STATE_VALUES = dict((v, k) for k, v in STATE_NAMES.items())
+
+# The reason of each state (virDomainRunningReason, virDomainPausedReason, ...), by state value.
+STATE_REASONS = {
+    0: ['unknown'],
+    1: ['unknown', 'booted', 'migrated', 'restored', 'from_snapshot', 'unpaused', 'migration_canceled',
+        'save_canceled', 'wakeup', 'crashed', 'postcopy', 'postcopy_failed'],
+    2: ['unknown'],
+    3: ['unknown', 'user', 'migration', 'save', 'dump', 'ioerror', 'watchdog', 'from_snapshot', 'shutting_down',
+        'snapshot', 'crashed', 'starting_up', 'postcopy', 'postcopy_failed', 'api_error'],
+    4: ['unknown', 'user'],
+    5: ['unknown', 'shutdown', 'destroyed', 'crashed', 'migrated', 'saved', 'failed', 'from_snapshot', 'daemon'],
+    6: ['unknown', 'panicked'],
+    7: ['unknown'],
+}
+
+# Address sources: our names -> virDomainInterfaceAddressesSource values.
+ADDRESS_SOURCES = {'lease': 0, 'agent': 1, 'arp': 2}
+
+# Bulk statistics groups always fetched (cheap) and the ones a user may ask for.
+_BASE_STATS = ('state', 'cpu_total', 'balloon', 'vcpu')
+STATS_GROUPS = {
+    'state': 0x1, 'cpu_total': 0x2, 'balloon': 0x4, 'vcpu': 0x8, 'interface': 0x10, 'block': 0x20,
+    'perf': 0x40, 'iothread': 0x80, 'memory': 0x100, 'dirtyrate': 0x200,
+}
+
+
+def state_name(state):
+    return STATE_NAMES.get(state, 'unknown')
+
+
+def reason_name(state, reason):
+    reasons = STATE_REASONS.get(state, [])
+    if reason is not None and 0 <= reason < len(reasons):
+        return reasons[reason]
+    return 'unknown' if reason is None else str(reason)
+
+
+def _int(value):
+    return _xml.parse_int(value) if value is not None else None
+
+
+def _bytes(element):
+    if element is None or element.text is None:
+        return None
+    try:
+        return _xml.size_to_bytes(element.text.strip(), element.get('unit', 'KiB'))
+    except (ValueError, TypeError):
+        return None
+
+
+def _text(element, path):
+    value = _xml.find_text(element, path)
+    return value if value is None else value
+
+
+def _yes(value):
+    return None if value is None else value == 'yes'
+
+
+def _disk(disk):
+    source = disk.find('source')
+    driver = disk.find('driver')
+    target = disk.find('target')
+    src = dict(file=None, dev=None, dir=None, pool=None, volume=None, protocol=None, name=None)
+    if source is not None:
+        for key in ('file', 'dev', 'dir', 'pool', 'volume', 'protocol', 'name'):
+            src[key] = source.get(key)
+    boot = disk.find('boot')
+    return dict(
+        target=target.get('dev') if target is not None else None,
+        bus=target.get('bus') if target is not None else None,
+        device=disk.get('device', 'disk'),
+        type=disk.get('type'),
+        source=src,
+        format=driver.get('type') if driver is not None else None,
+        readonly=disk.find('readonly') is not None,
+        boot_order=_int(boot.get('order')) if boot is not None else None,
+    )
+
+
+def _interface(iface):
+    mac = iface.find('mac')
+    source = iface.find('source')
+    model = iface.find('model')
+    target = iface.find('target')
+    src = dict(network=None, bridge=None, dev=None, portgroup=None)
+    if source is not None:
+        for key in src:
+            src[key] = source.get(key)
+    return dict(
+        mac=mac.get('address').lower() if mac is not None and mac.get('address') else None,
+        type=iface.get('type'),
+        source=src,
+        model=model.get('type') if model is not None else None,
+        target=target.get('dev') if target is not None else None,
+        addresses=[],
+    )
+
+
+def _graphics(graphics):
+    listen = graphics.get('listen')
+    if listen is None:
+        for element in graphics.findall('listen'):
+            listen = element.get('address') or element.get('socket') or element.get('network')
+            if listen:
+                break
+    return dict(
+        type=graphics.get('type'),
+        port=_int(graphics.get('port')),
+        tls_port=_int(graphics.get('tlsPort')),
+        autoport=_yes(graphics.get('autoport')),
+        listen=listen,
+    )
+
+
+def _firmware(os_el, domain_type):
+    if os_el is None:
+        return None
+    firmware = os_el.get('firmware')
+    if firmware:
+        return firmware
+    loader = os_el.find('loader')
+    if loader is not None:
+        path = (loader.text or '').lower()
+        if loader.get('type') == 'pflash' or 'ovmf' in path or 'aavmf' in path or 'edk2' in path:
+            return 'efi'
+        return 'bios'
+    if _xml.find_text(os_el, 'type') == 'hvm':
+        return 'bios'
+    return None
+
+
+def _metadata(root):
+    result = {}
+    metadata = root.find('metadata')
+    if metadata is None:
+        return result
+    for child in metadata:
+        if not isinstance(child.tag, str):
+            continue
+        namespace = child.tag[1:].split('}', 1)[0] if child.tag.startswith('{') else ''
+        result[namespace] = _xml.to_string(child, pretty=False)
+    return result
+
+
+def definition_data(root):
+    """Everything the domain XML tells (no libvirt calls)."""
+    os_el = root.find('os')
+    os_type = os_el.find('type') if os_el is not None else None
+    loader = os_el.find('loader') if os_el is not None else None
+    vcpu = root.find('vcpu')
+    vcpu_max = _int(vcpu.text.strip()) if vcpu is not None and vcpu.text else None
+    vcpu_current = _int(vcpu.get('current')) if vcpu is not None and vcpu.get('current') else vcpu_max
+    memory_max = _bytes(root.find('memory'))
+    memory_current = _bytes(root.find('currentMemory'))
+    dom_id = root.get('id')
+    devices = root.find('devices')
+    return dict(
+        name=_text(root, 'name'),
+        uuid=_text(root, 'uuid'),
+        id=_int(dom_id) if dom_id not in (None, '-1') else None,
+        type=root.get('type'),
+        vcpus=dict(current=vcpu_current, maximum=vcpu_max),
+        memory=dict(current_bytes=memory_current if memory_current is not None else memory_max,
+                    maximum_bytes=memory_max),
+        os=dict(
+            type=os_type.text.strip() if os_type is not None and os_type.text else None,
+            arch=os_type.get('arch') if os_type is not None else None,
+            machine=os_type.get('machine') if os_type is not None else None,
+            loader=loader.text.strip() if loader is not None and loader.text else None,
+            loader_type=loader.get('type') if loader is not None else None,
+            nvram=_text(os_el, 'nvram') if os_el is not None else None,
+            kernel=_text(os_el, 'kernel') if os_el is not None else None,
+            initrd=_text(os_el, 'initrd') if os_el is not None else None,
+            boot=[b.get('dev') for b in os_el.findall('boot')] if os_el is not None else [],
+        ),
+        firmware=_firmware(os_el, root.get('type')),
+        disks=[_disk(d) for d in devices.findall('disk')] if devices is not None else [],
+        interfaces=[_interface(i) for i in devices.findall('interface')] if devices is not None else [],
+        graphics=[_graphics(g) for g in devices.findall('graphics')] if devices is not None else [],
+        title=_text(root, 'title'),
+        description=_text(root, 'description'),
+        metadata=_metadata(root),
+    )
+
+
+def read_xml(dom, flags=0):
+    """The domain's XML (text, parsed root). Never with the secure flag: no secrets."""
+    with call('read the XML of domain %s' % _dom_name(dom)):
+        text = dom.XMLDesc(flags)
+    return text, _xml.parse(text, 'domain XML')
+
+
+def _dom_name(dom):
+    try:
+        return dom.name()
+    except Exception:  # pragma: no cover - name() is local in libvirt-python
+        return '?'
+
+
+def describe_domain(dom, xml_root=None, stats=None, persistent=None, autostart=None, addresses=None,
+                    xml_text=None, include_xml=False, include_stats=False, xml_flags=0):
+    """One domain as a dict (see the module docstring for the keys).
+
+    Everything not passed in is fetched from ``dom``: ``xml_root`` (parsed ``XMLDesc(xml_flags)``), ``stats``
+    (one entry of the bulk statistics; without it ``dom.state()`` and, when running, ``dom.info()``),
+    ``persistent``, ``autostart``. ``addresses`` maps lower-case MAC -> list of address dicts (see
+    ``interface_addresses``). ``include_xml`` adds ``xml``; ``include_stats`` adds ``stats`` (the raw bulk
+    statistics, dots in keys kept).
+    """
+    if xml_root is None:
+        xml_text, xml_root = read_xml(dom, xml_flags)
+    data = definition_data(xml_root)
+    name = data['name'] or _dom_name(dom)
+    if stats is not None and 'state.state' in stats:
+        state, reason = stats['state.state'], stats.get('state.reason')
+    else:
+        with call('read the state of domain %s' % name):
+            state, reason = dom.state()[:2]
+    running = state not in (0, 5)  # nostate, shutoff
+    if not running:
+        data['id'] = None
+    elif data['id'] is None:
+        with call('read the id of domain %s' % name):
+            dom_id = dom.ID()
+        data['id'] = dom_id if dom_id >= 0 else None
+    data['state'] = state_name(state)
+    data['state_reason'] = reason_name(state, reason)
+    if persistent is None:
+        with call('read whether domain %s is persistent' % name):
+            persistent = bool(dom.isPersistent())
+    if autostart is None:
+        with call('read the autostart flag of domain %s' % name):
+            autostart = bool(dom.autostart())
+    data['persistent'] = bool(persistent)
+    data['autostart'] = bool(autostart)
+    stats = stats or {}
+    cpu_time = stats.get('cpu.time')
+    if running:
+        if 'balloon.current' in stats:
+            data['memory']['current_bytes'] = stats['balloon.current'] * 1024
+        if 'vcpu.current' in stats:
+            data['vcpus']['current'] = stats['vcpu.current']
+        if cpu_time is None:
+            with call('read the information of domain %s' % name):
+                cpu_time = dom.info()[4]
+    data['cpu_time_ns'] = cpu_time if cpu_time is not None else 0
+    if addresses:
+        attach_addresses(data, addresses)
+    if include_xml:
+        data['xml'] = xml_text if xml_text is not None else _xml.to_string(xml_root)
+    if include_stats:
+        data['stats'] = dict(stats)
+    return data
+
+
+def attach_addresses(data, addresses):
+    for iface in data['interfaces']:
+        iface['addresses'] = list(addresses.get(iface['mac'], [])) if iface['mac'] else []
+
+
+def interface_addresses(dom, sources, agent_timeout=None):
+    """Addresses by lower-case MAC from the sources in order: ({mac: [address dicts]}, [errors]).
+
+    Each address dict: ``{address, prefix, family ('ipv4'|'ipv6'), source}``. A source that fails (no guest
+    agent, driver without lease support) adds a message to the errors and the others still count.
+    """
+    result = {}
+    errors = []
+    for source in sources:
+        flag = ADDRESS_SOURCES[source]
+        try:
+            if source == 'agent' and agent_timeout is not None and hasattr(dom, 'agentSetResponseTimeout'):
+                try:
+                    dom.agentSetResponseTimeout(int(agent_timeout), 0)
+                except libvirt.libvirtError:
+                    pass  # read-only connection or old driver: keep libvirt's default
+            found = dom.interfaceAddresses(flag, 0) or {}
+        except libvirt.libvirtError as e:
+            errors.append(failure_from(e, 'read %s addresses of domain %s' % (source, _dom_name(dom))).full_message())
+            continue
+        for ifname, info in found.items():
+            mac = (info.get('hwaddr') or '').lower()
+            if not mac or mac == '00:00:00:00:00:00':
+                continue
+            for addr in info.get('addrs') or []:
+                entry = dict(address=addr.get('addr'), prefix=addr.get('prefix'),
+                             family='ipv6' if addr.get('type') == 1 else 'ipv4', source=source)
+                known = result.setdefault(mac, [])
+                if not any(a['address'] == entry['address'] for a in known):
+                    known.append(entry)
+    return result, errors
+
+
+def _stats_flags(extra_groups=()):
+    flags = 0
+    for group in tuple(_BASE_STATS) + tuple(extra_groups or ()):
+        flags |= STATS_GROUPS[group]
+    return flags
+
+
+def matches(name, patterns):
+    """True when ``name`` equals one of ``patterns`` or matches one as a shell glob."""
+    if not patterns:
+        return True
+    for pattern in patterns:
+        if name == pattern or (any(c in pattern for c in '*?[') and fnmatch.fnmatchcase(name, pattern)):
+            return True
+    return False
+
+
+def list_domains(conn, names=None, states=None, persistent=None, autostart=None, stats_groups=(),
+                 uuids=None):
+    """Domains matching the filters with their bulk data: list of dicts {dom, stats, persistent, autostart}.
+
+    One ``listAllDomains(0)``, two flag-filtered listings (persistent, autostart: cheap, no per-domain
+    round trip), and one bulk statistics call for the domains left after the name filter. ``states`` are
+    names from ``STATE_NAMES``; ``names`` are exact names or glob patterns.
+    """
+    with call('list domains'):
+        doms = conn.listAllDomains(0)
+        persistent_uuids = set(d.UUIDString() for d in
+                               conn.listAllDomains(libvirt.VIR_CONNECT_LIST_DOMAINS_PERSISTENT))
+        autostart_uuids = set(d.UUIDString() for d in
+                              conn.listAllDomains(libvirt.VIR_CONNECT_LIST_DOMAINS_AUTOSTART))
+    entries = []
+    for dom in doms:
+        name = dom.name()
+        uuid = dom.UUIDString()
+        if names and not matches(name, names):
+            continue
+        if uuids and uuid not in uuids:
+            continue
+        is_persistent = uuid in persistent_uuids
+        is_autostart = uuid in autostart_uuids
+        if persistent is not None and is_persistent != persistent:
+            continue
+        if autostart is not None and is_autostart != autostart:
+            continue
+        entries.append(dict(dom=dom, name=name, uuid=uuid, stats=None, persistent=is_persistent,
+                            autostart=is_autostart))
+    if entries:
+        by_uuid = dict((e['uuid'], e) for e in entries)
+        for dom, stats in bulk_stats(conn, [e['dom'] for e in entries], stats_groups):
+            entry = by_uuid.get(dom.UUIDString())
+            if entry is not None:
+                entry['stats'] = stats
+    if states:
+        wanted = set(STATE_VALUES[s] for s in states)
+        kept = []
+        for entry in entries:
+            if entry['stats'] is not None and 'state.state' in entry['stats']:
+                state = entry['stats']['state.state']
+            else:
+                with call('read the state of domain %s' % entry['name']):
+                    state = entry['dom'].state()[0]
+                entry['stats'] = dict(entry['stats'] or {}, **{'state.state': state})
+                entry['stats'].pop('state.reason', None)
+            if state in wanted:
+                kept.append(entry)
+        entries = kept
+    return entries
+
+
+def bulk_stats(conn, doms, stats_groups=()):
+    """One domainListGetStats call; [] when the driver has no bulk statistics (per-domain calls then)."""
+    flags = _stats_flags(stats_groups)
+    try:
+        return conn.domainListGetStats(doms, flags, 0)
+    except libvirt.libvirtError as e:
+        if e.get_error_code() in (libvirt.VIR_ERR_NO_SUPPORT, getattr(libvirt, 'VIR_ERR_ARGUMENT_UNSUPPORTED', -1)):
+            return []
+        raise failure_from(e, 'read the statistics of %d domains' % len(doms))
+
+
+def collect_domains(conn, names=None, states=None, persistent=None, autostart=None, address_sources=('lease',),
+                    agent_timeout=None, include_xml=False, stats_groups=None, xml_flags=0):
+    """Describe every matching domain: (list of dicts, warnings).
+
+    ``stats_groups``: None for no raw statistics in the result, or a list of extra groups (may be empty) to
+    fetch and return under ``stats``. Address failures (no agent, ...) become warnings and the domain's
+    ``address_errors`` list, never failures.
+    A domain that disappears between the listing and its XML is left out.
+    """
+    entries = list_domains(conn, names=names, states=states, persistent=persistent, autostart=autostart,
+                           stats_groups=stats_groups or ())
+    results = []
+    warnings = []
+    no_domain = getattr(libvirt, 'VIR_ERR_NO_DOMAIN', None)
+    for entry in entries:
+        dom = entry['dom']
+        try:
+            text = dom.XMLDesc(xml_flags)
+        except libvirt.libvirtError as e:
+            if e.get_error_code() == no_domain:
+                continue
+            raise failure_from(e, 'read the XML of domain %s' % entry['name'])
+        root = _xml.parse(text, 'domain XML')
+        addresses = None
+        errors = []
+        stats = entry['stats']
+        running = stats is not None and stats.get('state.state') in (1, 2, 3, 4, 6, 7)
+        if address_sources and (running or stats is None):
+            addresses, errors = interface_addresses(dom, address_sources, agent_timeout)
+            warnings.extend(errors)
+        try:
+            data = describe_domain(dom, xml_root=root, stats=stats, persistent=entry['persistent'],
+                                   autostart=entry['autostart'], addresses=addresses, xml_text=text,
+                                   include_xml=include_xml, include_stats=stats_groups is not None)
+        except LibvirtFailure as failure:
+            if failure.code == no_domain:
+                continue
+            raise
+        data['address_errors'] = errors
+        results.append(data)
+    return results, warnings
