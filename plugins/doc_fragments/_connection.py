@@ -29,8 +29,8 @@ options:
     default: false
   username:
     description:
-      - The user name given to libvirt when the connection asks for one (SASL and similar authentication):
-        libvirt's authname, username and echo-prompt credentials.
+      - The user name given to libvirt when the connection asks for one (SASL and similar authentication),
+        as libvirt's authname, username and echo-prompt credentials.
       - When not set, the E(LIBVIRT_USERNAME) environment variable is used. libvirt's own C(auth.conf) is consulted
         before either.
     type: str
