@@ -6,9 +6,10 @@
 #   bash scripts/build-check.sh
 #
 # Steps (any failure -> exit 1, every problem is listed):
-#   1. `ansible-galaxy collection build` into .build/dist/ (galaxy.yml's
-#      build_ignore decides what goes in); the tarball must not carry
-#      development leftovers (.git, .venv, .build, tests/output, caches);
+#   1. `ansible-galaxy collection build` into .build/dist/, from a copy of the
+#      git-tracked + untracked-not-ignored files (galaxy.yml's build_ignore
+#      then decides what goes in); the tarball must not carry development
+#      leftovers (.git, .venv, .build, tests/output, caches);
 #   2. installs that tarball, offline, into an empty temporary collections
 #      path (nothing from this work tree is visible to the later steps);
 #   3. for every plugin file in plugins/modules and the other plugin-type
@@ -37,8 +38,12 @@ trap 'rm -rf "$tmp"' EXIT
 errors=0
 fail() { printf 'build-check: FAIL: %s\n' "$*" >&2; errors=$((errors + 1)); }
 
+# Build from a copy of the git-tracked + untracked-not-ignored files, so that
+# local caches (e.g. a tests/.pytest_cache from a bare `pytest`) don't count.
+src=$(sysvirt_copy "$tmp/src")
+rm -rf "$src/.git"
 echo "build-check: ansible-galaxy collection build" >&2
-ansible-galaxy collection build --output-path "$dist" "$REPO" >&2
+ansible-galaxy collection build --output-path "$dist" "$src" >&2
 tarball=$(ls "$dist"/sysvirt-libvirt-*.tar.gz)
 echo "build-check: built $tarball ($(du -k "$tarball" | cut -f1) KiB)" >&2
 
@@ -74,8 +79,8 @@ for dir in "${!types[@]}"; do
     done
     [ ${#names[@]} -gt 0 ] || continue
 
-    # Compare with the work tree, in case build_ignore dropped something.
-    for f in "$REPO/plugins/$dir"/*.py; do
+    # Compare with the sources, in case build_ignore dropped something.
+    for f in "$src/plugins/$dir"/*.py; do
         name=$(basename "$f" .py)
         [ "$name" = __init__ ] && continue
         [ -e "$installed/plugins/$dir/$name.py" ] || fail "$dir/$name.py is missing from the tarball"
