@@ -86,7 +86,7 @@ def state_name(state):
 
 
 def reason_name(state, reason):
-    reasons = STATE_REASONS.get(state, [])
+    reasons = STATE_REASONS.get(state, ['unknown'])
     if reason is not None and 0 <= reason < len(reasons):
         return reasons[reason]
     return 'unknown' if reason is None else str(reason)
@@ -431,7 +431,7 @@ def bulk_stats(conn, doms, stats_groups=()):
 
 
 def collect_domains(conn, names=None, states=None, persistent=None, autostart=None, address_sources=('lease',),
-                    agent_timeout=None, include_xml=False, stats_groups=None, xml_flags=0):
+                    agent_timeout=None, include_xml=False, stats_groups=None, xml_flags=0, uuids=None):
     """Describe every matching domain: (list of dicts, warnings).
 
     ``stats_groups``: None for no raw statistics in the result, or a list of extra groups (may be empty) to
@@ -440,7 +440,7 @@ def collect_domains(conn, names=None, states=None, persistent=None, autostart=No
     A domain that disappears between the listing and its XML is left out.
     """
     entries = list_domains(conn, names=names, states=states, persistent=persistent, autostart=autostart,
-                           stats_groups=stats_groups or ())
+                           stats_groups=stats_groups or (), uuids=uuids)
     results = []
     warnings = []
     no_domain = getattr(libvirt, 'VIR_ERR_NO_DOMAIN', None)
