@@ -1,0 +1,670 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) sysvirt.libvirt contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""Storage pools and volumes: lookup, reconcile, info dicts. Shared by storage_pool(_info) and volume(_info).
+
+Private to this collection: the names here may change without notice.
+"""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import os
+import re
+
+try:
+    import libvirt
+except ImportError:
+    libvirt = None
+
+from ansible_collections.sysvirt.libvirt.plugins.module_utils import _xml, _stream
+from ansible_collections.sysvirt.libvirt.plugins.module_utils._connection import LibvirtFailure, call, lookup
+from ansible_collections.sysvirt.libvirt.plugins.module_utils._resource import Kind, Outcome, reconcile_definition
+
+POOL_STATES = {0: 'inactive', 1: 'building', 2: 'running', 3: 'degraded', 4: 'inaccessible'}
+VOLUME_TYPES = {0: 'file', 1: 'block', 2: 'dir', 3: 'network', 4: 'netdir', 5: 'ploop'}
+BUILD_FLAGS = {'new': 0, 'repair': 1, 'resize': 2, 'no_overwrite': 4, 'overwrite': 8}
+#: Pool types whose target is a local directory that ``build`` creates.
+DIRECTORY_POOLS = ('dir', 'fs', 'netfs')
+
+# capacity/allocation/available are what libvirt measures, not what the user defines: never compared.
+POOL_RULES = _xml.CompareRules(
+    default_units={'capacity': 'b', 'allocation': 'b', 'available': 'b'},
+    ignore=('capacity', 'allocation', 'available'),
+)
+
+# Volumes cannot be redefined: only the capacity is reconciled (resize); what libvirt computes or only uses
+# at creation (key, allocation, path, permissions, timestamps) is not compared.
+VOLUME_RULES = _xml.CompareRules(
+    default_units={'capacity': 'b', 'allocation': 'b', 'physical': 'b'},
+    size_tolerance={'capacity': 512},
+    ignore=('key', 'allocation', 'physical', 'source', 'target/path', 'target/permissions', 'target/timestamps',
+            'target/permissions/mode', 'target/permissions/owner', 'target/permissions/group',
+            'target/permissions/label', 'backingStore/permissions', 'backingStore/timestamps'),
+)
+
+
+def _collapse_path(text):
+    if not text or not text.startswith('/'):
+        return text
+    path = re.sub('/+', '/', text)
+    return path.rstrip('/') or '/'
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Pools
+# ---------------------------------------------------------------------------------------------------------
+
+class PoolKind(Kind):
+    noun = 'storage pool'
+    rules = POOL_RULES
+
+    def lookup(self, conn, name=None, uuid=None):
+        pool = None
+        if uuid:
+            pool = lookup(conn.storagePoolLookupByUUIDString, uuid)
+        if pool is None and name:
+            pool = lookup(conn.storagePoolLookupByName, name)
+        return pool
+
+    def stored_xml(self, obj):
+        return pool_inactive_xml(obj)
+
+    def define(self, conn, xml):
+        with call('define the storage pool'):
+            return conn.storagePoolDefineXML(xml, 0)
+
+
+POOL_KIND = PoolKind()
+
+
+def pool_inactive_xml(pool):
+    """The persistent definition (the test driver knows no inactive flag: its only definition then)."""
+    with call('read the definition of storage pool %s' % pool.name()):
+        try:
+            return pool.XMLDesc(libvirt.VIR_STORAGE_XML_INACTIVE)
+        except libvirt.libvirtError as e:
+            if e.get_error_code() != libvirt.VIR_ERR_INVALID_ARG:
+                raise
+            return pool.XMLDesc(0)
+
+
+def normalise_pool_xml(desired):
+    """Spell the desired document as libvirt stores it where the comparison cannot (target paths)."""
+    for path in desired.iterfind('target/path'):
+        path.text = _collapse_path((path.text or '').strip())
+    return desired
+
+
+def find_pool(conn, name=None, uuid=None):
+    return POOL_KIND.lookup(conn, name=name, uuid=uuid)
+
+
+def pool_target_path(xml_text):
+    root = _xml.parse(xml_text, 'storage pool XML')
+    return _xml.find_text(root, 'target/path')
+
+
+def pool_to_dict(pool, with_xml=False):
+    with call('read storage pool %s' % pool.name()):
+        state, capacity, allocation, available = pool.info()
+        active = bool(pool.isActive())
+        xml_text = pool.XMLDesc(0)
+        inactive_xml = pool_inactive_xml(pool) if with_xml else None
+        root = _xml.parse(xml_text, 'storage pool XML')
+        result = dict(
+            name=pool.name(), uuid=pool.UUIDString(), type=root.get('type'),
+            state=POOL_STATES.get(state, 'unknown'), active=active,
+            persistent=bool(pool.isPersistent()), autostart=bool(pool.autostart()),
+            capacity=capacity, allocation=allocation, available=available,
+            target_path=_xml.find_text(root, 'target/path'),
+            volume_count=pool.numOfVolumes() if active else None,
+        )
+    if with_xml:
+        result['xml'] = inactive_xml
+    return result
+
+
+def predicted_pool_dict(desired, state, autostart):
+    """What check mode says a pool it would define looks like."""
+    return dict(name=_xml.find_text(desired, 'name'), uuid=_xml.find_text(desired, 'uuid'),
+                type=desired.get('type'), state='running' if state == 'active' else 'inactive',
+                active=state == 'active', persistent=True, autostart=bool(autostart), capacity=None,
+                allocation=None, available=None, target_path=_xml.find_text(desired, 'target/path'),
+                volume_count=None)
+
+
+def _is_local(conn):
+    try:
+        if conn.getType() == 'Test':
+            return False
+        uri = conn.getURI()
+    except libvirt.libvirtError:
+        return False
+    match = re.match(r'^[a-z0-9+]+://([^/]*)/', uri)
+    host = match.group(1) if match else ''
+    return host in ('', 'localhost') and '+ssh' not in uri and '+tls' not in uri and '+tcp' not in uri
+
+
+def build_flags(pool_xml, mode):
+    """libvirt's build flags for a mode; a dir pool only knows the plain build (others mean mkfs)."""
+    root = _xml.parse(pool_xml, 'storage pool XML')
+    if root.get('type') == 'dir':
+        return 0
+    return BUILD_FLAGS[mode]
+
+
+def needs_build(conn, pool_xml, newly_defined):
+    """Whether a pool needs building: defined by this run, or a directory target that is missing here."""
+    if newly_defined:
+        return True
+    root = _xml.parse(pool_xml, 'storage pool XML')
+    if root.get('type') in DIRECTORY_POOLS and _is_local(conn):
+        target = _xml.find_text(root, 'target/path')
+        return bool(target) and not os.path.isdir(target)
+    return False
+
+
+def run_pool(module, conn):
+    """The storage_pool module's logic; returns the result dict."""
+    p = module.params
+    check = module.check_mode
+    outcome = Outcome()
+    desired = None
+    name, uuid = p['name'], p['uuid']
+    if p['xml']:
+        desired = normalise_pool_xml(_xml.parse(p['xml'], 'storage pool XML'))
+        doc_name = _xml.find_text(desired, 'name')
+        if name and doc_name and name != doc_name:
+            raise LibvirtFailure('name %r differs from the <name> %r in xml' % (name, doc_name))
+        if name and not doc_name:
+            _xml.set_child_text(desired, 'name', name)
+        name = name or doc_name
+        uuid = uuid or _xml.find_text(desired, 'uuid')
+    if not name and not uuid:
+        raise LibvirtFailure('Give name, uuid or an xml document with a <name>')
+    pool = find_pool(conn, name, uuid)
+    state = p['state']
+
+    if state in ('absent', 'deleted'):
+        if pool is not None:
+            outcome.before = POOL_KIND.stored_xml(pool)
+            outcome.after = ''
+            if pool.isActive():
+                outcome.act('stop')
+                if not check:
+                    with call('stop storage pool %s' % pool.name()):
+                        pool.destroy()
+            if state == 'deleted':
+                outcome.act('delete storage')
+                if not check:
+                    with call('delete the storage of pool %s' % pool.name()):
+                        pool.delete(libvirt.VIR_STORAGE_POOL_DELETE_NORMAL)
+            if pool.isPersistent():
+                outcome.act('undefine')
+                if not check:
+                    with call('undefine storage pool %s' % pool.name()):
+                        pool.undefine()
+        result = outcome.result(storage_pool={})
+        result['diff'] = outcome.diff()
+        return result
+
+    newly_defined = False
+    if desired is not None:
+        reconcile_definition(conn, POOL_KIND, desired, check, outcome=outcome, obj=pool)
+        newly_defined = pool is None
+        pool = outcome.obj
+        if not newly_defined and 'redefine' in outcome.actions and pool is not None and pool.isActive():
+            outcome.warnings.append('storage pool %s is active: the new definition applies at its next start'
+                                    % pool.name())
+    elif pool is None:
+        raise LibvirtFailure('storage pool %s does not exist; give xml to define it' % (name or uuid))
+    else:
+        outcome.before = outcome.after = POOL_KIND.stored_xml(pool)
+
+    active = bool(pool.isActive()) if pool is not None else False
+    built = False
+    if p['build'] and not active and state in ('present', 'active', 'inactive'):
+        pool_xml = outcome.after if pool is None else POOL_KIND.stored_xml(pool)
+        if needs_build(conn, pool_xml, newly_defined):
+            outcome.act('build')
+            built = True
+            if not check:
+                with call('build storage pool %s' % pool.name()):
+                    pool.build(build_flags(pool_xml, p['build']))
+
+    if state == 'active' and not active:
+        outcome.act('start')
+        if not check:
+            try:
+                with call('start storage pool %s' % pool.name()):
+                    pool.create(0)
+            except LibvirtFailure:
+                if not p['build'] or built:
+                    raise
+                outcome.act('build')
+                with call('build storage pool %s' % pool.name()):
+                    pool.build(build_flags(POOL_KIND.stored_xml(pool), p['build']))
+                with call('start storage pool %s' % pool.name()):
+                    pool.create(0)
+    elif state == 'inactive' and active:
+        outcome.act('stop')
+        if not check:
+            with call('stop storage pool %s' % pool.name()):
+                pool.destroy()
+
+    if p['autostart'] is not None:
+        current = bool(pool.autostart()) if pool is not None else False
+        if current != p['autostart']:
+            outcome.act('autostart' if p['autostart'] else 'no autostart')
+            if not check:
+                with call('set autostart of storage pool %s' % pool.name()):
+                    pool.setAutostart(1 if p['autostart'] else 0)
+
+    refreshed = False
+    if p['refresh'] and pool is not None and pool.isActive() and not check:
+        with call('refresh storage pool %s' % pool.name()):
+            pool.refresh(0)
+        refreshed = True
+
+    if pool is not None:
+        info = pool_to_dict(pool)
+        if check:
+            if state == 'active' and not info['active']:
+                info.update(active=True, state='running')
+            elif state == 'inactive' and info['active']:
+                info.update(active=False, state='inactive', volume_count=None)
+            if p['autostart'] is not None:
+                info['autostart'] = p['autostart']
+    else:
+        info = predicted_pool_dict(desired, state, p['autostart'])
+    result = outcome.result(storage_pool=info, refreshed=refreshed)
+    result['diff'] = outcome.diff()
+    if outcome.warnings:
+        result['warnings'] = list(outcome.warnings)
+    return result
+
+
+def discover_sources(conn, pool_type, source_xml=None):
+    """conn.findStoragePoolSources as data."""
+    with call('discover %s storage pool sources' % pool_type):
+        text = conn.findStoragePoolSources(pool_type, source_xml, 0)
+    root = _xml.parse(text, 'discovered sources XML')
+    sources = []
+    for source in root.iterfind('source'):
+        item = dict(
+            hosts=[h.get('name') for h in source.iterfind('host') if h.get('name')],
+            devices=[d.get('path') for d in source.iterfind('device') if d.get('path')],
+            dirs=[d.get('path') for d in source.iterfind('dir') if d.get('path')],
+            name=_xml.find_text(source, 'name'),
+            format=source.find('format').get('type') if source.find('format') is not None else None,
+            adapter=dict(source.find('adapter').attrib) if source.find('adapter') is not None else None,
+            xml=_xml.to_string(source),
+        )
+        sources.append(item)
+    return dict(type=pool_type, sources=sources, xml=text)
+
+
+def list_pools(conn, name=None, uuid=None, with_xml=False):
+    if name or uuid:
+        pool = find_pool(conn, name, uuid)
+        pools = [pool] if pool is not None else []
+    else:
+        with call('list storage pools'):
+            pools = conn.listAllStoragePools(0)
+    return [pool_to_dict(p, with_xml) for p in sorted(pools, key=lambda x: x.name())]
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Volumes
+# ---------------------------------------------------------------------------------------------------------
+
+def volume_to_dict(vol, with_xml=False):
+    with call('read volume %s' % vol.name()):
+        vtype, capacity, allocation = vol.info()
+        xml_text = vol.XMLDesc(0)
+        pool = vol.storagePoolLookupByVolume()
+        pool_name = pool.name()
+    root = _xml.parse(xml_text, 'volume XML')
+    fmt = root.find('target/format')
+    backing = root.find('backingStore')
+    result = dict(
+        name=vol.name(), key=vol.key(), path=vol.path(), pool=pool_name,
+        type=VOLUME_TYPES.get(vtype, root.get('type') or 'unknown'),
+        format=fmt.get('type') if fmt is not None else None,
+        capacity=capacity, allocation=allocation,
+        backing_store=None,
+    )
+    if backing is not None and _xml.find_text(backing, 'path'):
+        bfmt = backing.find('format')
+        result['backing_store'] = dict(path=_xml.find_text(backing, 'path'),
+                                       format=bfmt.get('type') if bfmt is not None else None)
+    if with_xml:
+        result['xml'] = xml_text
+    return result
+
+
+def list_volumes(conn, pool=None, name=None, with_xml=False):
+    if pool:
+        pool_obj = find_pool(conn, pool)
+        if pool_obj is None:
+            raise LibvirtFailure('storage pool %s does not exist' % pool)
+        pools = [pool_obj]
+    else:
+        with call('list storage pools'):
+            pools = conn.listAllStoragePools(libvirt.VIR_CONNECT_LIST_STORAGE_POOLS_ACTIVE)
+    volumes = []
+    for pool_obj in sorted(pools, key=lambda x: x.name()):
+        if not pool_obj.isActive():
+            continue
+        with call('list the volumes of storage pool %s' % pool_obj.name()):
+            vols = pool_obj.listAllVolumes(0)
+        for vol in sorted(vols, key=lambda v: v.name()):
+            if name and vol.name() != name:
+                continue
+            volumes.append(volume_to_dict(vol, with_xml))
+    return volumes
+
+
+def _active_pool(conn, name):
+    pool = find_pool(conn, name)
+    if pool is None:
+        raise LibvirtFailure('storage pool %s does not exist' % name)
+    if not pool.isActive():
+        raise LibvirtFailure('storage pool %s is not active; start it first (sysvirt.libvirt.storage_pool '
+                             'state=active)' % name)
+    return pool
+
+
+def find_volume(conn, pool=None, name=None, path=None, key=None):
+    """(volume or None, pool object or None)."""
+    if key:
+        vol = lookup(conn.storageVolLookupByKey, key)
+    elif path:
+        vol = lookup(conn.storageVolLookupByPath, path)
+    else:
+        pool_obj = _active_pool(conn, pool)
+        vol = lookup(pool_obj.storageVolLookupByName, name)
+        return vol, pool_obj
+    pool_obj = None
+    if vol is not None:
+        with call('find the pool of volume %s' % vol.name()):
+            pool_obj = vol.storagePoolLookupByVolume()
+    elif pool:
+        pool_obj = _active_pool(conn, pool)
+    return vol, pool_obj
+
+
+def _size(value, what):
+    if value is None:
+        return None
+    try:
+        return _xml.size_to_bytes(value)
+    except ValueError as e:
+        raise LibvirtFailure('%s: %s' % (what, e))
+
+
+def _source_volume(conn, spec, default_pool):
+    vol, _pool = find_volume(conn, pool=spec.get('pool') or default_pool, name=spec.get('name'),
+                             path=spec.get('path'), key=spec.get('key'))
+    if vol is None:
+        raise LibvirtFailure('source volume %s does not exist' % (spec.get('name') or spec.get('path')
+                                                                   or spec.get('key')))
+    return vol
+
+
+def volume_xml_from_options(conn, p, pool_obj, clone_source):
+    """The <volume> document from structured options (or the user's xml with the options applied)."""
+    from lxml import etree
+    if p['xml']:
+        root = _xml.parse(p['xml'], 'volume XML')
+        if p['name'] and _xml.find_text(root, 'name') is None:
+            _xml.set_child_text(root, 'name', p['name'])
+        return root
+    root = etree.Element('volume')
+    _xml.set_child_text(root, 'name', p['name'])
+    capacity = _size(p['capacity'], 'capacity')
+    backing_vol = None
+    backing_path = None
+    backing_format = None
+    if p['backing']:
+        b = p['backing']
+        if b.get('path') and not (b.get('name') or b.get('key')):
+            backing_path = b['path']
+            backing_vol = lookup(conn.storageVolLookupByPath, backing_path)
+        else:
+            backing_vol = _source_volume(conn, b, pool_obj.name())
+            backing_path = backing_vol.path()
+        backing_format = b.get('format')
+        if backing_vol is not None and not backing_format:
+            backing_format = volume_to_dict(backing_vol)['format']
+    source_info = volume_to_dict(clone_source) if clone_source is not None else None
+    if capacity is None:
+        if source_info is not None:
+            capacity = source_info['capacity']
+        elif backing_vol is not None:
+            capacity = backing_vol.info()[1]
+        elif p['upload']:
+            capacity = os.path.getsize(p['upload'])
+        else:
+            raise LibvirtFailure('capacity is required to create volume %s' % p['name'])
+    cap = etree.SubElement(root, 'capacity', unit='bytes')
+    cap.text = str(capacity)
+    # libvirt allocates the whole capacity when <allocation> is left out; sparse is the useful default.
+    allocation = _size(p['allocation'], 'allocation') or 0
+    alloc = etree.SubElement(root, 'allocation', unit='bytes')
+    alloc.text = str(allocation)
+    fmt = p['format'] or (source_info['format'] if source_info else None)
+    if fmt:
+        target = etree.SubElement(root, 'target')
+        etree.SubElement(target, 'format', type=fmt)
+    if backing_path:
+        store = etree.SubElement(root, 'backingStore')
+        _xml.set_child_text(store, 'path', backing_path)
+        if backing_format:
+            etree.SubElement(store, 'format', type=backing_format)
+    return root
+
+
+def predicted_volume_dict(root, pool_obj):
+    fmt = root.find('target/format')
+    capacity = root.find('capacity')
+    backing = root.find('backingStore')
+    cap = None
+    if capacity is not None and capacity.text:
+        cap = _xml.size_to_bytes(capacity.text.strip(), capacity.get('unit') or 'b')
+    return dict(name=_xml.find_text(root, 'name'), key=None, path=None, pool=pool_obj.name(), type=None,
+                format=fmt.get('type') if fmt is not None else None, capacity=cap, allocation=None,
+                backing_store=dict(path=_xml.find_text(backing, 'path'), format=None)
+                if backing is not None else None)
+
+
+def run_volume(module, conn):
+    """The volume module's logic; returns the result dict."""
+    p = module.params
+    check = module.check_mode
+    outcome = Outcome()
+    warnings = []
+    name = p['name']
+    desired_doc = _xml.parse(p['xml'], 'volume XML') if p['xml'] else None
+    if desired_doc is not None:
+        doc_name = _xml.find_text(desired_doc, 'name')
+        if name and doc_name and doc_name != name:
+            raise LibvirtFailure('name %r differs from the <name> %r in xml' % (name, doc_name))
+        name = name or doc_name
+        p = dict(p, name=name)
+    if p['upload'] and not os.path.isfile(p['upload']):
+        raise LibvirtFailure('upload: %s is not a readable file' % p['upload'])
+    capacity = _size(p['capacity'], 'capacity')
+    _size(p['allocation'], 'allocation')
+    vol, pool_obj = find_volume(conn, pool=p['pool'], name=name, path=p['path'], key=p['key'])
+    before = volume_to_dict(vol) if vol is not None else {}
+
+    if p['state'] == 'absent':
+        if vol is not None:
+            outcome.act('delete')
+            if not check:
+                with call('delete volume %s' % vol.name()):
+                    vol.delete(0)
+        return dict(outcome.result(volume={}), diff=dict(before=before, after={}))
+
+    created = False
+    predicted = None
+    if vol is None:
+        if pool_obj is None or not name:
+            raise LibvirtFailure('volume %s does not exist; give pool and name to create it'
+                                 % (p['path'] or p['key'] or name))
+        clone_source = _source_volume(conn, p['clone_from'], pool_obj.name()) if p['clone_from'] else None
+        root = volume_xml_from_options(conn, p, pool_obj, clone_source)
+        xml_text = _xml.to_string(root, pretty=False)
+        if clone_source is not None:
+            outcome.act('clone')
+            if not check:
+                with call('clone volume %s into %s' % (clone_source.name(), name)):
+                    vol = pool_obj.createXMLFrom(xml_text, clone_source, 0)
+        else:
+            outcome.act('create')
+            if not check:
+                with call('create volume %s in pool %s' % (name, pool_obj.name())):
+                    vol = pool_obj.createXML(xml_text, 0)
+        created = True
+        if check:
+            predicted = predicted_volume_dict(root, pool_obj)
+            if clone_source is not None:
+                predicted['capacity'] = predicted['capacity'] or clone_source.info()[1]
+    else:
+        # capacity: from the option, or from the document
+        wanted = capacity
+        if desired_doc is not None:
+            stored = _xml.parse(vol.XMLDesc(0), 'stored volume XML')
+            for diff in _xml.differences(desired_doc, stored, VOLUME_RULES):
+                if diff.path.startswith('/volume/capacity'):
+                    cap = desired_doc.find('capacity')
+                    wanted = _xml.size_to_bytes(cap.text.strip(), cap.get('unit') or 'b')
+                else:
+                    warnings.append('volume %s: %s; a volume cannot be redefined, so this is left as it is'
+                                    % (vol.name(), diff))
+        if p['format'] and before['format'] and p['format'] != before['format']:
+            warnings.append('volume %s has format %s, not %s; the format of an existing volume is not '
+                            'converted' % (vol.name(), before['format'], p['format']))
+        current = before['capacity']
+        if wanted is not None and wanted != current and not (0 <= current - wanted < 512):
+            if wanted > current:
+                outcome.act('grow')
+                if not check:
+                    with call('grow volume %s' % vol.name()):
+                        vol.resize(wanted, 0)
+            elif p['shrink']:
+                outcome.act('shrink')
+                if not check:
+                    with call('shrink volume %s' % vol.name()):
+                        vol.resize(wanted, libvirt.VIR_STORAGE_VOL_RESIZE_SHRINK)
+            else:
+                warnings.append('volume %s has %d bytes, more than the %d asked for; set shrink: true to '
+                                'shrink it (data beyond the new end is lost)' % (vol.name(), current, wanted))
+            if check:
+                predicted = dict(before, capacity=wanted if (wanted > current or p['shrink']) else current)
+
+    if p['wipe']:
+        outcome.act('wipe')
+        if not check and vol is not None:
+            with call('wipe volume %s' % vol.name()):
+                vol.wipe(0)
+
+    transfer = {}
+    if p['upload']:
+        transfer = _upload(module, conn, vol, created, outcome, check)
+    if p['download']:
+        transfer = _download(module, conn, vol, outcome, check)
+
+    info = predicted if predicted is not None else (volume_to_dict(vol) if vol is not None else {})
+    result = outcome.result(volume=info, diff=dict(before=before, after=info))
+    if transfer:
+        result['transfer'] = transfer
+    if warnings:
+        result['warnings'] = warnings
+    return result
+
+
+def _upload(module, conn, vol, created, outcome, check):
+    import hashlib
+    p = module.params
+    path = p['upload']
+    size = os.path.getsize(path)
+    expected = (p['checksum'] or '').lower() or None
+    if expected:
+        actual = _stream.file_sha256(path)
+        if actual != expected:
+            raise LibvirtFailure('upload: %s has SHA-256 %s, not the expected %s; nothing was uploaded'
+                                 % (path, actual, expected))
+    # A volume made by this run holds nothing of the file yet: no need to read it back.
+    same = False if created or vol is None else _stream.volume_matches_file(conn, vol, path)
+    info = dict(direction='upload', path=path, bytes=size, sha256=expected, identical=same)
+    if same:
+        return info
+    outcome.act('upload')
+    if not check:
+        if vol is not None and _stream.volume_physical_size(vol) < size and \
+                volume_to_dict(vol)['capacity'] < size:
+            outcome.act('grow')
+            with call('grow volume %s' % vol.name()):
+                vol.resize(size, 0)
+        digest = hashlib.sha256() if p['checksum'] else None
+        _stream.upload(conn, vol, path, digest)
+        if digest is not None and digest.hexdigest() != expected:
+            raise LibvirtFailure('upload: %s changed while it was uploaded (SHA-256 %s, expected %s)'
+                                 % (path, digest.hexdigest(), expected))
+        with call('refresh the pool of volume %s' % vol.name()):
+            vol.storagePoolLookupByVolume().refresh(0)
+    return info
+
+
+def _download(module, conn, vol, outcome, check):
+    import hashlib
+    p = module.params
+    path = p['download']
+    if vol is None:  # check mode, volume not created yet
+        outcome.act('download')
+        return dict(direction='download', path=path, bytes=None, sha256=None, identical=False)
+    size = _stream.volume_physical_size(vol)
+    exists = os.path.isfile(path)
+    same = exists and os.path.getsize(path) == size and _stream.volume_matches_file(conn, vol, path)
+    info = dict(direction='download', path=path, bytes=size, sha256=None, identical=same)
+    if same:
+        if p['checksum']:
+            info['sha256'] = _stream.file_sha256(path)
+            if info['sha256'] != p['checksum'].lower():
+                raise LibvirtFailure('download: volume %s has SHA-256 %s, not the expected %s'
+                                     % (vol.name(), info['sha256'], p['checksum']))
+        return info
+    outcome.act('download')
+    if check:
+        return info
+    digest = hashlib.sha256() if p['checksum'] else None
+    temp = _stream.download_to_temp(conn, vol, path, digest)
+    try:
+        if digest is not None:
+            info['sha256'] = digest.hexdigest()
+            if info['sha256'] != p['checksum'].lower():
+                raise LibvirtFailure('download: volume %s has SHA-256 %s, not the expected %s; %s was left '
+                                     'unchanged' % (vol.name(), info['sha256'], p['checksum'], path))
+        if exists:
+            st = os.stat(path)
+            os.chmod(temp, st.st_mode & 0o7777)
+        else:
+            os.chmod(temp, 0o644 & ~_umask())
+        os.rename(temp, path)
+        temp = None
+    finally:
+        if temp is not None and os.path.exists(temp):
+            os.unlink(temp)
+    info['bytes'] = os.path.getsize(path)
+    return info
+
+
+def _umask():
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask

@@ -1,0 +1,213 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) sysvirt.libvirt contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+DOCUMENTATION = r'''
+module: storage_pool
+short_description: Define, build, start, stop, delete libvirt storage pools
+version_added: 0.1.0
+description:
+  - Brings a libvirt storage pool in line with a definition (O(xml)) and a state.
+  - An existing pool is compared with O(xml) the way libvirt stores it (units, number bases, collapsed target
+    paths); what libvirt fills in (UUID, capacity, allocation, available) is never a difference. A pool that
+    differs is redefined with its UUID carried over.
+  - Redefining an active pool changes its persistent definition; the running pool keeps the old one until
+    its next start (a warning says so).
+author:
+  - sysvirt developers
+options:
+  name:
+    description:
+      - Name of the pool. Taken from O(xml) when not given.
+    type: str
+  uuid:
+    description:
+      - UUID of the pool, to look it up by UUID.
+    type: str
+  xml:
+    description:
+      - The pool definition (a C(<pool>) document). Needed to create a pool.
+      - Sizes (C(capacity), C(allocation), C(available)) in the document are what libvirt measures and are
+        ignored.
+    type: str
+  state:
+    description:
+      - V(present) defines the pool (or leaves it as it is) without starting or stopping it.
+      - V(active) also starts it; V(inactive) also stops it.
+      - V(absent) stops and undefines the pool and leaves its storage (directory, volumes, disks) alone.
+      - V(deleted) stops the pool, removes its underlying storage (for a C(dir) pool its directory, which must
+        be empty; for C(logical) the volume group; see libvirt's C(virStoragePoolDelete)), and undefines it.
+        Only use it when that storage may go.
+    type: str
+    choices: [present, active, inactive, absent, deleted]
+    default: present
+  build:
+    description:
+      - Build the pool's underlying storage (create the directory, format the disk, make the volume group)
+        when it needs it, with this mode. Omitted means never build.
+      - A pool needs building when this run defines it, or when it is a C(dir), C(fs) or C(netfs) pool on a
+        local connection and its target directory is missing. On a remote connection a missing directory is
+        only found when starting the pool fails; the pool is then built and started again (check mode cannot
+        predict that case).
+      - V(new) builds with no flag (the driver's default); V(no_overwrite) refuses to overwrite an existing
+        file system or label, V(overwrite) overwrites it, V(repair) repairs, V(resize) extends.
+      - A C(dir) pool has one way to build (create the directory); every mode does that.
+    type: str
+    choices: [new, no_overwrite, overwrite, repair, resize]
+  autostart:
+    description:
+      - Whether the pool starts when libvirtd starts. Omitted leaves it as it is.
+    type: bool
+  refresh:
+    description:
+      - Rescan the volumes of an active pool. This only makes libvirt's view current, so it does not count
+        as a change; RV(refreshed) says whether it ran. Not run in check mode.
+    type: bool
+    default: false
+extends_documentation_fragment:
+  - sysvirt.libvirt._connection
+  - sysvirt.libvirt._attributes
+  - sysvirt.libvirt._attributes.ACTIONABLE
+notes:
+  - Builds run only when needed, so a second run does not build again and reports no change.
+seealso:
+  - module: sysvirt.libvirt.storage_pool_info
+  - module: sysvirt.libvirt.volume
+'''
+
+EXAMPLES = r'''
+- name: A directory pool, built and started, started at boot
+  sysvirt.libvirt.storage_pool:
+    xml: |
+      <pool type='dir'>
+        <name>images</name>
+        <target><path>/srv/images</path></target>
+      </pool>
+    build: no_overwrite
+    state: active
+    autostart: true
+
+- name: Rescan its volumes
+  sysvirt.libvirt.storage_pool:
+    name: images
+    state: active
+    refresh: true
+
+- name: Stop and undefine it, keeping the directory and its files
+  sysvirt.libvirt.storage_pool:
+    name: images
+    state: absent
+
+- name: Stop it, remove its (empty) directory, and undefine it
+  sysvirt.libvirt.storage_pool:
+    name: images
+    state: deleted
+'''
+
+RETURN = r'''
+storage_pool:
+  description: The pool after the run (in check mode, as it would be); empty when it is gone.
+  returned: always
+  type: dict
+  contains:
+    name:
+      description: Pool name.
+      type: str
+      sample: images
+    uuid:
+      description: Pool UUID (null in check mode for a pool not yet defined, unless the document gives one).
+      type: str
+    type:
+      description: Pool type (C(dir), C(fs), C(netfs), C(logical), C(disk), C(iscsi), ...).
+      type: str
+      sample: dir
+    state:
+      description: C(inactive), C(building), C(running), C(degraded) or C(inaccessible).
+      type: str
+      sample: running
+    active:
+      description: Whether the pool is started.
+      type: bool
+    persistent:
+      description: Whether the pool has a persistent definition.
+      type: bool
+    autostart:
+      description: Whether the pool starts with libvirtd.
+      type: bool
+    capacity:
+      description: Capacity in bytes (0 while inactive).
+      type: int
+    allocation:
+      description: Allocated bytes.
+      type: int
+    available:
+      description: Free bytes.
+      type: int
+    target_path:
+      description: The target path, if the pool type has one.
+      type: str
+      sample: /srv/images
+    volume_count:
+      description: Number of volumes, null while inactive.
+      type: int
+actions:
+  description: What the run did (or would do), in order.
+  returned: always
+  type: list
+  elements: str
+  sample: [define, build, start, autostart]
+differences:
+  description: The parts of O(xml) that the stored definition did not satisfy.
+  returned: always
+  type: list
+  elements: dict
+refreshed:
+  description: Whether the pool was refreshed.
+  returned: success
+  type: bool
+diff:
+  description: Stored definition before and after (in check mode, the document that would be defined).
+  returned: always
+  type: dict
+'''
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.sysvirt.libvirt.plugins.module_utils._connection import (
+    connection_argument_spec, module_connection)
+from ansible_collections.sysvirt.libvirt.plugins.module_utils._storage import run_pool
+from ansible_collections.sysvirt.libvirt.plugins.module_utils._xml import XMLInputError
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=connection_argument_spec(dict(
+            name=dict(type='str'),
+            uuid=dict(type='str'),
+            xml=dict(type='str'),
+            state=dict(type='str', default='present',
+                       choices=['present', 'active', 'inactive', 'absent', 'deleted']),
+            build=dict(type='str', choices=['new', 'no_overwrite', 'overwrite', 'repair', 'resize']),
+            autostart=dict(type='bool'),
+            refresh=dict(type='bool', default=False),
+        )),
+        required_one_of=[('name', 'uuid', 'xml')],
+        supports_check_mode=True,
+    )
+    try:
+        with module_connection(module) as conn:
+            result = run_pool(module, conn)
+    except XMLInputError as e:
+        module.fail_json(msg=str(e))
+    if not module._diff:
+        result.pop('diff', None)
+    module.exit_json(**result)
+
+
+if __name__ == '__main__':
+    main()
