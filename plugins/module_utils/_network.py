@@ -669,6 +669,43 @@ def list_networks(conn, name=None, pattern=None, active=None, persistent=None):
     return result
 
 
+def network_info(conn, params):
+    """The network_info result: the networks that match the filters, as data."""
+    if params.get('uuid'):
+        net = find_network(conn, uuid=params['uuid'])
+        nets = [net] if net is not None and (not params.get('name') or net.name() == params['name']) else []
+    elif params.get('name'):
+        net = find_network(conn, name=params['name'])
+        nets = [net] if net is not None else []
+    else:
+        nets = list_networks(conn, pattern=params.get('pattern'))
+    result = []
+    for net in nets:
+        try:
+            if params.get('pattern') and not fnmatch.fnmatchcase(net.name(), params['pattern']):
+                continue
+            active, persistent = bool(net.isActive()), bool(net.isPersistent())
+            if params.get('active') is not None and active != params['active']:
+                continue
+            if params.get('persistent') is not None and persistent != params['persistent']:
+                continue
+            result.append(network_to_dict(net, with_leases=params.get('leases', True),
+                                          with_xml=params.get('xml', False)))
+        except LibvirtFailure as failure:
+            if failure.code in _gone_codes():
+                continue  # removed by someone else while we read
+            raise
+        except libvirt.libvirtError as e:
+            if e.get_error_code() in _gone_codes():
+                continue
+            raise failure_from(e, 'read network %s' % net.name())
+    return result
+
+
+def _gone_codes():
+    return (libvirt.VIR_ERR_NO_NETWORK,)
+
+
 # ---------------------------------------------------------------------------------------------------------------
 # The network module.
 
