@@ -1,0 +1,192 @@
+#!/usr/bin/env bash
+# Build the tiny bootable test guest used by the integration tests.
+#
+# Output (root-owned, mode 0644, readable by the QEMU process):
+#   $SYSVIRT_GUEST_DIR/vmlinuz     kernel from Debian's linux-image package
+#   $SYSVIRT_GUEST_DIR/initrd.img  gzip'd cpio (newc): static busybox + /init
+#   $SYSVIRT_GUEST_DIR/BUILD-INFO  what it was built from
+#
+# The guest has no disk and no network. Its /init mounts proc/sys/dev, loads
+# the evdev and button modules, prints the marker line SYSVIRT-GUEST-UP on the
+# console (ttyS0) and runs busybox acpid, whose power-button handler prints
+# SYSVIRT-GUEST-POWEROFF and powers off at once. Booted as a TCG guest it is up
+# in a few seconds and off about a second after `virsh shutdown`.
+#
+# Packages are fetched with `apt-get download` and unpacked with `dpkg-deb -x`
+# into a temporary directory; nothing is installed on the host.
+#
+# Usage: scripts/build-test-guest.sh [--force]
+#   Skips the build when the outputs exist and are newer than this script.
+# Environment:
+#   SYSVIRT_GUEST_DIR         output dir (default /var/lib/libvirt/boot/sysvirt-test-guest)
+#   SYSVIRT_GUEST_KERNEL_PKG  kernel (meta)package (default: linux-image-cloud-amd64,
+#                             falling back to linux-image-amd64)
+set -euo pipefail
+
+OUT_DIR=${SYSVIRT_GUEST_DIR:-/var/lib/libvirt/boot/sysvirt-test-guest}
+KERNEL_PKGS=${SYSVIRT_GUEST_KERNEL_PKG:-linux-image-cloud-amd64 linux-image-amd64}
+BUSYBOX_PKG=busybox-static
+MODULES=(evdev button)
+# Kconfig symbols, to accept a kernel that has them built in (=y).
+declare -A BUILTIN_SYMBOL=([evdev]=INPUT_EVDEV [button]=ACPI_BUTTON)
+MARKER_UP=SYSVIRT-GUEST-UP
+MARKER_OFF=SYSVIRT-GUEST-POWEROFF
+
+SELF=$(readlink -f "${BASH_SOURCE[0]}")
+
+log() { printf 'build-test-guest: %s\n' "$*"; }
+die() { printf 'build-test-guest: ERROR: %s\n' "$*" >&2; exit 1; }
+
+force=0
+case "${1:-}" in
+    --force) force=1 ;;
+    "") ;;
+    -h|--help) sed -n '2,/^set -euo/p' "$SELF" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
+    *) die "unknown argument: $1 (usage: $0 [--force])" ;;
+esac
+
+if [[ $force -eq 0 && -s $OUT_DIR/vmlinuz && -s $OUT_DIR/initrd.img
+      && $OUT_DIR/vmlinuz -nt $SELF && $OUT_DIR/initrd.img -nt $SELF ]]; then
+    log "up to date: $OUT_DIR (use --force to rebuild)"
+    exit 0
+fi
+
+[[ $(id -u) -eq 0 ]] || die "must run as root (writes $OUT_DIR)"
+for tool in apt-get apt-cache dpkg-deb cpio gzip; do
+    command -v "$tool" >/dev/null || die "'$tool' not found (scripts/testbed.sh installs what is needed)"
+done
+
+WORK=$(mktemp -d /tmp/sysvirt-guest-build.XXXXXX)
+trap 'rm -rf "$WORK"' EXIT
+# apt-get download drops privileges to _apt when it can write the directory.
+chmod 0755 "$WORK"
+mkdir "$WORK/debs"
+if id _apt >/dev/null 2>&1; then chown _apt "$WORK/debs"; fi
+
+download() {  # download PKG...: fetch .debs into $WORK/debs
+    (cd "$WORK/debs" && apt-get download -q "$@" >/dev/null) \
+        || die "apt-get download $* failed (run 'apt-get update'?)"
+}
+
+# Resolve a metapackage (linux-image-cloud-amd64) to the versioned image
+# package it depends on (linux-image-6.1.0-NN-cloud-amd64).
+kernel_pkg=
+for meta in $KERNEL_PKGS; do
+    if [[ $meta =~ ^linux-image-[0-9] ]]; then
+        kernel_pkg=$meta; break
+    fi
+    dep=$(apt-cache depends --no-recommends --no-suggests "$meta" 2>/dev/null \
+          | awk '/Depends: linux-image-[0-9]/ {print $2; exit}')
+    if [[ -n $dep ]]; then kernel_pkg=$dep; break; fi
+done
+[[ -n $kernel_pkg ]] || die "cannot resolve a kernel package from: $KERNEL_PKGS (run 'apt-get update'?)"
+
+log "downloading $kernel_pkg and $BUSYBOX_PKG"
+download "$kernel_pkg" "$BUSYBOX_PKG"
+for deb in "$WORK"/debs/*.deb; do
+    dpkg-deb -x "$deb" "$WORK/root"
+done
+
+R=$WORK/root
+vmlinuz=$(find "$R/boot" -maxdepth 1 -name 'vmlinuz-*' | head -n1)
+[[ -n $vmlinuz ]] || die "no vmlinuz in $kernel_pkg"
+kver=${vmlinuz##*/vmlinuz-}
+config=$R/boot/config-$kver
+moddir=$R/lib/modules/$kver
+[[ -d $moddir ]] || moddir=$R/usr/lib/modules/$kver
+busybox=$R/bin/busybox
+[[ -x $busybox ]] || busybox=$R/usr/bin/busybox
+[[ -x $busybox ]] || die "no busybox binary in $BUSYBOX_PKG"
+
+# --- initramfs tree -----------------------------------------------------------
+I=$WORK/initramfs
+mkdir -p "$I"/{bin,sbin,dev,proc,sys,run,tmp,etc/acpi/PWRF,lib/modules}
+cp "$busybox" "$I/bin/busybox"
+chmod 0755 "$I/bin/busybox"
+
+# Kernel modules: find each one (and what it depends on), decompress it if the
+# kernel ships compressed modules (busybox insmod is not relied on for that),
+# and record the load order. A module built into the kernel needs nothing.
+declare -A seen=()
+load_order=()
+module_file() {  # module_file NAME -> path of NAME.ko[.xz|.zst|.gz] under $moddir
+    local n=${1//-/_} alt=${1//_/-}
+    find "$moddir" \( -name "$n.ko*" -o -name "$alt.ko*" \) -print -quit 2>/dev/null
+}
+add_module() {  # add_module NAME: copy NAME and its dependencies, deps first
+    local name=${1//-/_} src dst deps dep
+    [[ -n ${seen[$name]:-} ]] && return 0
+    seen[$name]=1
+    src=$(module_file "$name")
+    if [[ -z $src ]]; then
+        # Not shipped as a module: fine if the kernel has it built in.
+        if [[ -n ${BUILTIN_SYMBOL[$name]:-} && -f $config ]] \
+           && grep -q "^CONFIG_${BUILTIN_SYMBOL[$name]}=y" "$config"; then
+            return 0
+        fi
+        die "module $name not found in $kernel_pkg and not built in"
+    fi
+    dst=$I/lib/modules/$name.ko
+    case $src in
+        *.ko.xz)  xz -dc "$src" >"$dst" ;;
+        *.ko.zst) zstd -qdc "$src" >"$dst" ;;
+        *.ko.gz)  gzip -dc "$src" >"$dst" ;;
+        *.ko)     cp "$src" "$dst" ;;
+        *) die "unexpected module file $src" ;;
+    esac
+    # The .modinfo section holds NUL-separated key=value strings.
+    deps=$(tr '\0' '\n' <"$dst" | sed -n 's/^depends=//p' | head -n1 | tr ',' ' ')
+    for dep in $deps; do add_module "$dep"; done
+    load_order+=("$name")
+}
+for m in "${MODULES[@]}"; do add_module "$m"; done
+printf '%s\n' "${load_order[@]}" >"$I/lib/modules/load-order"
+
+cat >"$I/init" <<EOF
+#!/bin/busybox sh
+# sysvirt test guest init (generated by scripts/build-test-guest.sh)
+/bin/busybox --install -s /bin
+export PATH=/bin:/sbin
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev
+while read -r m; do
+    [ -n "\$m" ] && insmod "/lib/modules/\$m.ko" || echo "sysvirt-guest: insmod \$m failed"
+done </lib/modules/load-order
+hostname sysvirt-test-guest
+# acpid reads /dev/input/event*; the handler for the power button is
+# /etc/acpi/PWRF/00000080 (busybox acpid's built-in action table).
+acpid -c /etc/acpi -l /dev/null
+echo "$MARKER_UP uptime=\$(cut -d' ' -f1 /proc/uptime)"
+while :; do sleep 3600; done
+EOF
+cat >"$I/etc/acpi/PWRF/00000080" <<EOF
+#!/bin/sh
+echo "$MARKER_OFF uptime=\$(cut -d' ' -f1 /proc/uptime)" >/dev/console
+sync
+poweroff -f
+EOF
+chmod 0755 "$I/init" "$I/etc/acpi/PWRF/00000080"
+
+(cd "$I" && find . -mindepth 1 | LC_ALL=C sort | cpio --quiet -o -H newc -R 0:0) \
+    | gzip -9n >"$WORK/initrd.img"
+
+# --- install ------------------------------------------------------------------
+mkdir -p "$OUT_DIR"
+chmod 0755 "$OUT_DIR"
+install -m 0644 "$vmlinuz" "$OUT_DIR/.vmlinuz.new"
+install -m 0644 "$WORK/initrd.img" "$OUT_DIR/.initrd.img.new"
+{
+    echo "kernel_package=$kernel_pkg"
+    echo "kernel_version=$kver"
+    echo "busybox_package=$BUSYBOX_PKG=$(dpkg-deb -f "$WORK"/debs/busybox*.deb Version)"
+    echo "modules=${load_order[*]}"
+    echo "marker_up=$MARKER_UP"
+    echo "marker_poweroff=$MARKER_OFF"
+    echo "cmdline=console=ttyS0"
+} >"$OUT_DIR/.BUILD-INFO.new"
+chmod 0644 "$OUT_DIR/.BUILD-INFO.new"
+mv -f "$OUT_DIR/.vmlinuz.new" "$OUT_DIR/vmlinuz"
+mv -f "$OUT_DIR/.initrd.img.new" "$OUT_DIR/initrd.img"
+mv -f "$OUT_DIR/.BUILD-INFO.new" "$OUT_DIR/BUILD-INFO"
+log "built $OUT_DIR (kernel $kver, modules: ${load_order[*]:-built-in})"
