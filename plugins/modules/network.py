@@ -13,7 +13,7 @@ short_description: Manage libvirt virtual networks
 version_added: 0.1.0
 description:
   - Defines, redefines, starts, stops and removes libvirt virtual networks, persistent or transient.
-  - An existing network is brought in line with O(xml): only what the document says is compared, and what
+  - An existing network is brought in line with O(xml). Only what the document says is compared, and what
     libvirt fills in itself (the UUID, and for NAT, routed, open and isolated networks the bridge name and
     MAC address when the document gives none) is carried over, so a re-run reports no change.
   - DHCP host entries, DHCP ranges, DNS hosts, DNS TXT and SRV records, port groups and forward interfaces
