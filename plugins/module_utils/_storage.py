@@ -95,6 +95,16 @@ def normalise_pool_xml(desired):
     """Spell the desired document as libvirt stores it where the comparison cannot (target paths)."""
     for path in desired.iterfind('target/path'):
         path.text = _collapse_path((path.text or '').strip())
+    # a logical pool's target is always its volume group's device directory
+    if desired.get('type') == 'logical':
+        group = _xml.find_text(desired, 'source/name') or _xml.find_text(desired, 'name')
+        if group and desired.find('target/path') is not None:
+            desired.find('target/path').text = '/dev/' + group
+    # owner/group -1 mean "whoever runs libvirt": libvirt stores nothing for them
+    for perms in desired.iterfind('target/permissions'):
+        for child in list(perms):
+            if child.tag in ('owner', 'group') and (child.text or '').strip() == '-1':
+                perms.remove(child)
     return desired
 
 
