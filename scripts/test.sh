@@ -92,13 +92,23 @@ names=() results=() times=() notes=()
 record() { names+=("$1"); results+=("$2"); times+=("$3"); notes+=("${4:-}"); }
 banner() { printf '\n======== %s ========\n' "$*"; }
 
-# run_logged NAME TIMEOUT CMD...: run CMD with a time limit, output to the
-# console and to $logs/NAME.log; returns CMD's status (124 on time-out).
+# run_logged NAME TIMEOUT CMD...: run CMD with a time limit, output to
+# $logs/NAME.log, followed on the console; returns CMD's status (124 on
+# time-out). No pipe: a daemon that CMD leaves running (testbed.sh starts
+# libvirtd) could hold a pipe open and stall the run.
 run_logged() {
-    local name=$1 limit=$2
+    local name=$1 limit=$2 pid rc
     shift 2
-    timeout --kill-after=30 "$limit" "$@" </dev/null 2>&1 | tee "$logs/$name.log"
-    return "${PIPESTATUS[0]}"
+    : >"$logs/$name.log"
+    timeout --kill-after=30 "$limit" "$@" </dev/null >"$logs/$name.log" 2>&1 &
+    pid=$!
+    # background jobs ignore SIGINT here: pass an interrupt on to the stage
+    trap 'kill -TERM "$pid" 2>/dev/null; exit 130' INT TERM
+    tail -n +1 -f --pid="$pid" "$logs/$name.log"
+    wait "$pid"
+    rc=$?
+    trap - INT TERM
+    return "$rc"
 }
 
 # seconds a stage may still take: its ceiling, cut to what the budget leaves
