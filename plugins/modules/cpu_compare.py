@@ -34,7 +34,7 @@ options:
   cpu:
     description:
       - The CPU as data, as M(sysvirt.libvirt.host_facts) reports under C(capabilities.host.cpu) or
-        M(sysvirt.libvirt.cpu_baseline) returns as C(cpu): C(arch), C(model), C(vendor), C(features) (names, or
+        M(sysvirt.libvirt.cpu_baseline) returns as C(cpu), with the keys C(arch), C(model), C(vendor), C(features) (names, or
         dictionaries with C(name) and C(policy)), and optionally C(mode), C(match), C(disabled_features),
         C(topology).
       - A CPU without an architecture is taken to have the architecture of the connected host.
