@@ -710,7 +710,7 @@ def _gone_codes():
 # The network module.
 
 
-def _desired(params):
+def _desired(params, version=None, warnings=None):
     """The user's document as an element, with its name set from (and checked against) the name option."""
     root = _xml.parse(params['xml'], 'network XML')
     if root.tag != 'network':
@@ -726,11 +726,54 @@ def _desired(params):
             root.insert(0, element)
     elif not name:
         raise _xml.XMLInputError('network XML has no <name> and the name option is not set')
+    found = normalise(root, version)
+    if warnings is not None:
+        warnings.extend(found)
     uuid = _xml.find_text(root, 'uuid')
     if params.get('uuid') and uuid and uuid.lower() != params['uuid'].lower():
         raise _xml.XMLInputError('The uuid option (%s) and the <uuid> of the XML (%s) differ'
                                  % (params['uuid'], uuid))
     return root
+
+
+#: Parts of a network document that libvirt older than the version given drops when defining:
+#: (path from the root, first version that keeps it, what it is). Measured on libvirt 9.0.
+DROPPED_BEFORE = (
+    ('forward/driver', 10000000, '<forward><driver model=...> (host device driver, libvirt 10.0)'),
+    ('ip/dhcp/option', 10000000, '<dhcp><option> (DHCP options)'),
+)
+
+
+def normalise(root, version=None):
+    """Make the desired document say what libvirt stores for it; return warnings for what it drops.
+
+    MAC addresses are stored in lower case; a <pf> next to <interface> pool members is dropped; elements
+    this libvirt version does not know are dropped.
+    """
+    warnings = []
+    for element in root.iter('mac'):
+        if element.get('address'):
+            element.set('address', element.get('address').lower())
+    for host in root.iterfind('ip/dhcp/host'):
+        if host.get('mac'):
+            host.set('mac', host.get('mac').lower())
+    forward = root.find('forward')
+    if forward is not None and forward.find('interface') is not None and forward.find('pf') is not None:
+        for pf in forward.findall('pf'):
+            forward.remove(pf)
+        warnings.append('libvirt ignores <forward><pf> when <interface> elements list the pool; it is not compared')
+    if version:
+        for path, since, what in DROPPED_BEFORE:
+            found = root.findall(path)
+            if found and version < since:
+                for element in found:
+                    element.getparent().remove(element)
+                warnings.append('libvirt %s drops %s; it is not compared' % (_version_text(version), what))
+    return warnings
+
+
+def _version_text(number):
+    return '%d.%d.%d' % (number // 1000000, number // 1000 % 1000, number % 1000)
 
 
 def _state_of(net):
@@ -741,7 +784,11 @@ def _state_of(net):
 def ensure(conn, params, check_mode):
     """Bring one network to what the parameters ask; return (outcome, result extras)."""
     outcome = Outcome()
-    desired = _desired(params) if params.get('xml') else None
+    version = None
+    if params.get('xml'):
+        with call('read the libvirt version'):
+            version = conn.getLibVersion()
+    desired = _desired(params, version, outcome.warnings) if params.get('xml') else None
     name = params.get('name') or (_xml.find_text(desired, 'name') if desired is not None else None)
     uuid = params.get('uuid') or (_xml.find_text(desired, 'uuid') if desired is not None else None)
     want_persistent = params.get('persistent', True)
