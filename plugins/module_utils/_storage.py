@@ -148,7 +148,7 @@ def predicted_pool_dict(desired, state, autostart):
 
 def _is_local(conn):
     try:
-        if conn.getType() == 'Test':
+        if conn.getType().lower() == 'test':
             return False
         uri = conn.getURI()
     except libvirt.libvirtError:
@@ -299,6 +299,8 @@ def run_pool(module, conn):
 
 def discover_sources(conn, pool_type, source_xml=None):
     """conn.findStoragePoolSources as data."""
+    if source_xml:
+        source_xml = _xml.to_string(_xml.parse(source_xml, 'discover.source_xml'), pretty=False)
     with call('discover %s storage pool sources' % pool_type):
         text = conn.findStoragePoolSources(pool_type, source_xml, 0)
     root = _xml.parse(text, 'discovered sources XML')
