@@ -13,7 +13,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.sysvirt.libvirt.plugins.module_utils import _xml
-from ansible_collections.sysvirt.libvirt.plugins.module_utils._connection import call
+from ansible_collections.sysvirt.libvirt.plugins.module_utils._connection import call, failure_from
 
 try:
     import libvirt
@@ -136,8 +136,202 @@ def read_capabilities(conn):
     return text, _xml.parse(text, 'capabilities XML')
 
 
-def host_facts(conn, capabilities_xml=False):
-    """Everything host_facts reports, as one dict."""
+#: What host_facts gathers beyond the basics; domain capabilities are opt-in (libvirt probes the emulator).
+GATHER_CHOICES = ('all', 'cpu_models', 'node_stats', 'free_pages', 'domain_capabilities')
+DEFAULT_GATHER = ('cpu_models', 'node_stats', 'free_pages')
+
+
+def _is_no_support(error):
+    return error.get_error_code() in (libvirt.VIR_ERR_NO_SUPPORT,
+                                      getattr(libvirt, 'VIR_ERR_OPERATION_UNSUPPORTED', -1))
+
+
+def _enums(element):
+    """{enum name: [values]} of the <enum> children of a domain capabilities element."""
+    return dict((enum.get('name'), [v.text.strip() for v in enum.findall('value') if v.text])
+                for enum in element.findall('enum'))
+
+
+def _supported(element):
+    return None if element is None or element.get('supported') is None else element.get('supported') == 'yes'
+
+
+def _cpu_mode_data(mode):
+    data = dict(supported=_supported(mode), enums=_enums(mode))
+    model = mode.find('model')
+    if mode.get('name') == 'host-model' and model is not None:
+        data.update(
+            model=model.text.strip() if model.text else None,
+            vendor=_xml.find_text(mode, 'vendor'),
+            features=[f.get('name') for f in mode.findall('feature') if f.get('policy') not in ('disable', 'forbid')],
+            disabled_features=[f.get('name') for f in mode.findall('feature')
+                               if f.get('policy') in ('disable', 'forbid')],
+        )
+    if mode.get('name') == 'custom':
+        models = []
+        for element in mode.findall('model'):
+            models.append(dict(name=element.text.strip() if element.text else None,
+                               usable=element.get('usable'), vendor=element.get('vendor'),
+                               deprecated=element.get('deprecated') == 'yes' if element.get('deprecated') else None))
+        data['models'] = models
+        data['usable_models'] = [m['name'] for m in models if m['usable'] == 'yes']
+    return data
+
+
+def domain_capabilities_data(root):
+    """A domain capabilities document (one emulator, arch, machine, virt type) as data."""
+    vcpu = root.find('vcpu')
+    os_element = root.find('os')
+    loader = os_element.find('loader') if os_element is not None else None
+    loader_enums = _enums(loader) if loader is not None else {}
+    cpu_modes = dict((mode.get('name'), _cpu_mode_data(mode)) for mode in root.findall('cpu/mode'))
+    custom = cpu_modes.get('custom', {})
+    devices = dict((device.tag, dict(supported=_supported(device), enums=_enums(device)))
+                   for device in root.findall('devices/*'))
+    features = dict((feature.tag, dict(supported=_supported(feature), enums=_enums(feature)))
+                    for feature in root.findall('features/*'))
+    disk = devices.get('disk', {}).get('enums', {})
+    return dict(
+        emulator=_xml.find_text(root, 'path'),
+        virt_type=_xml.find_text(root, 'domain'),
+        machine=_xml.find_text(root, 'machine'),
+        arch=_xml.find_text(root, 'arch'),
+        max_vcpus=_int(vcpu.get('max')) if vcpu is not None else None,
+        iothreads=_supported(root.find('iothreads')),
+        firmware=dict(
+            supported=_supported(os_element),
+            firmware=_enums(os_element).get('firmware', []) if os_element is not None else [],
+            loader_supported=_supported(loader),
+            loaders=[v.text.strip() for v in loader.findall('value') if v.text] if loader is not None else [],
+            loader_types=loader_enums.get('type', []),
+            readonly=loader_enums.get('readonly', []),
+            secure=loader_enums.get('secure', []),
+            secure_boot='yes' in loader_enums.get('secure', []),
+        ),
+        cpu=dict(
+            modes=sorted(name for name, mode in cpu_modes.items() if mode['supported']),
+            mode_details=cpu_modes,
+            host_model=cpu_modes.get('host-model') if cpu_modes.get('host-model', {}).get('supported') else None,
+            usable_models=custom.get('usable_models', []),
+        ),
+        memory_backing=_enums(root.find('memoryBacking')) if root.find('memoryBacking') is not None else {},
+        devices=devices,
+        device_types=sorted(name for name, device in devices.items() if device['supported']),
+        disk_devices=disk.get('diskDevice', []),
+        disk_buses=disk.get('bus', []),
+        features=features,
+    )
+
+
+def domain_capability_targets(caps_data):
+    """(emulator, arch, machine, virt type) for each arch and virt type the capabilities offer."""
+    targets = []
+    for guest in caps_data['guests']:
+        if guest.get('os_type') != 'hvm':
+            continue
+        for domain in guest['domains']:
+            target = dict(emulator=domain.get('emulator') or guest.get('emulator'), arch=guest.get('arch'),
+                          machine=None, virt_type=domain.get('type'))
+            if target not in targets:
+                targets.append(target)
+    return targets
+
+
+def domain_capabilities(conn, targets, explicit, warnings):
+    """Domain capabilities as data for each target; a target libvirt cannot describe fails only if explicit."""
+    results = []
+    for target in targets:
+        args = tuple(target.get(k) or None for k in ('emulator', 'arch', 'machine', 'virt_type'))
+        try:
+            text = conn.getDomainCapabilities(*(args + (0,)))
+        except libvirt.libvirtError as error:
+            if explicit:
+                raise failure_from(error, 'read the domain capabilities for %s' % _describe(target))
+            if _is_no_support(error):
+                warnings.append('This connection does not offer domain capabilities; none were gathered')
+                return results
+            warnings.append('No domain capabilities for %s: %s' % (_describe(target), error.get_error_message()))
+            continue
+        data = domain_capabilities_data(_xml.parse(text, 'domain capabilities XML'))
+        data['requested'] = dict(target)
+        results.append(data)
+    return results
+
+
+def _describe(target):
+    return ', '.join('%s=%s' % (k, target[k]) for k in ('emulator', 'arch', 'machine', 'virt_type') if target.get(k))
+
+
+def cpu_model_names(conn, arches):
+    """{arch: [CPU model names libvirt knows]} (null for an arch libvirt has no CPU models for)."""
+    names = {}
+    for arch in arches:
+        try:
+            names[arch] = sorted(conn.getCPUModelNames(arch, 0) or [])
+        except libvirt.libvirtError:
+            names[arch] = None
+    return names
+
+
+def node_stats(conn):
+    """Node memory statistics (bytes) and CPU time (nanoseconds) for the whole host; null where unsupported."""
+    stats = dict(memory=None, cpu=None)
+    try:
+        memory = conn.getMemoryStats(libvirt.VIR_NODE_MEMORY_STATS_ALL_CELLS, 0)
+        stats['memory'] = dict(('%s_bytes' % k, v * 1024) for k, v in memory.items())
+    except libvirt.libvirtError as error:
+        if not _is_no_support(error):
+            raise failure_from(error, 'read the node memory statistics')
+    try:
+        cpu = conn.getCPUStats(libvirt.VIR_NODE_CPU_STATS_ALL_CPUS, 0)
+        stats['cpu'] = dict(('%s_ns' % k, v) for k, v in cpu.items())
+    except libvirt.libvirtError as error:
+        if not _is_no_support(error):
+            raise failure_from(error, 'read the node CPU statistics')
+    return stats
+
+
+def page_sizes(caps):
+    """The page sizes (KiB) the host offers, from the capabilities."""
+    sizes = set()
+    for pages in caps.findall('host/cpu/pages') + caps.findall('host/topology/cells/cell/pages'):
+        size = _int(pages.get('size'))
+        if size:
+            sizes.add(size)
+    return sorted(sizes)
+
+
+def free_pages(conn, caps, numa_ids):
+    """Free pages per page size per NUMA cell: [{cell, pages: [{size_kib, free}]}]."""
+    sizes = page_sizes(caps)
+    if not sizes:
+        return []
+    ids = sorted(numa_ids) or [0]
+    try:
+        values = conn.getFreePages(sizes, ids[0], ids[-1] - ids[0] + 1, 0)
+    except libvirt.libvirtError as error:
+        if _is_no_support(error):
+            return []
+        raise failure_from(error, 'read the free pages')
+    cells = []
+    for cell in sorted(values or {}):
+        if cell in ids:
+            cells.append(dict(cell=cell, pages=[dict(size_kib=size, free=count)
+                                                for size, count in sorted(values[cell].items())]))
+    return cells
+
+
+def host_facts(conn, capabilities_xml=False, gather=DEFAULT_GATHER, domain_capability_targets_=None,
+               warnings=None):
+    """Everything host_facts reports, as one dict.
+
+    gather: the optional parts (GATHER_CHOICES); domain_capability_targets_: explicit
+    (emulator, arch, machine, virt_type) dicts, which gather domain capabilities for those only.
+    """
+    warnings = [] if warnings is None else warnings
+    gather = set(gather or ())
+    if 'all' in gather:
+        gather = set(GATHER_CHOICES)
     caps_text, caps = read_capabilities(conn)
     caps_data = capabilities_data(caps)
     with call('read the connection details'):
@@ -172,6 +366,22 @@ def host_facts(conn, capabilities_xml=False):
         security_model=dict(model=secmodel[0] or None, doi=secmodel[1] or None) if secmodel else None,
         capabilities=caps_data,
     )
+    if 'cpu_models' in gather:
+        arches = []
+        host_arch = caps_data['host'].get('cpu', {}).get('arch')
+        for arch in [host_arch] + [g['arch'] for g in caps_data['guests']]:
+            if arch and arch not in arches:
+                arches.append(arch)
+        facts['cpu_model_names'] = cpu_model_names(conn, arches)
+    if 'node_stats' in gather:
+        facts['node_stats'] = node_stats(conn)
+    if 'free_pages' in gather:
+        facts['free_pages'] = free_pages(conn, caps, numa_ids)
+    if domain_capability_targets_:
+        facts['domain_capabilities'] = domain_capabilities(conn, domain_capability_targets_, True, warnings)
+    elif 'domain_capabilities' in gather:
+        facts['domain_capabilities'] = domain_capabilities(conn, domain_capability_targets(caps_data), False,
+                                                           warnings)
     if capabilities_xml:
         facts['capabilities_xml'] = caps_text
     return facts

@@ -18,6 +18,10 @@ description:
     the maximum vCPUs per domain type, the security model, and the host capabilities as data (host CPU,
     NUMA cells, and for each guest type its OS type, architecture, word size, emulator, machine types and
     domain types).
+  - By default also the CPU model names libvirt knows per architecture, the node's memory and CPU statistics,
+    and the free pages of each size (hugepages) per NUMA cell; see O(gather).
+  - On request, the domain capabilities for each architecture and virtualization type (firmware, CPU modes and
+    usable CPU models, device types, disk buses, maximum vCPUs); see O(gather) and O(domain_capabilities).
   - Only reads; works on a read-only connection.
 author:
   - sysvirt developers
@@ -27,6 +31,40 @@ options:
       - Also return the raw capabilities XML document as C(ansible_facts.libvirt.capabilities_xml).
     type: bool
     default: false
+  gather:
+    description:
+      - The optional parts to gather, beyond the basics that are always reported.
+      - V(cpu_models) is RV(ansible_facts.libvirt.cpu_model_names), V(node_stats) is
+        RV(ansible_facts.libvirt.node_stats), V(free_pages) is RV(ansible_facts.libvirt.free_pages), all fast.
+      - V(domain_capabilities) is RV(ansible_facts.libvirt.domain_capabilities) for every architecture and
+        virtualization type the host offers. It is not gathered by default because libvirt may probe the
+        emulator for each, which can take seconds.
+      - V(all) gathers everything.
+      - An empty list gathers only the basics.
+    type: list
+    elements: str
+    choices: [all, cpu_models, node_stats, free_pages, domain_capabilities]
+    default: [cpu_models, node_stats, free_pages]
+  domain_capabilities:
+    description:
+      - Gather the domain capabilities for exactly these combinations (whatever O(gather) says), and fail when
+        libvirt cannot describe one of them.
+      - Anything left out of an entry takes libvirt's default for the host.
+    type: list
+    elements: dict
+    suboptions:
+      emulator:
+        description: Path to the emulator binary, for example V(/usr/bin/qemu-system-x86_64).
+        type: str
+      arch:
+        description: Guest architecture, for example V(x86_64).
+        type: str
+      machine:
+        description: Machine type, for example V(q35).
+        type: str
+      virt_type:
+        description: Virtualization type, for example V(kvm) or V(qemu).
+        type: str
 extends_documentation_fragment:
   - sysvirt.libvirt._connection
   - sysvirt.libvirt._attributes
@@ -39,6 +77,11 @@ notes:
   - The facts are those of the hypervisor named by O(uri), which need not be the host the task runs on.
 seealso:
   - module: sysvirt.libvirt.domain_info
+  - module: sysvirt.libvirt.cpu_baseline
+  - module: sysvirt.libvirt.cpu_compare
+  - name: libvirt domain capabilities
+    description: What the domain capabilities document describes.
+    link: https://libvirt.org/formatdomaincaps.html
 '''
 
 EXAMPLES = r'''
@@ -55,6 +98,24 @@ EXAMPLES = r'''
     uri: test:///default
     readonly: true
     capabilities_xml: true
+
+- name: Gather everything, including the domain capabilities of every architecture and virtualization type
+  sysvirt.libvirt.host_facts:
+    uri: qemu:///system
+    gather: [all]
+
+- name: Only the basics, and the domain capabilities for KVM guests on the q35 machine
+  sysvirt.libvirt.host_facts:
+    uri: qemu:///system
+    gather: []
+    domain_capabilities:
+      - arch: x86_64
+        machine: q35
+        virt_type: kvm
+
+- name: Does this host offer UEFI with secure boot for KVM guests?
+  ansible.builtin.debug:
+    msg: "{{ ansible_facts.libvirt.domain_capabilities[0].firmware.secure_boot }}"
 '''
 
 RETURN = r'''
@@ -182,6 +243,108 @@ ansible_facts:
                 C(features).
               type: list
               elements: dict
+        cpu_model_names:
+          description: The CPU model names libvirt knows, per architecture (host and guest architectures); null for an
+            architecture libvirt has no CPU models for.
+          returned: when O(gather) has V(cpu_models)
+          type: dict
+          sample: {x86_64: [486, EPYC, EPYC-Milan, Haswell, qemu64]}
+        node_stats:
+          description: Statistics of the whole node.
+          returned: when O(gather) has V(node_stats)
+          type: dict
+          contains:
+            memory:
+              description: >-
+                Memory statistics in bytes as the driver reports them (C(total_bytes), C(free_bytes),
+                C(buffers_bytes), C(cached_bytes)); null where the driver cannot tell.
+              type: dict
+              sample: {total_bytes: 25276502016, free_bytes: 24176435200, buffers_bytes: 13459456, cached_bytes: 632672256}
+            cpu:
+              description: >-
+                CPU time in nanoseconds since boot, summed over all CPUs (C(kernel_ns), C(user_ns), C(idle_ns),
+                C(iowait_ns)); null where the driver cannot tell.
+              type: dict
+              sample: {kernel_ns: 63790000000, user_ns: 190770000000, idle_ns: 865380000000, iowait_ns: 4840000000}
+        free_pages:
+          description: Free pages of each size the host offers (hugepages included), per NUMA cell.
+          returned: when O(gather) has V(free_pages)
+          type: list
+          elements: dict
+          sample: [{cell: 0, pages: [{size_kib: 4, free: 934181}, {size_kib: 2048, free: 0}, {size_kib: 1048576, free: 0}]}]
+        domain_capabilities:
+          description: >-
+            The domain capabilities, one entry per architecture and virtualization type the host offers (or per entry
+            of O(domain_capabilities)).
+          returned: when O(gather) has V(domain_capabilities), or O(domain_capabilities) is given
+          type: list
+          elements: dict
+          contains:
+            requested:
+              description: What was asked for (C(emulator), C(arch), C(machine), C(virt_type); null is libvirt's default).
+              type: dict
+            emulator:
+              description: The emulator binary.
+              type: str
+              sample: /usr/bin/qemu-system-x86_64
+            virt_type:
+              description: The virtualization type.
+              type: str
+              sample: kvm
+            machine:
+              description: The machine type (the canonical name).
+              type: str
+              sample: pc-i440fx-7.2
+            arch:
+              description: The guest architecture.
+              type: str
+              sample: x86_64
+            max_vcpus:
+              description: The most vCPUs a guest can have.
+              type: int
+              sample: 255
+            iothreads:
+              description: Whether I/O threads are supported.
+              type: bool
+            firmware:
+              description: >-
+                Firmware: C(supported), C(firmware) (automatic firmware selection values such as V(efi)),
+                C(loader_supported), C(loaders) (loader image paths), C(loader_types) (V(rom), V(pflash)),
+                C(readonly), C(secure) (the values libvirt accepts), C(secure_boot) (whether a secure-boot loader is
+                offered).
+              type: dict
+              sample: {firmware: [efi], loaders: [/usr/share/OVMF/OVMF_CODE_4M.fd], loader_types: [rom, pflash], secure: ['no'], secure_boot: false}
+            cpu:
+              description: >-
+                CPU: C(modes) (the supported CPU modes), C(host_model) (the model, vendor, features and
+                disabled_features of host-model, or null), C(usable_models) (the custom models this host can run),
+                C(mode_details) (every mode with C(supported), C(enums), and for custom C(models) with C(name),
+                C(usable), C(vendor), C(deprecated)).
+              type: dict
+            memory_backing:
+              description: Memory backing enumerations, such as C(sourceType).
+              type: dict
+            devices:
+              description: Per device type, C(supported) and C(enums) (the values libvirt accepts per attribute).
+              type: dict
+            device_types:
+              description: The device types that are supported.
+              type: list
+              elements: str
+              sample: [disk, graphics, hostdev, rng, tpm, video]
+            disk_devices:
+              description: The disk devices supported.
+              type: list
+              elements: str
+              sample: [disk, cdrom, floppy, lun]
+            disk_buses:
+              description: The disk buses supported.
+              type: list
+              elements: str
+              sample: [ide, fdc, scsi, virtio, usb, sata]
+            features:
+              description: Per domain feature (such as C(sev), C(gic), C(hyperv)), C(supported) and C(enums).
+              type: dict
         capabilities_xml:
           description: The capabilities document as libvirt returns it.
           returned: when O(capabilities_xml=true)
@@ -200,11 +363,23 @@ def main():
     module = AnsibleModule(
         argument_spec=connection_argument_spec(dict(
             capabilities_xml=dict(type='bool', default=False),
+            gather=dict(type='list', elements='str', default=['cpu_models', 'node_stats', 'free_pages'],
+                        choices=['all', 'cpu_models', 'node_stats', 'free_pages', 'domain_capabilities']),
+            domain_capabilities=dict(type='list', elements='dict', options=dict(
+                emulator=dict(type='str'),
+                arch=dict(type='str'),
+                machine=dict(type='str'),
+                virt_type=dict(type='str'),
+            )),
         )),
         supports_check_mode=True,
     )
+    warnings = []
     with module_connection(module) as conn:
-        facts = host_facts(conn, capabilities_xml=module.params['capabilities_xml'])
+        facts = host_facts(conn, capabilities_xml=module.params['capabilities_xml'], gather=module.params['gather'],
+                           domain_capability_targets_=module.params['domain_capabilities'], warnings=warnings)
+    for warning in warnings:
+        module.warn(warning)
     module.exit_json(changed=False, ansible_facts=dict(libvirt=facts))
 
 
