@@ -509,6 +509,12 @@ def run_volume(module, conn):
         p = dict(p, name=name)
     if p['upload'] and not os.path.isfile(p['upload']):
         raise LibvirtFailure('upload: %s is not a readable file' % p['upload'])
+    if p['upload'] and p['checksum'] and p['state'] == 'present':
+        # checked before anything is created, so a wrong file changes nothing
+        actual = _stream.file_sha256(p['upload'])
+        if actual != p['checksum'].lower():
+            raise LibvirtFailure('upload: %s has SHA-256 %s, not the expected %s; nothing was changed'
+                                 % (p['upload'], actual, p['checksum']))
     capacity = _size(p['capacity'], 'capacity')
     _size(p['allocation'], 'allocation')
     vol, pool_obj = find_volume(conn, pool=p['pool'], name=name, path=p['path'], key=p['key'])
@@ -605,12 +611,7 @@ def _upload(module, conn, vol, created, outcome, check):
     p = module.params
     path = p['upload']
     size = os.path.getsize(path)
-    expected = (p['checksum'] or '').lower() or None
-    if expected:
-        actual = _stream.file_sha256(path)
-        if actual != expected:
-            raise LibvirtFailure('upload: %s has SHA-256 %s, not the expected %s; nothing was uploaded'
-                                 % (path, actual, expected))
+    expected = (p['checksum'] or '').lower() or None  # already verified against the file by run_volume
     # A volume made by this run holds nothing of the file yet: no need to read it back.
     same = False if created or vol is None else _stream.volume_matches_file(conn, vol, path)
     info = dict(direction='upload', path=path, bytes=size, sha256=expected, identical=same)
