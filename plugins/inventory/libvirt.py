@@ -1,0 +1,466 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) sysvirt.libvirt contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+DOCUMENTATION = r'''
+name: libvirt
+short_description: Guests and hypervisors of one or more libvirt connections as inventory
+version_added: 0.1.0
+description:
+  - Makes every domain (guest) of the libvirt hypervisors named in O(uris) a host, and the hypervisors
+    themselves hosts in their own group.
+  - The hypervisors are queried at the same time, one thread and one connection each. For each hypervisor the
+    plugin makes one listing of all domains, one bulk statistics call, and one XML read per domain, plus one
+    address query per running domain and address source.
+  - A hypervisor that cannot be reached is a warning and the others still load, unless O(strict=true).
+  - Host variables are set under O(prefix). Everything read from a guest's definition or from the guest
+    (names, titles, descriptions, metadata, addresses, ...) is marked unsafe, so a C({{ }}) in it is never
+    templated.
+  - Groups by state (C(<group_prefix>state_<state>)), by hypervisor (C(<group_prefix>hypervisor_<name>)), by
+    libvirt network or bridge (C(<group_prefix>network_<name>)), the hypervisors themselves in
+    C(<group_prefix>hypervisors) and every guest in C(<group_prefix>guests); plus O(compose), O(groups) and
+    O(keyed_groups).
+  - The configuration file name must end with C(libvirt.yml) or C(libvirt.yaml).
+author:
+  - sysvirt developers
+requirements:
+  - libvirt-python on the controller
+extends_documentation_fragment:
+  - constructed
+  - inventory_cache
+options:
+  plugin:
+    description: The name of this plugin; marks the file as this plugin's configuration.
+    type: str
+    required: true
+    choices: [sysvirt.libvirt.libvirt]
+  uris:
+    description:
+      - The libvirt connection URIs of the hypervisors, local or remote (V(qemu:///system),
+        V(qemu+ssh://root@kvm01.example.com/system), V(qemu+tls://kvm02.example.com/system), V(test:///default)).
+    type: list
+    elements: str
+    default: [qemu:///system]
+  readonly:
+    description:
+      - Open read-only connections. The inventory only reads, but the guest agent address source needs
+        read-write connections (set V(false) to use V(agent) in O(address_sources)).
+    type: bool
+    default: true
+  username:
+    description:
+      - User name given to libvirt when a connection asks for one (SASL and similar authentication).
+    type: str
+    env:
+      - name: LIBVIRT_USERNAME
+  password:
+    description:
+      - Password given to libvirt when a connection asks for one. Never shown in output or errors.
+    type: str
+    env:
+      - name: LIBVIRT_PASSWORD
+  max_workers:
+    description:
+      - How many hypervisors are queried at the same time.
+    type: int
+    default: 20
+  strict:
+    description:
+      - Fail the inventory when a hypervisor cannot be reached or read, instead of warning and loading the others.
+      - Also makes templating errors in O(compose), O(groups) and O(keyed_groups) fatal, as in every
+        constructed inventory.
+    type: bool
+    default: false
+  hostname_format:
+    description:
+      - How a guest's inventory host name is made, with Python C(str.format) fields C({name}), C({uuid}),
+        C({hypervisor}) (the hypervisor's inventory name) and C({uri}).
+      - Host names must be unique across hypervisors. When two guests get the same name, the second is named
+        C(<name>@<hypervisor>) (and, if that is taken too, by its UUID) with a warning.
+    type: str
+    default: '{name}'
+  prefix:
+    description: Prefix of every host variable this plugin sets (other than C(ansible_host) and C(ansible_connection)).
+    type: str
+    default: libvirt_
+  group_prefix:
+    description: Prefix of the groups this plugin makes.
+    type: str
+    default: libvirt_
+  address_sources:
+    description:
+      - Where to look for guest addresses, in order of preference for C(ansible_host). V(lease) reads the DHCP
+        leases of libvirt's networks, V(agent) asks the QEMU guest agent (needs O(readonly=false)), V(arp) reads
+        the hypervisor's ARP table. An empty list reads no addresses.
+      - A source that fails for a guest (no agent, for example) only leaves that source out for that guest.
+    type: list
+    elements: str
+    choices: [lease, agent, arp]
+    default: [lease]
+  agent_timeout:
+    description: Seconds to wait for each guest's agent when O(address_sources) has V(agent).
+    type: int
+    default: 5
+  address_network:
+    description:
+      - Only take C(ansible_host) from interfaces on this libvirt network or host bridge.
+    type: str
+  address_interface:
+    description:
+      - Only take C(ansible_host) from this interface, given by MAC address or by host-side device name.
+    type: str
+  address_family:
+    description: Which address family C(ansible_host) is taken from.
+    type: str
+    choices: [ipv4, ipv6, any]
+    default: ipv4
+  set_ansible_host:
+    description: Set C(ansible_host) of each guest from its addresses (when one is found).
+    type: bool
+    default: true
+  ansible_connection:
+    description:
+      - When set, the C(ansible_connection) of every guest (for example V(ssh), or
+        V(community.libvirt.libvirt_qemu) for the guest agent). Left alone when not set.
+    type: str
+  hypervisors:
+    description: Also add the hypervisors as hosts, with node information, a capabilities summary and the host CPU.
+    type: bool
+    default: true
+  hypervisor_name:
+    description:
+      - How a hypervisor host is named, by the host name libvirt reports (V(hostname)) or by its URI (V(uri)).
+        A host name already taken by another hypervisor falls back to the URI.
+    type: str
+    choices: [hostname, uri]
+    default: hostname
+  states:
+    description: Only guests in one of these states.
+    type: list
+    elements: str
+    choices: [nostate, running, blocked, paused, shutting_down, shutoff, crashed, pmsuspended]
+  names:
+    description: Only guests with one of these names; entries with C(*), C(?) or C([) are shell-style patterns.
+    type: list
+    elements: str
+  metadata:
+    description:
+      - Only guests with custom metadata in each of these namespaces (keys are namespace URIs) whose element
+        text matches the value (a shell-style pattern; V('*') for any).
+    type: dict
+'''
+
+EXAMPLES = r'''
+# qemu.libvirt.yml: the local hypervisor, ansible_host from DHCP leases of the 'default' network
+plugin: sysvirt.libvirt.libvirt
+uris:
+  - qemu:///system
+address_network: default
+
+# farm.libvirt.yml: three hypervisors over SSH, running guests only, cached for an hour, grouped by OS arch
+# and by a metadata tag, with the guest agent as fallback address source
+plugin: sysvirt.libvirt.libvirt
+uris:
+  - qemu+ssh://root@kvm01.example.com/system
+  - qemu+ssh://root@kvm02.example.com/system
+  - qemu+ssh://root@kvm03.example.com/system
+readonly: false
+states: [running]
+address_sources: [lease, agent]
+hostname_format: '{name}.{hypervisor}'
+cache: true
+cache_plugin: ansible.builtin.jsonfile
+cache_connection: ~/.cache/ansible-libvirt
+cache_timeout: 3600
+keyed_groups:
+  - key: libvirt_os.arch
+    prefix: arch
+compose:
+  owner: libvirt_metadata['https://example.com/app'] | default('')
+groups:
+  big: libvirt_vcpus.current >= 8
+'''
+
+import fnmatch
+import re
+from concurrent.futures import ThreadPoolExecutor
+
+from ansible.errors import AnsibleError
+from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructable
+
+from ansible_collections.sysvirt.libvirt.plugins.module_utils import _host, _xml
+from ansible_collections.sysvirt.libvirt.plugins.module_utils._connection import LibvirtFailure, call
+from ansible_collections.sysvirt.libvirt.plugins.module_utils._domain_data import collect_domains, matches
+from ansible_collections.sysvirt.libvirt.plugins.plugin_utils._libvirt import PluginConnection, unsafe
+
+try:
+    import libvirt  # noqa: F401 pylint: disable=unused-import
+except ImportError:
+    libvirt = None
+
+
+def hypervisor_data(conn):
+    """What the inventory tells about a hypervisor: node info, capabilities summary, host CPU (plain data)."""
+    caps_text, caps = _host.read_capabilities(conn)
+    caps_data = _host.capabilities_data(caps)
+    with call('read the connection details'):
+        hostname = conn.getHostname()
+        uri = conn.getURI()
+        driver = conn.getType()
+        lib_version = conn.getLibVersion()
+        try:
+            hv_version = conn.getVersion()
+        except libvirt.libvirtError:
+            hv_version = 0
+    cpu_el = caps.find('host/cpu')
+    host = caps_data.get('host', {})
+    return dict(
+        hostname=hostname,
+        uri=uri,
+        driver=driver,
+        library_version=_host.split_version(lib_version)['full'],
+        hypervisor_version=_host.split_version(hv_version)['full'],
+        node=_host.node_info(conn),
+        cpu=host.get('cpu', {}),
+        cpu_xml=_xml.to_string(cpu_el) if cpu_el is not None else None,
+        numa_cells=len(host.get('numa_cells', [])),
+        iommu=host.get('iommu'),
+        guest_types=[dict(os_type=g['os_type'], arch=g['arch'], domain_types=g['domain_types'])
+                     for g in caps_data.get('guests', [])],
+    )
+
+
+def fetch_one(uri, readonly=True, username=None, password=None, names=None, states=None,
+              address_sources=('lease',), agent_timeout=None):
+    """Everything the inventory needs from one URI, as plain (cacheable) data; errors as a message."""
+    result = dict(uri=uri, error=None, hypervisor=None, domains=[], warnings=[])
+    try:
+        with PluginConnection(uri, readonly, username, password) as conn:
+            result['hypervisor'] = hypervisor_data(conn)
+            result['domains'], result['warnings'] = collect_domains(
+                conn, names=names, states=states, address_sources=address_sources, agent_timeout=agent_timeout)
+    except (AnsibleError, LibvirtFailure) as e:
+        result['error'] = e.full_message() if isinstance(e, LibvirtFailure) else str(e)
+    return result
+
+
+def choose_address(domain, sources, network=None, interface=None, family='ipv4'):
+    """The guest's address for ansible_host: by source preference, then interface order; None if none."""
+    interfaces = []
+    for iface in domain.get('interfaces', []):
+        source = iface.get('source') or {}
+        if network and network not in (source.get('network'), source.get('bridge')):
+            continue
+        if interface and interface.lower() not in ((iface.get('mac') or ''), (iface.get('target') or '').lower()):
+            continue
+        interfaces.append(iface)
+    for wanted in sources:
+        for iface in interfaces:
+            for address in iface.get('addresses', []):
+                if address.get('source') == wanted and (family == 'any' or address.get('family') == family):
+                    return address.get('address')
+    return None
+
+
+def _metadata_matches(domain, wanted):
+    if not wanted:
+        return True
+    metadata = domain.get('metadata') or {}
+    for namespace, pattern in wanted.items():
+        if namespace not in metadata:
+            return False
+        if pattern in (None, '*'):
+            continue
+        root = _xml.parse(metadata[namespace], 'metadata')
+        text = ''.join(root.itertext()).strip()
+        if not fnmatch.fnmatchcase(text, str(pattern)):
+            return False
+    return True
+
+
+def guest_vars(domain, hypervisor_name, uri):
+    """The host vars of a guest, without prefix, as plain data."""
+    addresses = []
+    for iface in domain.get('interfaces', []):
+        for address in iface.get('addresses', []):
+            if address.get('address') not in addresses:
+                addresses.append(address.get('address'))
+    disks = []
+    for disk in domain.get('disks', []):
+        source = disk.get('source') or {}
+        path = source.get('file') or source.get('dev') or source.get('dir') or source.get('name')
+        if source.get('pool'):
+            path = '%s/%s' % (source.get('pool'), source.get('volume'))
+        disks.append(dict(target=disk.get('target'), device=disk.get('device'), bus=disk.get('bus'),
+                          source=path, format=disk.get('format')))
+    return dict(
+        name=domain.get('name'),
+        uuid=domain.get('uuid'),
+        id=domain.get('id'),
+        type=domain.get('type'),
+        state=domain.get('state'),
+        state_reason=domain.get('state_reason'),
+        hypervisor=hypervisor_name,
+        uri=uri,
+        vcpus=domain.get('vcpus'),
+        memory=domain.get('memory'),
+        autostart=domain.get('autostart'),
+        persistent=domain.get('persistent'),
+        os=dict((k, (domain.get('os') or {}).get(k)) for k in ('type', 'arch', 'machine')),
+        firmware=domain.get('firmware'),
+        disks=disks,
+        interfaces=[dict(mac=i.get('mac'), type=i.get('type'), network=(i.get('source') or {}).get('network'),
+                         bridge=(i.get('source') or {}).get('bridge'), model=i.get('model'), target=i.get('target'),
+                         addresses=i.get('addresses', [])) for i in domain.get('interfaces', [])],
+        addresses=addresses,
+        title=domain.get('title'),
+        description=domain.get('description'),
+        metadata=domain.get('metadata') or {},
+    )
+
+
+class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
+
+    NAME = 'sysvirt.libvirt.libvirt'
+
+    def verify_file(self, path):
+        return super(InventoryModule, self).verify_file(path) and re.search(r'libvirt\.ya?ml$', path) is not None
+
+    def parse(self, inventory, loader, path, cache=True):
+        super(InventoryModule, self).parse(inventory, loader, path, cache)
+        self._read_config_data(path)
+        if libvirt is None:
+            raise AnsibleError('The sysvirt.libvirt.libvirt inventory needs libvirt-python on the controller.')
+
+        cache_key = self.get_cache_key(path)
+        use_cache = self.get_option('cache')
+        attempt_to_read_cache = use_cache and cache
+        cache_needs_update = use_cache and not cache
+        results = None
+        if attempt_to_read_cache:
+            try:
+                results = self._cache[cache_key]
+            except KeyError:
+                cache_needs_update = True
+        if results is None:
+            results = self._fetch()
+        if cache_needs_update:
+            self._cache[cache_key] = results
+        self._populate(results)
+
+    def _fetch(self):
+        """One thread and one connection per URI, all at once; results in the order of ``uris``."""
+        uris = self.get_option('uris') or []
+        kwargs = dict(
+            readonly=self.get_option('readonly'), username=self.get_option('username'),
+            password=self.get_option('password'), names=self.get_option('names'),
+            states=self.get_option('states'), address_sources=self.get_option('address_sources') or [],
+            agent_timeout=self.get_option('agent_timeout'),
+        )
+        if not uris:
+            return []
+        workers = max(1, min(len(uris), self.get_option('max_workers') or 1))
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            futures = [pool.submit(fetch_one, uri, **kwargs) for uri in uris]
+            return [f.result() for f in futures]
+
+    def _populate(self, results):
+        """Hosts, groups and vars from fetched (or cached) results. Pure: no libvirt calls."""
+        prefix = self.get_option('prefix')
+        group_prefix = self.get_option('group_prefix')
+        strict = self.get_option('strict')
+        guests_group = self.inventory.add_group(self._sanitize_group_name(group_prefix + 'guests'))
+        hv_group = None
+        if self.get_option('hypervisors'):
+            hv_group = self.inventory.add_group(self._sanitize_group_name(group_prefix + 'hypervisors'))
+        hv_names = set()
+        for result in results:
+            if result.get('error'):
+                message = 'sysvirt.libvirt.libvirt: skipping %s: %s' % (result['uri'], result['error'])
+                if strict:
+                    raise AnsibleError(message)
+                self.display.warning(message)
+                continue
+            for warning in result.get('warnings') or []:
+                self.display.vvv('sysvirt.libvirt.libvirt: %s: %s' % (result['uri'], warning))
+            hypervisor = result.get('hypervisor') or {}
+            hv_name = self._hypervisor_name(hypervisor, result['uri'], hv_names)
+            hv_names.add(hv_name)
+            if hv_group is not None:
+                self._add_hypervisor(hv_name, hv_group, hypervisor, result['uri'], prefix)
+            by_hv = self.inventory.add_group(self._sanitize_group_name(group_prefix + 'hypervisor_' + hv_name))
+            for domain in result.get('domains') or []:
+                if not self._wanted(domain):
+                    continue
+                self._add_guest(domain, hv_name, result['uri'], prefix, group_prefix, guests_group, by_hv, strict)
+
+    def _hypervisor_name(self, hypervisor, uri, taken):
+        name = hypervisor.get('hostname') if self.get_option('hypervisor_name') == 'hostname' else None
+        if not name or name in taken:
+            name = uri
+        return name
+
+    def _wanted(self, domain):
+        states = self.get_option('states')
+        if states and domain.get('state') not in states:
+            return False
+        if not matches(domain.get('name') or '', self.get_option('names')):
+            return False
+        return _metadata_matches(domain, self.get_option('metadata'))
+
+    def _add_hypervisor(self, name, group, hypervisor, uri, prefix):
+        self.inventory.add_host(name, group=group)
+        data = dict(uri=uri, hostname=hypervisor.get('hostname'), driver=hypervisor.get('driver'),
+                    library_version=hypervisor.get('library_version'),
+                    hypervisor_version=hypervisor.get('hypervisor_version'), node=hypervisor.get('node'),
+                    cpu=hypervisor.get('cpu'), cpu_model=(hypervisor.get('cpu') or {}).get('model'),
+                    cpu_xml=hypervisor.get('cpu_xml'), numa_cells=hypervisor.get('numa_cells'),
+                    iommu=hypervisor.get('iommu'), guest_types=hypervisor.get('guest_types'))
+        for key, value in data.items():
+            self.inventory.set_variable(name, prefix + key, value)
+
+    def _unique_host(self, wanted, domain, hv_name):
+        if wanted not in self.inventory.hosts:
+            return wanted
+        alternative = '%s@%s' % (wanted, hv_name)
+        if alternative in self.inventory.hosts:
+            alternative = domain.get('uuid')
+        self.display.warning('sysvirt.libvirt.libvirt: host name %s is taken, guest %s on %s is named %s'
+                             % (wanted, domain.get('name'), hv_name, alternative))
+        return alternative
+
+    def _add_guest(self, domain, hv_name, uri, prefix, group_prefix, guests_group, by_hv, strict):
+        fmt = self.get_option('hostname_format')
+        try:
+            wanted = fmt.format(name=domain.get('name'), uuid=domain.get('uuid'), hypervisor=hv_name, uri=uri)
+        except (KeyError, IndexError, ValueError) as e:
+            raise AnsibleError('hostname_format %r is not valid: %s' % (fmt, e))
+        host = self._unique_host(wanted, domain, hv_name)
+        self.inventory.add_host(host, group=guests_group)
+        self.inventory.add_child(by_hv, host)
+        variables = guest_vars(domain, hv_name, uri)
+        for key, value in variables.items():
+            self.inventory.set_variable(host, prefix + key, unsafe(value))
+        if self.get_option('set_ansible_host'):
+            address = choose_address(domain, self.get_option('address_sources') or [],
+                                     self.get_option('address_network'), self.get_option('address_interface'),
+                                     self.get_option('address_family'))
+            if address:
+                self.inventory.set_variable(host, 'ansible_host', unsafe(address))
+        if self.get_option('ansible_connection'):
+            self.inventory.set_variable(host, 'ansible_connection', self.get_option('ansible_connection'))
+        state_group = self.inventory.add_group(self._sanitize_group_name(group_prefix + 'state_' + domain['state']))
+        self.inventory.add_child(state_group, host)
+        for iface in variables['interfaces']:
+            network = iface.get('network') or iface.get('bridge')
+            if network:
+                group = self.inventory.add_group(self._sanitize_group_name(group_prefix + 'network_' + network))
+                self.inventory.add_child(group, host)
+        hostvars = self.inventory.get_host(host).get_vars()
+        self._set_composite_vars(self.get_option('compose'), hostvars, host, strict=strict)
+        self._add_host_to_composed_groups(self.get_option('groups'), hostvars, host, strict=strict)
+        self._add_host_to_keyed_groups(self.get_option('keyed_groups'), hostvars, host, strict=strict)

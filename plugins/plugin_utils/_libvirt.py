@@ -1,0 +1,61 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) sysvirt.libvirt contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""The plugin flavour of the connection layer: LibvirtFailure becomes AnsibleError.
+
+Private to this collection: the names here may change without notice. The connection itself is
+module_utils/_connection.LibvirtConnection, shared with the modules.
+"""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+from ansible.errors import AnsibleError
+from ansible.module_utils.common.text.converters import to_native
+
+from ansible_collections.sysvirt.libvirt.plugins.module_utils._connection import (
+    LibvirtConnection, LibvirtFailure, failure_from,
+)
+
+try:
+    import libvirt
+except ImportError:
+    libvirt = None
+
+try:
+    from ansible.utils.unsafe_proxy import wrap_var as _wrap_var
+except ImportError:  # pragma: no cover - future ansible-core without the proxy module
+    _wrap_var = None
+
+
+def unsafe(value):
+    """Mark data from guests (names, titles, descriptions, metadata, ...) as never to be templated."""
+    return _wrap_var(value) if _wrap_var is not None else value
+
+
+def plugin_error(exc):
+    """The AnsibleError for a LibvirtFailure or libvirtError (one line, with libvirt's code and a hint)."""
+    if libvirt is not None and isinstance(exc, libvirt.libvirtError):
+        exc = failure_from(exc, 'complete the libvirt call')
+    if isinstance(exc, LibvirtFailure):
+        return AnsibleError(exc.full_message())
+    return AnsibleError(to_native(exc))
+
+
+class PluginConnection(LibvirtConnection):
+    """``with PluginConnection(uri, ...) as conn:``: opens, always closes, raises AnsibleError on failure."""
+
+    def __enter__(self):
+        try:
+            return self.open()
+        except LibvirtFailure as failure:
+            raise plugin_error(failure)
+
+    def __exit__(self, exc_type, exc, tb):
+        self.close()
+        if exc is not None and (isinstance(exc, LibvirtFailure)
+                                or (libvirt is not None and isinstance(exc, libvirt.libvirtError))):
+            raise plugin_error(exc)
+        return False

@@ -1,0 +1,243 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) sysvirt.libvirt contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The inventory's populate step from canned data (no libvirt), and its fetch step on the test driver."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+
+from ansible import constants as C
+from ansible.errors import AnsibleError
+from ansible.inventory.data import InventoryData
+from ansible.parsing.dataloader import DataLoader
+from ansible.plugins.loader import fragment_loader
+from ansible.template import is_trusted_as_template, trust_as_template
+from ansible.utils.plugin_docs import get_docstring
+
+from ansible_collections.sysvirt.libvirt.plugins.inventory import libvirt as inv
+
+
+def _iface(mac, network=None, bridge=None, target=None, addresses=()):
+    return dict(mac=mac, type='network' if network else 'bridge', model='virtio', target=target,
+                source=dict(network=network, bridge=bridge, dev=None, portgroup=None),
+                addresses=[dict(address=a, prefix=24, family='ipv6' if ':' in a else 'ipv4', source=s)
+                           for a, s in addresses])
+
+
+def _domain(name, state='running', interfaces=(), metadata=None, title=None, vcpus=2):
+    return dict(
+        name=name, uuid='uuid-' + name, id=1 if state == 'running' else None, type='kvm', state=state,
+        state_reason='booted', persistent=True, autostart=False, vcpus=dict(current=vcpus, maximum=vcpus),
+        memory=dict(current_bytes=1 << 30, maximum_bytes=1 << 30), cpu_time_ns=0,
+        os=dict(type='hvm', arch='x86_64', machine='pc-q35-7.2', loader=None, loader_type=None, nvram=None,
+                kernel=None, initrd=None, boot=['hd']),
+        firmware='bios',
+        disks=[dict(target='vda', bus='virtio', device='disk', type='volume', format='qcow2', readonly=False,
+                    boot_order=None, source=dict(file=None, dev=None, dir=None, pool='default',
+                                                 volume=name + '.qcow2', protocol=None, name=None))],
+        interfaces=list(interfaces), graphics=[], title=title, description=None, metadata=metadata or {},
+        address_errors=[])
+
+
+def _hv(hostname, uri, domains, error=None):
+    return dict(uri=uri, error=error, warnings=[], domains=domains, hypervisor=None if error else dict(
+        hostname=hostname, uri=uri, driver='QEMU', library_version='9.0.0', hypervisor_version='7.2.0',
+        node=dict(cpu_model='x86_64', cpus=8, memory_bytes=1 << 34), cpu=dict(arch='x86_64', model='Skylake'),
+        cpu_xml='<cpu/>', numa_cells=1, iommu=False, guest_types=[]))
+
+
+CANNED = [
+    _hv('kvm01', 'qemu+ssh://kvm01/system', [
+        _domain('web1', interfaces=[
+            _iface('52:54:00:00:00:01', network='default', target='vnet0',
+                   addresses=[('192.168.122.10', 'lease'), ('10.0.0.10', 'agent')]),
+            _iface('52:54:00:00:00:02', bridge='br0', target='vnet1', addresses=[('10.1.0.10', 'agent')])],
+            metadata={'https://example.com/app': '<a:owner xmlns:a="https://example.com/app">ops</a:owner>'},
+            title="{{ lookup('pipe', 'id') }}", vcpus=8),
+        _domain('db1', state='shutoff', interfaces=[_iface('52:54:00:00:00:03', network='default')]),
+    ]),
+    _hv('kvm02', 'qemu+ssh://kvm02/system', [
+        _domain('web1', interfaces=[_iface('52:54:00:00:01:01', network='isolated',
+                                           addresses=[('fe80::1', 'lease'), ('192.168.100.5', 'lease')])]),
+    ]),
+]
+
+
+NAME = 'sysvirt.libvirt.libvirt'
+
+
+def new_plugin():
+    """The plugin as Ansible's loader would make it: its documented options known to the config manager."""
+    doc = get_docstring(inv.__file__.replace('.pyc', '.py'), fragment_loader, plugin_type='inventory')[0]
+    C.config.initialize_plugin_configuration_definitions('inventory', NAME, doc['options'])
+    plugin = inv.InventoryModule()
+    plugin._load_name = NAME
+    return plugin
+
+
+@pytest.fixture
+def make_plugin():
+    def make(results=None, **options):
+        plugin = new_plugin()
+        plugin.inventory = InventoryData()
+        plugin.loader = DataLoader()
+        plugin._vars = {}
+        options.setdefault('plugin', 'sysvirt.libvirt.libvirt')
+        plugin.set_options(direct=options)
+        plugin._populate(copy.deepcopy(CANNED if results is None else results))
+        return plugin
+    return make
+
+
+def _hosts(plugin, group):
+    return sorted(h.name for h in plugin.inventory.groups[group].get_hosts())
+
+
+def test_hosts_groups_and_duplicate_names(make_plugin):
+    plugin = make_plugin()
+    assert _hosts(plugin, 'libvirt_guests') == ['db1', 'web1', 'web1@kvm02']
+    assert _hosts(plugin, 'libvirt_hypervisors') == ['kvm01', 'kvm02']
+    assert _hosts(plugin, 'libvirt_hypervisor_kvm01') == ['db1', 'web1']
+    assert _hosts(plugin, 'libvirt_hypervisor_kvm02') == ['web1@kvm02']
+    assert _hosts(plugin, 'libvirt_state_running') == ['web1', 'web1@kvm02']
+    assert _hosts(plugin, 'libvirt_state_shutoff') == ['db1']
+    assert _hosts(plugin, 'libvirt_network_default') == ['db1', 'web1']
+    assert _hosts(plugin, 'libvirt_network_br0') == ['web1']
+    assert _hosts(plugin, 'libvirt_network_isolated') == ['web1@kvm02']
+
+
+def test_guest_vars_are_prefixed_and_unsafe(make_plugin):
+    results = copy.deepcopy(CANNED)
+    # Even data that arrived trusted (it never should) leaves the plugin untrusted.
+    results[0]['domains'][0]['title'] = trust_as_template(results[0]['domains'][0]['title'])
+    assert is_trusted_as_template(results[0]['domains'][0]['title'])
+    plugin = make_plugin(results)
+    hostvars = plugin.inventory.get_host('web1').get_vars()
+    assert hostvars['libvirt_uuid'] == 'uuid-web1'
+    assert hostvars['libvirt_hypervisor'] == 'kvm01' and hostvars['libvirt_uri'] == 'qemu+ssh://kvm01/system'
+    assert hostvars['libvirt_vcpus'] == dict(current=8, maximum=8)
+    assert hostvars['libvirt_os'] == dict(type='hvm', arch='x86_64', machine='pc-q35-7.2')
+    assert hostvars['libvirt_disks'] == [dict(target='vda', device='disk', bus='virtio', source='default/web1.qcow2',
+                                              format='qcow2')]
+    assert hostvars['libvirt_addresses'] == ['192.168.122.10', '10.0.0.10', '10.1.0.10']
+    assert hostvars['libvirt_interfaces'][0]['mac'] == '52:54:00:00:00:01'
+    assert 'ansible_connection' not in hostvars
+    for value in (hostvars['libvirt_title'], hostvars['libvirt_name'], hostvars['libvirt_uuid'],
+                  hostvars['libvirt_metadata']['https://example.com/app']):
+        assert not is_trusted_as_template(value)
+    hv = plugin.inventory.get_host('kvm01').get_vars()
+    assert hv['libvirt_cpu_model'] == 'Skylake' and hv['libvirt_node']['cpus'] == 8
+    assert hv['libvirt_uri'] == 'qemu+ssh://kvm01/system'
+
+
+@pytest.mark.parametrize('options,expected', [
+    (dict(), {'web1': '192.168.122.10', 'web1@kvm02': '192.168.100.5', 'db1': None}),
+    (dict(address_sources=['agent', 'lease']), {'web1': '10.0.0.10', 'web1@kvm02': '192.168.100.5'}),
+    (dict(address_sources=['agent', 'lease'], address_network='br0'), {'web1': '10.1.0.10', 'web1@kvm02': None}),
+    (dict(address_sources=['agent'], address_interface='52:54:00:00:00:01'), {'web1': '10.0.0.10'}),
+    (dict(address_sources=['agent'], address_interface='VNET1'), {'web1': '10.1.0.10'}),
+    (dict(address_family='ipv6'), {'web1': None, 'web1@kvm02': 'fe80::1'}),
+    (dict(address_family='any'), {'web1@kvm02': 'fe80::1'}),
+    (dict(set_ansible_host=False), {'web1': None}),
+])
+def test_ansible_host(make_plugin, options, expected):
+    plugin = make_plugin(**options)
+    for host, address in expected.items():
+        assert plugin.inventory.get_host(host).get_vars().get('ansible_host') == address
+
+
+def test_ansible_connection_only_when_asked(make_plugin):
+    plugin = make_plugin(ansible_connection='ssh')
+    assert plugin.inventory.get_host('web1').get_vars()['ansible_connection'] == 'ssh'
+    assert 'ansible_connection' not in plugin.inventory.get_host('kvm01').get_vars()
+
+
+@pytest.mark.parametrize('options,expected', [
+    (dict(states=['shutoff']), ['db1']),
+    (dict(names=['web*']), ['web1', 'web1@kvm02']),
+    (dict(names=['db1']), ['db1']),
+    (dict(metadata={'https://example.com/app': 'op*'}), ['web1']),
+    (dict(metadata={'https://example.com/app': 'dev'}), []),
+    (dict(metadata={'https://example.com/app': '*'}), ['web1']),
+    (dict(metadata={'urn:other': '*'}), []),
+])
+def test_filters(make_plugin, options, expected):
+    assert _hosts(make_plugin(**options), 'libvirt_guests') == expected
+
+
+def test_hostname_format_prefix_and_no_hypervisors(make_plugin):
+    plugin = make_plugin(hostname_format='{name}.{hypervisor}', prefix='lv_', group_prefix='v_', hypervisors=False)
+    assert _hosts(plugin, 'v_guests') == ['db1.kvm01', 'web1.kvm01', 'web1.kvm02']
+    assert 'v_hypervisors' not in plugin.inventory.groups
+    assert 'kvm01' not in plugin.inventory.hosts
+    assert plugin.inventory.get_host('web1.kvm02').get_vars()['lv_name'] == 'web1'
+
+
+def test_bad_hostname_format_fails_plainly(make_plugin):
+    with pytest.raises(AnsibleError, match='hostname_format'):
+        make_plugin(hostname_format='{nope}')
+
+
+def test_unreachable_is_a_warning_or_fatal_with_strict(make_plugin, monkeypatch):
+    results = CANNED + [_hv(None, 'qemu+ssh://down/system', [], error='Failed to connect to qemu+ssh://down/system')]
+    warnings = []
+    plugin = new_plugin()
+    monkeypatch.setattr(plugin.display, 'warning', lambda msg, *a, **k: warnings.append(msg))
+    plugin = make_plugin(results)
+    assert _hosts(plugin, 'libvirt_guests') == ['db1', 'web1', 'web1@kvm02']
+    assert any('qemu+ssh://down/system' in w for w in warnings)
+    with pytest.raises(AnsibleError, match='down'):
+        make_plugin(results, strict=True)
+
+
+def test_hypervisor_names_fall_back_to_uri(make_plugin):
+    results = [_hv('same', 'test:///a', []), _hv('same', 'test:///b', [])]
+    assert _hosts(make_plugin(results), 'libvirt_hypervisors') == ['same', 'test:///b']
+    assert _hosts(make_plugin(results, hypervisor_name='uri'), 'libvirt_hypervisors') == ['test:///a', 'test:///b']
+
+
+def test_constructed_options(make_plugin):
+    plugin = make_plugin(
+        compose=dict(big_cpus=trust_as_template('libvirt_vcpus.current * 2')),
+        groups=dict(big=trust_as_template("libvirt_vcpus.current >= 8")),
+        keyed_groups=[dict(key=trust_as_template('libvirt_os.arch'), prefix='arch'),
+                      dict(key=trust_as_template('libvirt_firmware'), prefix='fw')])
+    assert plugin.inventory.get_host('web1').get_vars()['big_cpus'] == 16
+    assert _hosts(plugin, 'big') == ['web1']
+    assert _hosts(plugin, 'arch_x86_64') == ['db1', 'web1', 'web1@kvm02']
+    assert _hosts(plugin, 'fw_bios') == ['db1', 'web1', 'web1@kvm02']
+
+
+def test_guest_strings_are_never_templated(make_plugin):
+    results = copy.deepcopy(CANNED)
+    results[0]['domains'][0]['title'] = trust_as_template(results[0]['domains'][0]['title'])
+    plugin = make_plugin(results, compose=dict(shown=trust_as_template('libvirt_title')))
+    # The title holds a template; composing it yields the text itself, never the result of the lookup.
+    assert plugin.inventory.get_host('web1').get_vars()['shown'] == "{{ lookup('pipe', 'id') }}"
+
+
+@pytest.mark.parametrize('path,ok', [
+    ('/x/prod.libvirt.yml', True), ('/x/libvirt.yaml', True), ('/x/prod.yml', False), ('/x/libvirt.yml.bak', False),
+])
+def test_verify_file(tmp_path, path, ok):
+    target = tmp_path / path.rsplit('/', 1)[1]
+    target.write_text('plugin: sysvirt.libvirt.libvirt\n')
+    assert new_plugin().verify_file(str(target)) is ok
+
+
+def test_fetch_one_on_test_driver():
+    result = inv.fetch_one('test:///default', address_sources=['lease'])
+    assert result['error'] is None
+    assert result['hypervisor']['driver'] == 'TEST'
+    assert result['hypervisor']['node']['cpus'] > 0
+    assert [d['name'] for d in result['domains']] == ['test']
+    assert result['domains'][0]['interfaces'][0]['addresses'][0]['source'] == 'lease'
+
+
+def test_fetch_one_reports_errors_as_data():
+    result = inv.fetch_one('test+unix:///default?socket=/nonexistent/sock')
+    assert result['domains'] == [] and 'Failed to connect' in result['error']
