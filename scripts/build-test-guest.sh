@@ -19,12 +19,13 @@
 #   Skips the build when the outputs exist and are newer than this script.
 # Environment:
 #   SYSVIRT_GUEST_DIR         output dir (default /var/lib/libvirt/boot/sysvirt-test-guest)
-#   SYSVIRT_GUEST_KERNEL_PKG  kernel (meta)package (default: linux-image-cloud-amd64,
-#                             falling back to linux-image-amd64)
+#   SYSVIRT_GUEST_KERNEL_PKG  kernel (meta)package (default: the first that apt knows
+#                             of linux-image-cloud-amd64, linux-image-amd64 (Debian),
+#                             linux-image-virtual (Ubuntu, untested))
 set -euo pipefail
 
 OUT_DIR=${SYSVIRT_GUEST_DIR:-/var/lib/libvirt/boot/sysvirt-test-guest}
-KERNEL_PKGS=${SYSVIRT_GUEST_KERNEL_PKG:-linux-image-cloud-amd64 linux-image-amd64}
+KERNEL_PKGS=${SYSVIRT_GUEST_KERNEL_PKG:-linux-image-cloud-amd64 linux-image-amd64 linux-image-virtual}
 BUSYBOX_PKG=busybox-static
 MODULES=(evdev button)
 # Kconfig symbols, to accept a kernel that has them built in (=y).
@@ -70,15 +71,23 @@ download() {  # download PKG...: fetch .debs into $WORK/debs
 
 # Resolve a metapackage (linux-image-cloud-amd64) to the versioned image
 # package it depends on (linux-image-6.1.0-NN-cloud-amd64).
-kernel_pkg=
-for meta in $KERNEL_PKGS; do
-    if [[ $meta =~ ^linux-image-[0-9] ]]; then
-        kernel_pkg=$meta; break
-    fi
-    dep=$(apt-cache depends --no-recommends --no-suggests "$meta" 2>/dev/null \
-          | awk '/Depends: linux-image-[0-9]/ {print $2; exit}')
-    if [[ -n $dep ]]; then kernel_pkg=$dep; break; fi
-done
+resolve_kernel() {
+    local meta dep
+    for meta in $KERNEL_PKGS; do
+        if [[ $meta =~ ^linux-image-[0-9] ]]; then
+            echo "$meta"; return 0
+        fi
+        dep=$(apt-cache depends --no-recommends --no-suggests "$meta" 2>/dev/null \
+              | awk '/Depends: linux-image-[0-9]/ {print $2; exit}')
+        if [[ -n $dep ]]; then echo "$dep"; return 0; fi
+    done
+    return 1
+}
+if ! kernel_pkg=$(resolve_kernel); then
+    log "no kernel package known to apt; running apt-get update"
+    apt-get update -q >/dev/null || die "apt-get update failed"
+    kernel_pkg=$(resolve_kernel) || kernel_pkg=
+fi
 [[ -n $kernel_pkg ]] || die "cannot resolve a kernel package from: $KERNEL_PKGS (run 'apt-get update'?)"
 
 log "downloading $kernel_pkg and $BUSYBOX_PKG"
@@ -91,6 +100,12 @@ R=$WORK/root
 vmlinuz=$(find "$R/boot" -maxdepth 1 -name 'vmlinuz-*' | head -n1)
 [[ -n $vmlinuz ]] || die "no vmlinuz in $kernel_pkg"
 kver=${vmlinuz##*/vmlinuz-}
+# Ubuntu ships modules and config in a separate linux-modules-<version> package.
+if [[ ! -d $R/lib/modules/$kver && ! -d $R/usr/lib/modules/$kver ]] \
+   && apt-cache show "linux-modules-$kver" >/dev/null 2>&1; then
+    download "linux-modules-$kver"
+    dpkg-deb -x "$WORK"/debs/linux-modules-"$kver"_*.deb "$R"
+fi
 config=$R/boot/config-$kver
 moddir=$R/lib/modules/$kver
 [[ -d $moddir ]] || moddir=$R/usr/lib/modules/$kver
