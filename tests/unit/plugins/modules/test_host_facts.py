@@ -58,3 +58,38 @@ def test_password_never_in_failure(module_runner, tmp_path):
     assert 'planted-Secret-42' not in str(result)
     ok = module_runner('host_facts', dict(uri='test://%s' % node, username='alice', password='right-pw'))
     assert not ok.failed, ok['msg']
+
+
+def test_default_gather_cpu_models_stats_and_pages(module_runner, test_conn):
+    facts = module_runner('host_facts', dict(uri='test:///default'))['ansible_facts']['libvirt']
+    arches = {facts['capabilities']['host']['cpu']['arch']} | {g['arch'] for g in facts['capabilities']['guests']}
+    assert set(facts['cpu_model_names']) == arches
+    for arch in arches:
+        assert facts['cpu_model_names'][arch] == sorted(test_conn.getCPUModelNames(arch, 0))
+    # The test driver reports CPU statistics but no memory statistics.
+    assert set(facts['node_stats']['cpu']) == {'%s_ns' % k for k in test_conn.getCPUStats(-1, 0)}
+    assert facts['node_stats']['memory'] is None
+    assert isinstance(facts['free_pages'], list)
+    assert 'domain_capabilities' not in facts
+
+
+def test_empty_gather_is_only_the_basics(module_runner):
+    facts = module_runner('host_facts', dict(uri='test:///default', gather=[]))['ansible_facts']['libvirt']
+    assert not {'cpu_model_names', 'node_stats', 'free_pages', 'domain_capabilities'} & set(facts)
+    assert facts['node']['cpus']
+
+
+def test_domain_capabilities_where_the_driver_has_none(module_runner):
+    result = module_runner('host_facts', dict(uri='test:///default', gather=['all']))
+    assert not result.failed, result
+    assert result['ansible_facts']['libvirt']['domain_capabilities'] == []
+    assert any('does not offer domain capabilities' in str(w) for w in result.get('warnings', []))
+    explicit = module_runner('host_facts', dict(uri='test:///default', domain_capabilities=[dict(arch='i686')]))
+    assert explicit.failed
+    assert explicit['msg'].startswith('Failed to read the domain capabilities for arch=i686')
+    assert explicit['error']['code_name'] == 'VIR_ERR_NO_SUPPORT'
+
+
+def test_unknown_gather_choice_fails(module_runner):
+    result = module_runner('host_facts', dict(uri='test:///default', gather=['everything']))
+    assert result.failed and 'gather' in result['msg']
