@@ -1,0 +1,425 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) sysvirt.libvirt contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+DOCUMENTATION = r'''
+module: domain
+short_description: Manage libvirt domains (virtual machines) declaratively
+version_added: 0.1.0
+description:
+  - Defines, redefines, starts, stops, pauses, saves, restarts and removes libvirt domains.
+  - With O(xml), the domain is defined or redefined only when its stored persistent definition does not
+    already satisfy the document. What libvirt fills in on its own (UUID, MAC addresses, PCI and drive
+    addresses, default controllers, aliases, security labels, machine type aliases such as C(pc) for
+    C(pc-i440fx-7.2), sizes in other units) never counts as a change. The UUID and the MAC addresses of an
+    existing domain are carried into a redefinition, so a NIC without C(<mac>) keeps its MAC.
+  - Devices the user owns (disk, interface, hostdev, filesystem, redirdev, smartcard, rng, tpm, sound,
+    watchdog, shmem, memory, vsock) that are stored but missing from O(xml) are removed by the redefinition;
+    devices libvirt adds itself (controllers, inputs, memballoon, video, console) are left alone.
+  - Every wait (start, shutdown, reboot, save, destroy) listens to libvirt's domain lifecycle events, with
+    O(timeout); there are no fixed sleeps and no polling.
+author:
+  - sysvirt developers
+options:
+  name:
+    description:
+      - Name of the domain. Taken from O(xml) when not given; must match it when both are given.
+      - One of O(name), O(uuid), O(xml), O(from_native) or O(restore) identifies the domain.
+    type: str
+  uuid:
+    description:
+      - UUID of the domain. Looked up first when given together with O(name).
+    type: str
+  xml:
+    description:
+      - The full domain definition (for example rendered with P(ansible.builtin.template#lookup)).
+      - Required to create a domain. A C(<uuid>) in it must match the existing domain's.
+    type: str
+  from_native:
+    description:
+      - Define from a native hypervisor configuration instead of O(xml), converted by libvirt
+        (C(virConnectDomainXMLFromNative)). The QEMU driver understands C(qemu-argv); other drivers may not
+        support it, which fails with a clear message.
+    type: dict
+    suboptions:
+      format:
+        description: The native format, for example C(qemu-argv).
+        type: str
+        required: true
+      config:
+        description: The native configuration text.
+        type: str
+        required: true
+  to_native:
+    description:
+      - Also return the domain's definition converted to this native format (for example C(qemu-argv)) as
+        RV(native_config). Drivers without the conversion fail with a clear message.
+    type: str
+  state:
+    description:
+      - V(present) defines the domain and leaves its power state alone.
+      - V(running) starts it (restoring a managed save image if there is one), resumes it when paused.
+      - V(paused) starts it paused, or pauses it.
+      - V(shutdown) asks the guest to shut down (O(shutdown_mode)), waits up to O(timeout) for it to power
+        off, then fails, or with O(force=true) powers it off.
+      - V(destroyed) powers it off at once.
+      - V(restarted) reboots a running guest gracefully and waits until it is back (starts it when it is
+        off). It always reports a change, like P(ansible.builtin.service#module) with C(restarted).
+      - V(saved) saves its memory to libvirt's managed save image and stops it; the next start restores it.
+      - V(absent) powers it off if needed and undefines it, with its managed save image and its snapshot
+        and checkpoint metadata. Its NVRAM file is removed only when it lies in libvirt's own NVRAM directory
+        C(/var/lib/libvirt/qemu/nvram), since a definition may point at the system's firmware template.
+        TPM state is kept unless O(remove_tpm=true). Storage is kept unless O(remove_storage) says otherwise.
+    type: str
+    choices: [present, absent, running, paused, shutdown, destroyed, restarted, saved]
+    default: present
+  persistent:
+    description:
+      - V(false) manages a transient domain, which exists only while it runs (created from O(xml) by
+        C(virDomainCreateXML)). An existing running persistent domain is made transient (undefined, left
+        running). A transient domain cannot be redefined while it runs; a difference is reported as
+        RV(restart_needed).
+      - V(true) with O(xml) makes an existing transient domain persistent.
+    type: bool
+    default: true
+  autostart:
+    description: Whether the domain starts when the host boots. Left alone when not set.
+    type: bool
+  shutdown_mode:
+    description:
+      - How V(shutdown) and V(restarted) ask the guest; several are tried in libvirt's order. When not set,
+        the hypervisor chooses (ACPI power button, or the guest agent when configured).
+    type: list
+    elements: str
+    choices: [acpi, agent, initctl, signal, paravirt]
+  timeout:
+    description: Seconds to wait for every state change (start, shutdown, reboot, save).
+    type: int
+    default: 120
+  force:
+    description:
+      - When a graceful shutdown (or reboot) does not finish within O(timeout), power the domain off (or
+        reset it) instead of failing. A warning says so.
+    type: bool
+    default: false
+  restart_on_change:
+    description:
+      - When a running domain's persistent definition differs from its live one (RV(restart_needed)), shut it
+        down gracefully (O(shutdown_mode), O(timeout), O(force)) and start it again, so the new definition
+        applies. Only with O(state) V(present), V(running), V(paused) or V(restarted).
+    type: bool
+    default: false
+  live_changes:
+    description:
+      - Apply to a running domain, live, the changes libvirt can make without a restart, namely the current vCPU
+        count (up to the live maximum), the current memory (up to the live maximum) and the media in cdrom
+        and floppy drives. The persistent definition is changed by O(xml) as usual.
+    type: bool
+    default: false
+  title:
+    description: Short title of the domain; an empty string removes it. Changed without touching the rest.
+    type: str
+  description:
+    description: Description of the domain; an empty string removes it. Changed without touching the rest.
+    type: str
+  metadata:
+    description:
+      - Custom metadata elements, each in its own XML namespace, changed without touching the rest of the
+        definition (C(virDomainSetMetadata)), live too when the domain runs.
+    type: list
+    elements: dict
+    suboptions:
+      namespace:
+        description: The namespace URI that identifies the element.
+        type: str
+        required: true
+      key:
+        description: The namespace prefix libvirt writes. Required when O(metadata[].state=present).
+        type: str
+      xml:
+        description: The element, for example C(<owner>ops</owner>). Required when O(metadata[].state=present).
+        type: str
+      state:
+        description: Whether the element is there.
+        type: str
+        choices: [present, absent]
+        default: present
+  restore:
+    description:
+      - Path of a save file (made by C(virsh save)) to restore the domain from when it is not running, into
+        state V(running) (or V(paused) when O(state=paused)). The domain's name is read from the file when
+        neither O(name) nor O(xml) gives it. A running domain is left alone.
+    type: path
+  remove_storage:
+    description:
+      - With O(state=absent), the storage volumes to delete together with the domain, by disk target
+        (C(vda)) or source path; V(all) deletes the volumes of all its disks (not cdroms). Only libvirt
+        storage volumes are deleted; other files are kept (a warning lists them).
+    type: list
+    elements: str
+  remove_tpm:
+    description: With O(state=absent), also remove the emulated TPM's state.
+    type: bool
+    default: false
+  return_xml:
+    description: Also return the definition as RV(domain.xml) (never with secrets).
+    type: bool
+    default: false
+extends_documentation_fragment:
+  - sysvirt.libvirt._connection
+  - sysvirt.libvirt._attributes
+  - sysvirt.libvirt._attributes.ACTIONABLE
+notes:
+  - Check mode predicts the real run by the same comparison; it cannot predict a graceful shutdown that
+    would time out and be forced.
+  - A redefinition that libvirt stores unchanged (the document asks for something this libvirt version
+    drops or rewrites) reports no change and a warning naming the parts not kept.
+  - Secrets (graphics passwords) are masked in differences and diffs and never returned.
+seealso:
+  - module: sysvirt.libvirt.domain_info
+'''
+
+EXAMPLES = r'''
+- name: Define a guest from a template (a second run changes nothing)
+  sysvirt.libvirt.domain:
+    xml: "{{ lookup('ansible.builtin.template', 'web01.xml.j2') }}"
+    autostart: true
+
+- name: Start it and wait until it runs
+  sysvirt.libvirt.domain:
+    name: web01
+    state: running
+
+- name: Shut it down through ACPI, wait up to two minutes, power it off if it does not stop
+  sysvirt.libvirt.domain:
+    name: web01
+    state: shutdown
+    shutdown_mode: [acpi]
+    timeout: 120
+    force: true
+
+- name: Change the definition of a running guest and restart it so the change applies
+  sysvirt.libvirt.domain:
+    xml: "{{ lookup('ansible.builtin.template', 'web01.xml.j2') }}"
+    state: running
+    restart_on_change: true
+
+- name: Insert a medium into its cdrom now and in the definition
+  sysvirt.libvirt.domain:
+    xml: "{{ lookup('ansible.builtin.template', 'web01-with-iso.xml.j2') }}"
+    live_changes: true
+
+- name: Tag it with an owner, leaving the rest of the definition alone
+  sysvirt.libvirt.domain:
+    name: web01
+    title: Web server 01
+    metadata:
+      - namespace: https://example.com/ns/owner
+        key: owner
+        xml: <owner team="web">alice</owner>
+
+- name: Save its memory (managed save); the next start resumes where it was
+  sysvirt.libvirt.domain:
+    name: web01
+    state: saved
+
+- name: Remove it with its disk volume vda, keeping any other storage
+  sysvirt.libvirt.domain:
+    name: web01
+    state: absent
+    remove_storage: [vda]
+
+- name: Run a throw-away transient guest
+  sysvirt.libvirt.domain:
+    xml: "{{ lookup('ansible.builtin.file', 'scratch.xml') }}"
+    persistent: false
+    state: running
+
+- name: Show the QEMU command line libvirt would use
+  sysvirt.libvirt.domain:
+    name: web01
+    to_native: qemu-argv
+  register: native
+'''
+
+RETURN = r'''
+changed:
+  description: Whether anything changed (in check mode, would change).
+  returned: always
+  type: bool
+actions:
+  description: What was done (in check mode, would be done), in order.
+  returned: always
+  type: list
+  elements: str
+  sample: [redefine, start]
+differences:
+  description:
+    - Where the stored definition did not satisfy O(xml); drives the redefinition.
+    - Each item has C(path), C(desired), C(current) and C(reason) (C(missing), C(changed), C(extra)).
+  returned: always
+  type: list
+  elements: dict
+  sample: [{path: '/domain/vcpu[1]', desired: '2', current: '1', reason: changed}]
+restart_needed:
+  description:
+    - Whether the running domain's live definition lacks parts of O(xml) that its persistent definition has,
+      so a restart (O(restart_on_change)) is needed for them to apply.
+  returned: always
+  type: bool
+restart_differences:
+  description: The parts of O(xml) the live definition does not have.
+  returned: when RV(restart_needed) is true
+  type: list
+  elements: dict
+restarted_for_change:
+  description: True when O(restart_on_change) shut the domain down and started it again.
+  returned: when it happened
+  type: bool
+wait_seconds:
+  description: Seconds the last state change took until libvirt reported the new state (for example a graceful shutdown).
+  returned: when the module waited
+  type: float
+  sample: 1.42
+removed:
+  description: With O(state=absent), what was (in check mode, would be) removed with the domain.
+  returned: when O(state=absent)
+  type: dict
+  contains:
+    managed_save:
+      description: Whether a managed save image was removed.
+      type: bool
+    snapshots_metadata:
+      description: Number of snapshots whose metadata was removed (their data stays in the disk images).
+      type: int
+    checkpoints_metadata:
+      description: Number of checkpoints whose metadata was removed.
+      type: int
+    nvram:
+      description: The NVRAM file removed (inside libvirt's NVRAM directory), or null.
+      type: str
+    nvram_kept:
+      description: An NVRAM file outside libvirt's NVRAM directory, kept.
+      type: str
+    tpm_state:
+      description: Whether the emulated TPM's state was removed.
+      type: bool
+    storage:
+      description: Paths of the storage volumes deleted.
+      type: list
+      elements: str
+    storage_kept:
+      description: Disks asked for in O(remove_storage) that are not libvirt storage volumes, kept.
+      type: list
+      elements: str
+native_config:
+  description: The definition in the native format of O(to_native).
+  returned: when O(to_native) is set
+  type: str
+domain:
+  description:
+    - The domain as it is after the run (as P(sysvirt.libvirt.domain_info#module) describes it, plus
+      C(managed_save)); null when it does not exist (removed, or would be created in check mode).
+  returned: always
+  type: dict
+  contains:
+    name:
+      description: Name.
+      type: str
+    uuid:
+      description: UUID.
+      type: str
+    id:
+      description: The hypervisor's id while it runs, else null.
+      type: int
+    state:
+      description: C(running), C(paused), C(shutoff), C(shutting_down), C(crashed), C(pmsuspended), C(blocked) or C(nostate).
+      type: str
+    state_reason:
+      description: Why it is in that state (for example C(booted), C(destroyed), C(saved)).
+      type: str
+    persistent:
+      description: Whether it has a persistent definition.
+      type: bool
+    autostart:
+      description: Whether it starts with the host.
+      type: bool
+    managed_save:
+      description: Whether it has a managed save image (state V(saved)).
+      type: bool
+    title:
+      description: Title, or null.
+      type: str
+    description:
+      description: Description, or null.
+      type: str
+    xml:
+      description: The persistent definition (live one for a transient domain), without secrets.
+      returned: when O(return_xml=true)
+      type: str
+  sample:
+    name: web01
+    uuid: 6f5c2b8e-2a8a-4f61-9d7b-1f2f6a0e8d11
+    id: 7
+    state: running
+    state_reason: booted
+    persistent: true
+    autostart: true
+    managed_save: false
+'''
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.sysvirt.libvirt.plugins.module_utils._connection import connection_argument_spec
+from ansible_collections.sysvirt.libvirt.plugins.module_utils._domain import run_module
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=connection_argument_spec(dict(
+            name=dict(type='str'),
+            uuid=dict(type='str'),
+            xml=dict(type='str'),
+            from_native=dict(type='dict', options=dict(
+                format=dict(type='str', required=True),
+                config=dict(type='str', required=True),
+            )),
+            to_native=dict(type='str'),
+            state=dict(type='str', default='present',
+                       choices=['present', 'absent', 'running', 'paused', 'shutdown', 'destroyed', 'restarted',
+                                'saved']),
+            persistent=dict(type='bool', default=True),
+            autostart=dict(type='bool'),
+            shutdown_mode=dict(type='list', elements='str', choices=['acpi', 'agent', 'initctl', 'signal',
+                                                                     'paravirt']),
+            timeout=dict(type='int', default=120),
+            force=dict(type='bool', default=False),
+            restart_on_change=dict(type='bool', default=False),
+            live_changes=dict(type='bool', default=False),
+            title=dict(type='str'),
+            description=dict(type='str'),
+            metadata=dict(type='list', elements='dict', options=dict(
+                namespace=dict(type='str', required=True),
+                key=dict(type='str', no_log=False),
+                xml=dict(type='str'),
+                state=dict(type='str', default='present', choices=['present', 'absent']),
+            ), required_if=[('state', 'present', ('key', 'xml'))]),
+            restore=dict(type='path'),
+            remove_storage=dict(type='list', elements='str'),
+            remove_tpm=dict(type='bool', default=False),
+            return_xml=dict(type='bool', default=False),
+        )),
+        mutually_exclusive=[('xml', 'from_native')],
+        required_one_of=[('name', 'uuid', 'xml', 'from_native', 'restore')],
+        supports_check_mode=True,
+    )
+    module.exit_json(**run_module(module))
+
+
+if __name__ == '__main__':
+    main()
