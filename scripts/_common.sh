@@ -19,16 +19,27 @@ sysvirt_env() {
     export PYTHONPATH="$ANSIBLE_COLLECTIONS_PATH${PYTHONPATH:+:$PYTHONPATH}"
 }
 
-# sysvirt_copy DEST_ROOT: lay the collection's files (git-tracked plus
+# sysvirt_copy ROOT: lay the collection's files (git-tracked plus
 # untracked-but-not-ignored, as they are in the work tree) into
-# DEST_ROOT/ansible_collections/sysvirt/libvirt and print that path.
+# ROOT/<pid>/ansible_collections/sysvirt/libvirt and print that path.
 # ansible-test insists that its working directory really is inside an
 # ansible_collections/<ns>/<name> tree, and it resolves symlinks, so the
 # .build/collections symlink is not enough for it.
+# One copy per run (<pid> = this shell's), so that two runs in the same work
+# tree don't pull the files from under each other; copies of runs that are
+# over are removed, and ROOT/latest points at the newest (its tests/output/
+# holds ansible-test's results).
 sysvirt_copy() {
-    local dest=$1/ansible_collections/sysvirt/libvirt
-    rm -rf "$dest"
+    local root=$1 old
+    mkdir -p "$root"
+    for old in "$root"/[0-9]*; do
+        [ -d "$old" ] || continue
+        kill -0 "${old##*/}" 2>/dev/null || rm -rf "$old"
+    done
+    local dest=$root/$$/ansible_collections/sysvirt/libvirt
+    rm -rf "${root:?}/$$"
     mkdir -p "$dest"
+    ln -sfn "$$" "$root/latest"
     (
         cd "$REPO" || exit
         git ls-files -z --cached --others --exclude-standard |

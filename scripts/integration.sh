@@ -12,13 +12,13 @@
 #
 # Each target is tests/integration/targets/<name>/ with an `aliases` file and
 # tasks/main.yml. The collection's files are copied to
-# .build/integration/ansible_collections/sysvirt/libvirt (ansible-test wants
+# .build/integration/<pid>/ansible_collections/sysvirt/libvirt (ansible-test wants
 # a real ansible_collections/<ns>/<name> directory as its working directory)
 # and `ansible-test integration --local --allow-destructive` runs there: the
 # tasks run on this host with the venv's Python (which has libvirt-python),
 # offline, without containers. `destructive` targets run; `disabled`,
 # `unsupported` and `unstable` ones are skipped as ansible-test does by
-# default. Output: that copy's tests/output/.
+# default. Output: .build/integration/latest/ansible_collections/sysvirt/libvirt/tests/output/.
 #
 # libvirtd must be running (scripts/testbed.sh starts it).
 # Exit status: ansible-test's; 0 with a note when there are no targets at all.

@@ -13,9 +13,10 @@
 #   * ansible-test needs its working directory to be a real
 #     ansible_collections/sysvirt/libvirt directory, so the collection's files
 #     (git-tracked + untracked-not-ignored) are copied to
-#     .build/sanity/ansible_collections/sysvirt/libvirt and it runs there
+#     .build/sanity/<pid>/ansible_collections/sysvirt/libvirt (one copy per
+#     run, so parallel runs in one work tree don't collide) and it runs there
 #     with --local (no containers) and the venv's Python.
-#   * Results: .build/sanity/ansible_collections/sysvirt/libvirt/tests/output/.
+#   * Results: .build/sanity/latest/ansible_collections/sysvirt/libvirt/tests/output/.
 #
 # The pip bootstrap (--ca-bundle / SYSVIRT_CA_BUNDLE):
 #   ansible-test creates a fresh virtualenv per sanity test and bootstraps pip
