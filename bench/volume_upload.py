@@ -1,0 +1,190 @@
+#!/usr/bin/env python
+# Copyright (c) sysvirt.libvirt contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""A 1 GiB sparse upload: sysvirt.libvirt.volume against `virsh vol-upload --sparse`, side by side.
+
+Not a test. On qemu:///system (or --uri) it makes a dir pool under a temporary folder (sysvirt-test-bench-*),
+a 1 GiB sparse raw file with --data-mib MiB of random data in --extents scattered pieces, and then, --rounds
+times, alternating the order:
+
+* virsh:  a fresh 1 GiB raw volume (allocation 0), `virsh vol-upload --sparse` into it;
+* module: a fresh 1 GiB raw volume (allocation 0), the volume module run as Ansible runs it (a new Python
+  process given its arguments as a JSON file), with `upload:`; the module reads the volume back, finds it
+  differs, and uploads.
+
+* transfer: the module's own compare-then-upload code called in this process (no process start-up).
+
+Also timed: the module's re-run with identical content (the comparison pass that keeps it idempotent), and the
+module's fixed cost (a new process on a missing volume with state=absent: Python and Ansible start-up, connect). Each volume's content is verified with SHA-256 after
+upload. Medians are reported, with the ratio module / virsh. The pool and folder are always removed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+COLLECTIONS = os.path.join(REPO, '.build', 'collections')
+MODULE = os.path.join(REPO, 'plugins', 'modules', 'volume.py')
+MiB = 1024 * 1024
+
+
+def sh(*args, **kw):
+    return subprocess.run(args, check=True, capture_output=True, text=True, **kw).stdout
+
+
+def sha256(path):
+    digest = hashlib.sha256()
+    with open(path, 'rb') as handle:
+        for chunk in iter(lambda: handle.read(4 * MiB), b''):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def make_file(path, size, data_mib, extents):
+    piece = data_mib * MiB // extents
+    with open(path, 'wb') as handle:
+        handle.truncate(size)
+        for i in range(extents):
+            handle.seek(i * (size // extents))
+            handle.write(os.urandom(piece))
+
+
+def run_module(args, folder):
+    env = dict(os.environ, PYTHONPATH=COLLECTIONS)
+    path = os.path.join(folder, 'args-%s.json' % uuid.uuid4().hex[:6])
+    with open(path, 'w') as handle:
+        json.dump(dict(ANSIBLE_MODULE_ARGS=args), handle)
+    start = time.monotonic()
+    out = subprocess.run([sys.executable, MODULE, path], capture_output=True, text=True, env=env)
+    elapsed = time.monotonic() - start
+    os.unlink(path)
+    result = json.loads(out.stdout[out.stdout.index('{'):])
+    if result.get('failed'):
+        raise SystemExit('module failed: %s' % result.get('msg'))
+    return elapsed, result
+
+
+def in_process_upload(uri, pool, name, image):
+    """The transfer alone: the module's compare-then-upload code, without Python/Ansible start-up."""
+    if COLLECTIONS not in sys.path:
+        sys.path.insert(0, COLLECTIONS)
+    import libvirt
+    from ansible_collections.sysvirt.libvirt.plugins.module_utils import _stream
+    conn = libvirt.open(uri)
+    try:
+        vol = conn.storagePoolLookupByName(pool).storageVolLookupByName(name)
+        start = time.monotonic()
+        if not _stream.volume_matches_file(conn, vol, image):
+            _stream.upload(conn, vol, image)
+        return time.monotonic() - start
+    finally:
+        conn.close()
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('--uri', default='qemu:///system')
+    parser.add_argument('--rounds', type=int, default=3)
+    parser.add_argument('--size-mib', type=int, default=1024)
+    parser.add_argument('--data-mib', type=int, default=128)
+    parser.add_argument('--extents', type=int, default=16)
+    parser.add_argument('--output', help='also write the report to this file')
+    opts = parser.parse_args()
+    if not os.path.isdir(os.path.join(COLLECTIONS, 'ansible_collections', 'sysvirt', 'libvirt')):
+        os.makedirs(os.path.join(COLLECTIONS, 'ansible_collections', 'sysvirt'), exist_ok=True)
+        os.symlink(REPO, os.path.join(COLLECTIONS, 'ansible_collections', 'sysvirt', 'libvirt'))
+
+    folder = tempfile.mkdtemp(prefix='sysvirt-test-bench-')
+    os.chmod(folder, 0o755)
+    pool = 'sysvirt-test-bench-%s' % uuid.uuid4().hex[:8]
+    virsh = ['virsh', '-q', '-c', opts.uri]
+    lines = []
+
+    def say(text):
+        print(text, flush=True)
+        lines.append(text)
+
+    times = dict(virsh=[], module=[], rerun=[], fixed=[], transfer=[])
+    try:
+        image = os.path.join(folder, 'image.raw')
+        size = opts.size_mib * MiB
+        make_file(image, size, opts.data_mib, opts.extents)
+        digest = sha256(image)
+        xml = os.path.join(folder, 'pool.xml')
+        with open(xml, 'w') as handle:
+            handle.write("<pool type='dir'><name>%s</name><target><path>%s/pool</path></target></pool>"
+                         % (pool, folder))
+        sh(*virsh, 'pool-define', xml)
+        sh(*virsh, 'pool-build', pool)
+        sh(*virsh, 'pool-start', pool)
+        say('# volume upload benchmark, %s' % time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime()))
+        say('uri=%s file: %d MiB apparent, %d MiB data in %d extents, %d rounds; host: %d CPUs, load %s'
+            % (opts.uri, opts.size_mib, opts.data_mib, opts.extents, opts.rounds, os.cpu_count(),
+               ' '.join('%.2f' % x for x in os.getloadavg())))
+        base = dict(uri=opts.uri, pool=pool)
+
+        def fresh(name):
+            sh(*virsh, 'vol-create-as', pool, name, str(size), '--allocation', '0', '--format', 'raw')
+
+        def check(name):
+            got = sha256(os.path.join(folder, 'pool', name))
+            if got != digest:
+                raise SystemExit('content of %s differs after upload' % name)
+
+        for rnd in range(opts.rounds):
+            order = ('virsh', 'module', 'transfer') if rnd % 2 == 0 else ('transfer', 'module', 'virsh')
+            for who in order:
+                name = '%s-%d.raw' % (who, rnd)
+                fresh(name)
+                if who == 'virsh':
+                    start = time.monotonic()
+                    sh(*virsh, 'vol-upload', '--sparse', '--pool', pool, name, image)
+                    times['virsh'].append(time.monotonic() - start)
+                elif who == 'transfer':
+                    times['transfer'].append(in_process_upload(opts.uri, pool, name, image))
+                else:
+                    elapsed, result = run_module(dict(base, name=name, upload=image), folder)
+                    assert result['actions'] == ['upload'], result
+                    times['module'].append(elapsed)
+                    elapsed, result = run_module(dict(base, name=name, upload=image), folder)
+                    assert result['changed'] is False, result
+                    times['rerun'].append(elapsed)
+                check(name)
+                sh(*virsh, 'vol-delete', '--pool', pool, name)
+            elapsed, _result = run_module(dict(base, name='sysvirt-none', state='absent'), folder)
+            times['fixed'].append(elapsed)
+            say('round %d: virsh %.2fs  module %.2fs  module re-run (identical, no upload) %.2fs  '
+                'module fixed cost %.2fs  in-process compare+upload %.2fs'
+                % (rnd + 1, times['virsh'][-1], times['module'][-1], times['rerun'][-1], times['fixed'][-1],
+                   times['transfer'][-1]))
+        med = dict((k, statistics.median(v)) for k, v in times.items())
+        say('median: virsh vol-upload --sparse %.2fs | volume module (new process, compare + upload) %.2fs | '
+            'ratio %.2fx (target <= 1.5x)' % (med['virsh'], med['module'], med['module'] / med['virsh']))
+        say('median: in-process compare + upload (the module\'s _stream code, no process start) %.2fs | '
+            'ratio %.2fx' % (med['transfer'], med['transfer'] / med['virsh']))
+        say('median: module re-run with identical content %.2fs; module fixed cost (process start, connect, '
+            'no volume) %.2fs' % (med['rerun'], med['fixed']))
+        say('sha256 of every uploaded volume matched the file (%s)' % digest)
+    finally:
+        subprocess.run(virsh + ['pool-destroy', pool], capture_output=True)
+        subprocess.run(virsh + ['pool-undefine', pool], capture_output=True)
+        shutil.rmtree(folder, ignore_errors=True)
+    if opts.output:
+        with open(opts.output, 'w') as handle:
+            handle.write('\n'.join(lines) + '\n')
+
+
+if __name__ == '__main__':
+    main()
