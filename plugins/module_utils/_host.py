@@ -92,8 +92,8 @@ def capabilities_data(root):
                 pages=[dict(size_kib=_int(p.get('size')), count=_int(p.text)) for p in cell.findall('pages')],
             ))
         host_data['numa_cells'] = cells
-        host_data['migration_transports'] = [t.text for t in host.findall('migration_features/uri_transports/'
-                                                                            'uri_transport')]
+        host_data['migration_transports'] = [
+            t.text for t in host.findall('migration_features/uri_transports/uri_transport')]
         host_data['secmodels'] = [dict(model=_xml.find_text(s, 'model'), doi=_xml.find_text(s, 'doi'))
                                   for s in host.findall('secmodel')]
         host_data['iommu'] = (host.find('iommu').get('support') == 'yes') if host.find('iommu') is not None else None

@@ -16,8 +16,7 @@ URI = 'test:///default'
 
 
 @pytest.mark.parametrize('check_mode', [False, True])
-def test_baseline_falls_back_to_the_plain_api_where_the_driver_lacks_the_hypervisor_one(module_runner, test_conn,
-                                                                                       check_mode):
+def test_baseline_falls_back_to_the_plain_api_without_the_hypervisor_one(module_runner, test_conn, check_mode):
     result = module_runner('cpu_baseline', dict(uri=URI, cpus=[HASWELL, WESTMERE]), check_mode=check_mode)
     assert not result.failed, result
     assert result['changed'] is False
