@@ -37,6 +37,7 @@ _expose_collection()
 
 import libvirt  # noqa: E402
 
+from ansible.module_utils.common import warnings as _warnings  # noqa: E402
 from ansible.module_utils.testing import patch_module_args  # noqa: E402
 
 libvirt.registerErrorHandler(lambda ctx, err: None, None)
@@ -132,6 +133,10 @@ def run_module(name, args, check_mode=False, diff=False):
     args['_ansible_check_mode'] = check_mode
     args['_ansible_diff'] = diff
     module = importlib.import_module('ansible_collections.sysvirt.libvirt.plugins.modules.%s' % name)
+    # Ansible keeps a module's warnings and deprecations in process-wide dicts: start each run clean,
+    # so one run's warnings never show up in the next run's result.
+    _warnings._global_warnings.clear()
+    _warnings._global_deprecations.clear()
     out = io.StringIO()
     with patch_module_args(args), contextlib.redirect_stdout(out):
         with pytest.raises(SystemExit):
