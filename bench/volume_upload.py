@@ -13,10 +13,12 @@ times, alternating the order:
   process given its arguments as a JSON file), with `upload:`; the module reads the volume back, finds it
   differs, and uploads.
 
-* transfer: the module's own compare-then-upload code called in this process (no process start-up).
+* transfer: the module's own compare-then-upload code called in this process
+  (no process start-up).
 
 Also timed: the module's re-run with identical content (the comparison pass that keeps it idempotent), and the
-module's fixed cost (a new process on a missing volume with state=absent: Python and Ansible start-up, connect). Each volume's content is verified with SHA-256 after
+module's fixed cost (a new process on a missing volume with state=absent: Python and Ansible start-up, connect).
+Each volume's content is verified with SHA-256 after
 upload. Medians are reported, with the ratio module / virsh. The pool and folder are always removed.
 """
 
@@ -67,7 +69,7 @@ def run_module(args, folder):
     with open(path, 'w') as handle:
         json.dump(dict(ANSIBLE_MODULE_ARGS=args), handle)
     start = time.monotonic()
-    out = subprocess.run([sys.executable, MODULE, path], capture_output=True, text=True, env=env)
+    out = subprocess.run([sys.executable, MODULE, path], capture_output=True, text=True, env=env, check=False)
     elapsed = time.monotonic() - start
     os.unlink(path)
     result = json.loads(out.stdout[out.stdout.index('{'):])
@@ -94,7 +96,7 @@ def in_process_upload(uri, pool, name, image):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser = argparse.ArgumentParser(description=__doc__.split('\n', maxsplit=1)[0])
     parser.add_argument('--uri', default='qemu:///system')
     parser.add_argument('--rounds', type=int, default=3)
     parser.add_argument('--size-mib', type=int, default=1024)
@@ -178,8 +180,8 @@ def main():
             'no volume) %.2fs' % (med['rerun'], med['fixed']))
         say('sha256 of every uploaded volume matched the file (%s)' % digest)
     finally:
-        subprocess.run(virsh + ['pool-destroy', pool], capture_output=True)
-        subprocess.run(virsh + ['pool-undefine', pool], capture_output=True)
+        subprocess.run(virsh + ['pool-destroy', pool], capture_output=True, check=False)
+        subprocess.run(virsh + ['pool-undefine', pool], capture_output=True, check=False)
         shutil.rmtree(folder, ignore_errors=True)
     if opts.output:
         with open(opts.output, 'w') as handle:

@@ -422,8 +422,8 @@ def _source_volume(conn, spec, default_pool):
     vol, _pool = find_volume(conn, pool=spec.get('pool') or default_pool, name=spec.get('name'),
                              path=spec.get('path'), key=spec.get('key'))
     if vol is None:
-        raise LibvirtFailure('source volume %s does not exist' % (spec.get('name') or spec.get('path')
-                                                                   or spec.get('key')))
+        what = spec.get('name') or spec.get('path') or spec.get('key')
+        raise LibvirtFailure('source volume %s does not exist' % what)
     return vol
 
 

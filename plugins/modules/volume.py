@@ -275,7 +275,8 @@ from ansible_collections.sysvirt.libvirt.plugins.module_utils._xml import XMLInp
 
 
 def main():
-    ref = dict(name=dict(type='str'), pool=dict(type='str'), path=dict(type='path'), key=dict(type='str'))
+    ref = dict(name=dict(type='str'), pool=dict(type='str'), path=dict(type='path'),
+               key=dict(type='str', no_log=False))
     module = AnsibleModule(
         argument_spec=connection_argument_spec(dict(
             pool=dict(type='str'),

@@ -67,4 +67,3 @@ def test_pool_kind_on_test_driver(test_conn):
     assert '<name>default-pool</name>' in kind.stored_xml(pool)
     info = _storage.pool_to_dict(pool, with_xml=True)
     assert info['name'] == 'default-pool' and info['active'] and info['xml'].startswith('<pool')
-

@@ -106,9 +106,9 @@ def test_shrink_only_when_asked_warns_otherwise(module_runner, names):
 def test_wipe_is_an_action_every_time(module_runner, names):
     name = names()
     module_runner('volume', dict(uri=URI, pool=POOL, name=name, capacity='1M'))
-    for _ in range(2):
+    for attempt in range(2):
         result = module_runner('volume', dict(uri=URI, pool=POOL, name=name, wipe=True), check_mode=True)
-        assert result['changed'] and result['actions'] == ['wipe']
+        assert result['changed'] and result['actions'] == ['wipe'], attempt
 
 
 @pytest.mark.parametrize('args, message', [
