@@ -515,6 +515,10 @@ def run_volume(module, conn):
         if actual != p['checksum'].lower():
             raise LibvirtFailure('upload: %s has SHA-256 %s, not the expected %s; nothing was changed'
                                  % (p['upload'], actual, p['checksum']))
+    if p['download'] and not os.path.isdir(os.path.dirname(os.path.abspath(p['download']))):
+        raise LibvirtFailure('download: the directory of %s does not exist' % p['download'])
+    if p['download'] and os.path.isdir(p['download']):
+        raise LibvirtFailure('download: %s is a directory; give a file name' % p['download'])
     capacity = _size(p['capacity'], 'capacity')
     _size(p['allocation'], 'allocation')
     vol, pool_obj = find_volume(conn, pool=p['pool'], name=name, path=p['path'], key=p['key'])
@@ -592,10 +596,13 @@ def run_volume(module, conn):
                 vol.wipe(0)
 
     transfer = {}
-    if p['upload']:
-        transfer = _upload(module, conn, vol, created, outcome, check)
-    if p['download']:
-        transfer = _download(module, conn, vol, outcome, check)
+    try:
+        if p['upload']:
+            transfer = _upload(module, conn, vol, created, outcome, check)
+        if p['download']:
+            transfer = _download(module, conn, vol, outcome, check)
+    except (OSError, IOError) as e:
+        raise LibvirtFailure('Failed to transfer %s: %s' % (p['upload'] or p['download'], e))
 
     info = predicted if predicted is not None else (volume_to_dict(vol) if vol is not None else {})
     result = outcome.result(volume=info, diff=dict(before=before, after=info))

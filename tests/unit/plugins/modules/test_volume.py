@@ -117,6 +117,8 @@ def test_wipe_is_an_action_every_time(module_runner, names):
     (dict(name='x'), 'capacity is required'),
     (dict(name='x', capacity='1M', clone_from=dict(name='sysvirt-test-none')), 'source volume'),
     (dict(name='x', capacity='1M', upload='/nonexistent/file'), 'not a readable file'),
+    (dict(name='x', capacity='1M', download='/nonexistent/dir/file'), 'does not exist'),
+    (dict(name='x', capacity='1M', download='/tmp'), 'is a directory'),
     (dict(xml='<volume><name>x</name>'), 'not well-formed'),
     (dict(xml='<volume><name>x</name><capacity>1</capacity><target><format type="nosuch"/></target></volume>'),
      'Failed to create volume'),
