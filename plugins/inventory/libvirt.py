@@ -17,7 +17,16 @@ description:
     plugin makes one listing of all domains, one bulk statistics call, and one XML read per domain, plus one
     address query per running domain and address source.
   - A hypervisor that cannot be reached is a warning and the others still load, unless O(strict=true).
-  - Host variables are set under O(prefix). Everything read from a guest's definition or from the guest
+  - Host variables are set under O(prefix) (C(libvirt_) by default), null or empty ones left out
+    - C(name), C(uuid), C(state), C(hypervisor) (its inventory name), C(uri), C(vcpus), C(vcpus_max),
+    C(memory_bytes), C(memory_max_bytes), C(autostart), C(persistent), C(os_type), C(arch), C(machine), C(disks)
+    (C(target), C(device), C(bus), C(source) path or C(pool/volume), C(format)), C(interfaces) (C(mac), C(type),
+    C(network), C(bridge), C(model), C(target), C(addresses)), C(addresses) (all of the guest's), C(title),
+    C(description), C(metadata) (namespace URI to element XML).
+  - Hypervisor hosts get C(uri), C(hostname), C(driver), C(library_version), C(hypervisor_version), C(node)
+    (node information), C(cpu) (host CPU arch, model, vendor, features, topology), C(cpu_model), C(cpu_xml) (the
+    host CPU element, for a CPU baseline), C(numa_cells), C(iommu) and C(guest_types).
+  - Everything read from a guest's definition or from the guest
     (names, titles, descriptions, metadata, addresses, ...) is marked unsafe, so a C({{ }}) in it is never
     templated.
   - Groups by state (C(<group_prefix>state_<state>)), by hypervisor (C(<group_prefix>hypervisor_<name>)), by
@@ -177,12 +186,12 @@ cache_plugin: ansible.builtin.jsonfile
 cache_connection: ~/.cache/ansible-libvirt
 cache_timeout: 3600
 keyed_groups:
-  - key: libvirt_os.arch
+  - key: libvirt_arch
     prefix: arch
 compose:
   owner: libvirt_metadata['https://example.com/app'] | default('')
 groups:
-  big: libvirt_vcpus.current >= 8
+  big: libvirt_vcpus >= 8
 '''
 
 import fnmatch
@@ -235,14 +244,15 @@ def hypervisor_data(conn):
 
 
 def fetch_one(uri, readonly=True, username=None, password=None, names=None, states=None,
-              address_sources=('lease',), agent_timeout=None):
+              address_sources=('lease',), agent_timeout=None, workers=4):
     """Everything the inventory needs from one URI, as plain (cacheable) data; errors as a message."""
     result = dict(uri=uri, error=None, hypervisor=None, domains=[], warnings=[])
     try:
         with PluginConnection(uri, readonly, username, password) as conn:
             result['hypervisor'] = hypervisor_data(conn)
             result['domains'], result['warnings'] = collect_domains(
-                conn, names=names, states=states, address_sources=address_sources, agent_timeout=agent_timeout)
+                conn, names=names, states=states, address_sources=address_sources, agent_timeout=agent_timeout,
+                workers=workers)
     except (AnsibleError, LibvirtFailure) as e:
         result['error'] = e.full_message() if isinstance(e, LibvirtFailure) else str(e)
     return result
@@ -282,45 +292,55 @@ def _metadata_matches(domain, wanted):
     return True
 
 
+def _compact(value):
+    """Drop null and empty values from dicts (smaller inventories serialize and merge faster)."""
+    return dict((k, v) for k, v in value.items() if v not in (None, [], {}))
+
+
 def guest_vars(domain, hypervisor_name, uri):
-    """The host vars of a guest, without prefix, as plain data."""
+    """The host vars of a guest, without prefix, as plain data. Null and empty values are left out."""
     addresses = []
+    interfaces = []
     for iface in domain.get('interfaces', []):
-        for address in iface.get('addresses', []):
-            if address.get('address') not in addresses:
-                addresses.append(address.get('address'))
+        source = iface.get('source') or {}
+        own = [a.get('address') for a in iface.get('addresses', [])]
+        addresses.extend(a for a in own if a not in addresses)
+        interfaces.append(_compact(dict(mac=iface.get('mac'), type=iface.get('type'), network=source.get('network'),
+                                        bridge=source.get('bridge'), model=iface.get('model'),
+                                        target=iface.get('target'), addresses=own)))
     disks = []
     for disk in domain.get('disks', []):
         source = disk.get('source') or {}
         path = source.get('file') or source.get('dev') or source.get('dir') or source.get('name')
         if source.get('pool'):
             path = '%s/%s' % (source.get('pool'), source.get('volume'))
-        disks.append(dict(target=disk.get('target'), device=disk.get('device'), bus=disk.get('bus'),
-                          source=path, format=disk.get('format')))
-    return dict(
+        disks.append(_compact(dict(target=disk.get('target'), device=disk.get('device'), bus=disk.get('bus'),
+                                   source=path, format=disk.get('format'))))
+    vcpus = domain.get('vcpus') or {}
+    memory = domain.get('memory') or {}
+    os_data = domain.get('os') or {}
+    return _compact(dict(
         name=domain.get('name'),
         uuid=domain.get('uuid'),
-        id=domain.get('id'),
-        type=domain.get('type'),
         state=domain.get('state'),
-        state_reason=domain.get('state_reason'),
         hypervisor=hypervisor_name,
         uri=uri,
-        vcpus=domain.get('vcpus'),
-        memory=domain.get('memory'),
+        vcpus=vcpus.get('current'),
+        vcpus_max=vcpus.get('maximum'),
+        memory_bytes=memory.get('current_bytes'),
+        memory_max_bytes=memory.get('maximum_bytes'),
         autostart=domain.get('autostart'),
         persistent=domain.get('persistent'),
-        os=dict((k, (domain.get('os') or {}).get(k)) for k in ('type', 'arch', 'machine')),
-        firmware=domain.get('firmware'),
+        os_type=os_data.get('type'),
+        arch=os_data.get('arch'),
+        machine=os_data.get('machine'),
         disks=disks,
-        interfaces=[dict(mac=i.get('mac'), type=i.get('type'), network=(i.get('source') or {}).get('network'),
-                         bridge=(i.get('source') or {}).get('bridge'), model=i.get('model'), target=i.get('target'),
-                         addresses=i.get('addresses', [])) for i in domain.get('interfaces', [])],
+        interfaces=interfaces,
         addresses=addresses,
         title=domain.get('title'),
         description=domain.get('description'),
-        metadata=domain.get('metadata') or {},
-    )
+        metadata=domain.get('metadata'),
+    ))
 
 
 class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
@@ -455,7 +475,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             self.inventory.set_variable(host, 'ansible_connection', self.get_option('ansible_connection'))
         state_group = self.inventory.add_group(self._sanitize_group_name(group_prefix + 'state_' + domain['state']))
         self.inventory.add_child(state_group, host)
-        for iface in variables['interfaces']:
+        for iface in variables.get('interfaces', []):
             network = iface.get('network') or iface.get('bridge')
             if network:
                 group = self.inventory.add_group(self._sanitize_group_name(group_prefix + 'network_' + network))

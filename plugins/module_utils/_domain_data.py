@@ -33,6 +33,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import fnmatch
+from concurrent.futures import ThreadPoolExecutor
 
 from ansible_collections.sysvirt.libvirt.plugins.module_utils import _xml
 from ansible_collections.sysvirt.libvirt.plugins.module_utils._connection import call, failure_from, LibvirtFailure
@@ -292,7 +293,7 @@ def describe_domain(dom, xml_root=None, stats=None, persistent=None, autostart=N
     data['persistent'] = bool(persistent)
     data['autostart'] = bool(autostart)
     stats = stats or {}
-    cpu_time = stats.get('cpu.time')
+    cpu_time = stats.get('cpu.time') if running else None  # inactive domains can report stale values
     if running:
         if 'balloon.current' in stats:
             data['memory']['current_bytes'] = stats['balloon.current'] * 1024
@@ -431,27 +432,38 @@ def bulk_stats(conn, doms, stats_groups=()):
 
 
 def collect_domains(conn, names=None, states=None, persistent=None, autostart=None, address_sources=('lease',),
-                    agent_timeout=None, include_xml=False, stats_groups=None, xml_flags=0, uuids=None):
+                    agent_timeout=None, include_xml=False, stats_groups=None, xml_flags=0, uuids=None, workers=1):
     """Describe every matching domain: (list of dicts, warnings).
 
     ``stats_groups``: None for no raw statistics in the result, or a list of extra groups (may be empty) to
     fetch and return under ``stats``. Address failures (no agent, ...) become warnings and the domain's
     ``address_errors`` list, never failures.
-    A domain that disappears between the listing and its XML is left out.
+    A domain that disappears between the listing and its XML is left out. ``workers`` > 1 reads the XML
+    documents with that many threads over the same connection (libvirt serves them in parallel).
     """
     entries = list_domains(conn, names=names, states=states, persistent=persistent, autostart=autostart,
                            stats_groups=stats_groups or (), uuids=uuids)
     results = []
     warnings = []
     no_domain = getattr(libvirt, 'VIR_ERR_NO_DOMAIN', None)
-    for entry in entries:
-        dom = entry['dom']
+
+    def read(entry):
         try:
-            text = dom.XMLDesc(xml_flags)
+            return entry['dom'].XMLDesc(xml_flags), None
         except libvirt.libvirtError as e:
-            if e.get_error_code() == no_domain:
+            return None, e
+
+    if workers and workers > 1 and len(entries) > 1:
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            texts = list(pool.map(read, entries))
+    else:
+        texts = [read(entry) for entry in entries]
+    for entry, (text, error) in zip(entries, texts):
+        dom = entry['dom']
+        if error is not None:
+            if error.get_error_code() == no_domain:
                 continue
-            raise failure_from(e, 'read the XML of domain %s' % entry['name'])
+            raise failure_from(error, 'read the XML of domain %s' % entry['name'])
         root = _xml.parse(text, 'domain XML')
         addresses = None
         errors = []

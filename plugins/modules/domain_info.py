@@ -278,7 +278,7 @@ def main():
             conn, names=p['name'], uuids=[u.lower() for u in p['uuid']] if p['uuid'] else None,
             states=p['state'], persistent=p['persistent'], autostart=p['autostart'],
             address_sources=p['address_sources'], agent_timeout=p['agent_timeout'], include_xml=p['xml'],
-            stats_groups=stats_groups, xml_flags=_XML_INACTIVE if p['inactive'] else 0)
+            stats_groups=stats_groups, xml_flags=_XML_INACTIVE if p['inactive'] else 0, workers=4)
     for warning in warnings:
         module.warn(warning)
     module.exit_json(changed=False, domains=domains)

@@ -29,10 +29,27 @@ try:
 except ImportError:  # pragma: no cover - future ansible-core without the proxy module
     _wrap_var = None
 
+try:
+    # ansible-core 2.19+ (data tagging): a plain str carries no trust and is never templated; only a tagged
+    # value (a str subclass) can be trusted, so only those need untagging.
+    from ansible.template import is_trusted_as_template as _data_tagging  # noqa: F401 pylint: disable=unused-import
+    _PLAIN_IS_SAFE = True
+except ImportError:  # pragma: no cover - older ansible-core: every string must be wrapped
+    _PLAIN_IS_SAFE = False
+
 
 def unsafe(value):
-    """Mark data from guests (names, titles, descriptions, metadata, ...) as never to be templated."""
-    return _wrap_var(value) if _wrap_var is not None else value
+    """Mark data from guests (names, titles, descriptions, metadata, ...) as never to be templated.
+
+    Walks dicts and lists itself and hands only strings to Ansible's wrap_var (cheaper with thousands of hosts).
+    """
+    if isinstance(value, dict):
+        return dict((unsafe(k), unsafe(v)) for k, v in value.items())
+    if isinstance(value, list):
+        return [unsafe(v) for v in value]
+    if isinstance(value, str) and _wrap_var is not None and not (_PLAIN_IS_SAFE and type(value) is str):
+        return _wrap_var(value)
+    return value
 
 
 def plugin_error(exc):

@@ -119,8 +119,15 @@ def test_guest_vars_are_prefixed_and_unsafe(make_plugin):
     hostvars = plugin.inventory.get_host('web1').get_vars()
     assert hostvars['libvirt_uuid'] == 'uuid-web1'
     assert hostvars['libvirt_hypervisor'] == 'kvm01' and hostvars['libvirt_uri'] == 'qemu+ssh://kvm01/system'
-    assert hostvars['libvirt_vcpus'] == dict(current=8, maximum=8)
-    assert hostvars['libvirt_os'] == dict(type='hvm', arch='x86_64', machine='pc-q35-7.2')
+    assert (hostvars['libvirt_vcpus'], hostvars['libvirt_vcpus_max']) == (8, 8)
+    assert (hostvars['libvirt_memory_bytes'], hostvars['libvirt_memory_max_bytes']) == (1 << 30, 1 << 30)
+    assert (hostvars['libvirt_os_type'], hostvars['libvirt_arch'], hostvars['libvirt_machine']) == (
+        'hvm', 'x86_64', 'pc-q35-7.2')
+    assert hostvars['libvirt_state'] == 'running'
+    assert hostvars['libvirt_persistent'] is True and hostvars['libvirt_autostart'] is False
+    assert 'libvirt_description' not in hostvars  # null values are left out
+    assert plugin.inventory.get_host('web1').get_vars()['libvirt_interfaces'][1] == dict(
+        mac='52:54:00:00:00:02', type='bridge', bridge='br0', model='virtio', target='vnet1', addresses=['10.1.0.10'])
     assert hostvars['libvirt_disks'] == [dict(target='vda', device='disk', bus='virtio', source='default/web1.qcow2',
                                               format='qcow2')]
     assert hostvars['libvirt_addresses'] == ['192.168.122.10', '10.0.0.10', '10.1.0.10']
@@ -202,14 +209,14 @@ def test_hypervisor_names_fall_back_to_uri(make_plugin):
 
 def test_constructed_options(make_plugin):
     plugin = make_plugin(
-        compose=dict(big_cpus=trust_as_template('libvirt_vcpus.current * 2')),
-        groups=dict(big=trust_as_template("libvirt_vcpus.current >= 8")),
-        keyed_groups=[dict(key=trust_as_template('libvirt_os.arch'), prefix='arch'),
-                      dict(key=trust_as_template('libvirt_firmware'), prefix='fw')])
+        compose=dict(big_cpus=trust_as_template('libvirt_vcpus * 2')),
+        groups=dict(big=trust_as_template("libvirt_vcpus >= 8")),
+        keyed_groups=[dict(key=trust_as_template('libvirt_arch'), prefix='arch'),
+                      dict(key=trust_as_template('libvirt_state'), prefix='st')])
     assert plugin.inventory.get_host('web1').get_vars()['big_cpus'] == 16
     assert _hosts(plugin, 'big') == ['web1']
     assert _hosts(plugin, 'arch_x86_64') == ['db1', 'web1', 'web1@kvm02']
-    assert _hosts(plugin, 'fw_bios') == ['db1', 'web1', 'web1@kvm02']
+    assert _hosts(plugin, 'st_running') == ['web1', 'web1@kvm02']
 
 
 def test_guest_strings_are_never_templated(make_plugin):
@@ -241,3 +248,29 @@ def test_fetch_one_on_test_driver():
 def test_fetch_one_reports_errors_as_data():
     result = inv.fetch_one('test+unix:///default?socket=/nonexistent/sock')
     assert result['domains'] == [] and 'Failed to connect' in result['error']
+
+
+def test_hypervisors_are_fetched_concurrently(monkeypatch):
+    import threading
+    import time
+    active = []
+    peak = []
+    lock = threading.Lock()
+
+    def slow_fetch(uri, **kwargs):
+        with lock:
+            active.append(uri)
+            peak.append(len(active))
+        time.sleep(0.3)
+        with lock:
+            active.remove(uri)
+        return _hv('h-' + uri, uri, [])
+    monkeypatch.setattr(inv, 'fetch_one', slow_fetch)
+    plugin = new_plugin()
+    uris = ['test:///%d' % i for i in range(20)]
+    plugin.set_options(direct=dict(plugin=NAME, uris=uris))
+    start = time.monotonic()
+    results = plugin._fetch()
+    assert time.monotonic() - start < 3  # one after another would take 6 s
+    assert max(peak) == 20
+    assert [r['uri'] for r in results] == uris  # in the order of the configuration

@@ -248,3 +248,11 @@ def test_agent_failure_is_reported_not_fatal(test_conn):
 ])
 def test_matches(name, patterns, expected):
     assert D.matches(name, patterns) is expected
+
+
+def test_parallel_xml_reads_give_the_same_result(populated):
+    def strip(domains):
+        return [dict(d, cpu_time_ns=None) for d in domains]
+    serial, _ = D.collect_domains(populated, address_sources=[])
+    parallel, _ = D.collect_domains(populated, address_sources=[], workers=4)
+    assert strip(parallel) == strip(serial) and len(serial) == 5
