@@ -521,6 +521,9 @@ def run_volume(module, conn):
         raise LibvirtFailure('download: %s is a directory; give a file name' % p['download'])
     capacity = _size(p['capacity'], 'capacity')
     _size(p['allocation'], 'allocation')
+    if p['upload'] and capacity is not None and capacity < os.path.getsize(p['upload']):
+        raise LibvirtFailure('capacity %s is smaller than %s (%d bytes)' % (p['capacity'], p['upload'],
+                                                                         os.path.getsize(p['upload'])))
     vol, pool_obj = find_volume(conn, pool=p['pool'], name=name, path=p['path'], key=p['key'])
     before = volume_to_dict(vol) if vol is not None else {}
 
@@ -624,11 +627,14 @@ def _upload(module, conn, vol, created, outcome, check):
     info = dict(direction='upload', path=path, bytes=size, sha256=expected, identical=same)
     if same:
         return info
+    # (a capacity option was applied just before, or would be in check mode)
+    current = max(volume_to_dict(vol)['capacity'], _size(p['capacity'], 'capacity') or 0) if vol is not None else 0
+    grow = not created and vol is not None and current < size
+    if grow:
+        outcome.act('grow')
     outcome.act('upload')
     if not check:
-        if vol is not None and _stream.volume_physical_size(vol) < size and \
-                volume_to_dict(vol)['capacity'] < size:
-            outcome.act('grow')
+        if grow:
             with call('grow volume %s' % vol.name()):
                 vol.resize(size, 0)
         digest = hashlib.sha256() if p['checksum'] else None

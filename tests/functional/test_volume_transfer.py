@@ -120,6 +120,17 @@ def test_changed_image_is_uploaded_again(pool, images, tmp_path):
     assert sha256(os.path.join(pool['path'], 'v.raw')) == sha256(changed)
 
 
+def test_upload_into_a_smaller_volume_grows_it_first(pool, images, qemu_conn):
+    run_module('volume', dict(uri=URI, pool=pool['name'], name='small.raw', capacity='1M', format='raw'))
+    runs = four_runs(dict(uri=URI, pool=pool['name'], name='small.raw', upload=images['raw']), ['grow', 'upload'])
+    assert runs[1]['volume']['capacity'] == 8 * MiB
+    assert sha256(os.path.join(pool['path'], 'small.raw')) == sha256(images['raw'])
+    too_small = run_module('volume', dict(uri=URI, pool=pool['name'], name='other.raw', capacity='1M',
+                                          upload=images['raw']))
+    assert too_small.failed and 'smaller than' in too_small['msg']
+    assert qemu_conn.storagePoolLookupByName(pool['name']).listVolumes() == ['small.raw']
+
+
 def test_download_replaces_a_different_file_only(pool, images, tmp_path):
     run_module('volume', dict(uri=URI, pool=pool['name'], name='v.raw', format='raw', upload=images['raw']))
     out = str(tmp_path / 'out.raw')
