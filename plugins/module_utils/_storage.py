@@ -521,9 +521,9 @@ def run_volume(module, conn):
         raise LibvirtFailure('download: %s is a directory; give a file name' % p['download'])
     capacity = _size(p['capacity'], 'capacity')
     _size(p['allocation'], 'allocation')
-    if p['upload'] and capacity is not None and capacity < os.path.getsize(p['upload']):
-        raise LibvirtFailure('capacity %s is smaller than %s (%d bytes)' % (p['capacity'], p['upload'],
-                                                                         os.path.getsize(p['upload'])))
+    upload_size = os.path.getsize(p['upload']) if p['upload'] else None
+    if upload_size is not None and capacity is not None and capacity < upload_size:
+        raise LibvirtFailure('capacity %s is smaller than %s (%d bytes)' % (p['capacity'], p['upload'], upload_size))
     vol, pool_obj = find_volume(conn, pool=p['pool'], name=name, path=p['path'], key=p['key'])
     before = volume_to_dict(vol) if vol is not None else {}
 
