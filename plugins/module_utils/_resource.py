@@ -94,9 +94,9 @@ class Kind:
         name, uuid = self.identity(desired)
         stored_uuid = _xml.find_text(stored, self.uuid_tag) if self.uuid_tag else None
         if uuid and stored_uuid and uuid.lower() != stored_uuid.lower():
+            values = (self.noun, name, stored_uuid, uuid, self.noun)
             raise LibvirtFailure('The %s %r exists with UUID %s, but the document asks for UUID %s; remove the '
-                                 '<uuid> element or the other %s first' % (self.noun, name, stored_uuid, uuid,
-                                                                          self.noun))
+                                 '<uuid> element or the other %s first' % values)
 
 
 def reconcile_definition(conn, kind, desired, check_mode, outcome=None, rules=None, obj=None):
