@@ -62,7 +62,7 @@ DEFAULT_TIMEOUT = 120
 
 def domain_rules(conn):
     """DOMAIN_RULES with the machine-type aliases of this host ('pc' -> 'pc-i440fx-7.2')."""
-    _, caps = read_capabilities(conn)
+    caps = read_capabilities(conn)[1]
     aliases = machine_aliases(caps)
     if not aliases:
         return DOMAIN_RULES
@@ -504,6 +504,10 @@ class DomainRun:
                 return func()
         return None
 
+    def op(self, method, *args):
+        """A deferred call of a method of the domain (looked up when it runs: never in check mode)."""
+        return lambda: getattr(self.dom, method)(*args)
+
     def current_state(self):
         if self.predicted is not None:
             return self.predicted
@@ -755,8 +759,8 @@ class DomainRun:
             return
         self.extra['restart_needed'] = True
         self.extra['restart_differences'] = [d.as_dict() for d in pending]
-        if self.params['restart_on_change'] and self.params['state'] in ('present', 'running', 'paused',
-                                                                          'restarted'):
+        applies = ('present', 'running', 'paused', 'restarted')
+        if self.params['restart_on_change'] and self.params['state'] in applies:
             target = 'paused' if self.current_state() == 'paused' else 'running'
             self.stop_gracefully()
             self.start(paused=target == 'paused' and self.params['state'] != 'running')
@@ -772,7 +776,7 @@ class DomainRun:
             if current in ('shutoff', 'nostate', 'crashed'):
                 self.start()
             elif current == 'paused':
-                self.transition('resume', lambda: self.dom.resume(), ('running',))
+                self.transition('resume', self.op('resume'), ('running',))
             elif current == 'pmsuspended':
                 self.transition('wake up', lambda: self.dom.pMWakeup(0), ('running',))
             elif current == 'shutting_down':
@@ -782,7 +786,7 @@ class DomainRun:
             if current in ('shutoff', 'nostate', 'crashed'):
                 self.start(paused=True)
             elif current in ('running', 'blocked'):
-                self.transition('pause', lambda: self.dom.suspend(), ('paused',))
+                self.transition('pause', self.op('suspend'), ('paused',))
             elif current != 'paused':
                 self.fail('Domain %s is %s and cannot be paused' % (self.name, current))
         elif state == 'shutdown':
@@ -790,7 +794,7 @@ class DomainRun:
                 self.stop_gracefully()
         elif state == 'destroyed':
             if current in _ACTIVE:
-                self.transition('destroy', lambda: self.dom.destroy(), _OFF)
+                self.transition('destroy', self.op('destroy'), _OFF)
         elif state == 'restarted':
             if current in _ACTIVE and not self.extra.get('restarted_for_change'):
                 self.reboot()
@@ -856,7 +860,7 @@ class DomainRun:
     def stop_gracefully(self):
         """Shut down (ACPI and/or agent as asked), wait up to timeout, then fail or, with force, destroy."""
         if self.current_state() == 'paused':
-            self.transition('resume', lambda: self.dom.resume(), ('running',))
+            self.transition('resume', self.op('resume'), ('running',))
         self.outcome.act('shutdown')
         if self.check:
             self.predicted = 'shutoff'
@@ -876,7 +880,7 @@ class DomainRun:
                            '(shutdown_mode), raise timeout, or set force=true to power it off after the timeout')
         self.outcome.warnings.append('Domain %s did not shut down within %s seconds; it was powered off (force=true)'
                                      % (self.name, self.timeout()))
-        self.transition('destroy (graceful shutdown timed out)', lambda: self.dom.destroy(), _OFF)
+        self.transition('destroy (graceful shutdown timed out)', self.op('destroy'), _OFF)
 
     def reboot(self):
         self.outcome.act('reboot')
@@ -930,7 +934,7 @@ class DomainRun:
         self.outcome.after = ''
         flags, volumes, report = removal_plan(self.conn, self.dom, stored, p['remove_storage'], p['remove_tpm'])
         if self.current_state() in _ACTIVE:
-            self.transition('destroy', lambda: self.dom.destroy(), _OFF)
+            self.transition('destroy', self.op('destroy'), _OFF)
         if persistent:
             self.act('undefine', lambda: undefine(self.dom, flags), 'undefine domain %s' % self.name)
         for vol, path in zip(volumes, report['storage']):
