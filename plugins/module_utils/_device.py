@@ -343,7 +343,7 @@ def _eject_difference(desired, current):
     """A cdrom/floppy asked for without <source> is an empty drive: media present is a difference."""
     if desired.tag == 'disk' and desired.get('device') in ('cdrom', 'floppy') and desired.find('source') is None:
         source = current.find('source')
-        if source is not None and source.attrib:
+        if source is not None and any(source.get(a) for a in ('file', 'dev', 'volume', 'name', 'dir')):
             return [_xml.Difference('/disk/source', None, _xml.to_string(source, pretty=False), 'extra')]
     return []
 
