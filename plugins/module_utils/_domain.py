@@ -910,13 +910,20 @@ class DomainRun:
     def restore(self):
         path = self.params['restore']
         paused = self.params['state'] == 'paused'
-        flags = libvirt.VIR_DOMAIN_SAVE_PAUSED if paused else libvirt.VIR_DOMAIN_SAVE_RUNNING
+        # Without a flag the domain comes back as it was saved; ensure_state resumes or pauses it after.
+        flags = libvirt.VIR_DOMAIN_SAVE_PAUSED if paused else 0
         self.outcome.act('restore from %s' % path)
         if self.check:
             self.predicted = 'paused' if paused else 'running'
             return
         with call('restore domain %s from %s' % (self.name, path)):
-            self.conn.restoreFlags(path, None, flags)
+            try:
+                self.conn.restoreFlags(path, None, flags)
+            except libvirt.libvirtError as e:
+                # drivers without the paused flag (the test driver): restore, ensure_state pauses it
+                if not flags or e.get_error_code() != libvirt.VIR_ERR_INVALID_ARG:
+                    raise
+                self.conn.restoreFlags(path, None, 0)
         self.dom = self.kind.lookup(self.conn, name=self.name, uuid=self.uuid)
 
     # -- removal -------------------------------------------------------------------------------------

@@ -269,3 +269,20 @@ def test_graphics_password_never_returned(test_conn, name):
     # the invocation echoes the module arguments (the user's own document); nothing else may hold it
     changed.pop('invocation', None)
     assert secret not in str(changed) and "'other'" not in str(changed)
+
+
+def test_restore_from_a_save_file(test_conn, name, tmp_path):
+    run_module('domain', dict(uri=URI, xml=domain_xml(name), state='running'))
+    path = str(tmp_path / 'saved.img')
+    test_conn.lookupByName(name).save(path)
+    assert state_of(test_conn, name) == libvirt.VIR_DOMAIN_SHUTOFF
+    # the name comes from the save file
+    results = four_runs(dict(restore=path, state='running'), ['restore from %s' % path])
+    assert results[3]['domain']['name'] == name
+    assert state_of(test_conn, name) == libvirt.VIR_DOMAIN_RUNNING
+
+
+def test_from_native_where_the_driver_cannot(test_conn):
+    result = run_module('domain', dict(uri=URI, from_native=dict(format='qemu-argv', config='qemu-system-x86_64')))
+    assert result.failed and result['msg'].startswith('Failed to convert the native qemu-argv configuration')
+    assert result['error']['code_name'] == 'VIR_ERR_NO_SUPPORT'
