@@ -69,7 +69,8 @@ def parse(text, what='XML'):
     try:
         root = etree.fromstring(data, _parser())
     except etree.XMLSyntaxError as e:
-        raise XMLInputError('%s is not well-formed: %s' % (what, e))
+        # lxml's message can hold newlines (e.g. for a NUL byte): keep ours on one line.
+        raise XMLInputError('%s is not well-formed: %s' % (what, ' '.join(str(e).split())))
     tree = root.getroottree()
     docinfo = tree.docinfo
     if docinfo.doctype or (docinfo.internalDTD is not None) or (docinfo.externalDTD is not None):
