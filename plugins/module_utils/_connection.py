@@ -301,6 +301,23 @@ class LibvirtConnection:
         return False
 
 
+def _option_with_nul(value, path=''):
+    """The option path (``a.b[0]``) of the first string holding a NUL character, or None."""
+    if isinstance(value, str):
+        return path if '\x00' in value else None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            found = _option_with_nul(item, '%s.%s' % (path, key) if path else str(key))
+            if found:
+                return found
+    elif isinstance(value, (list, tuple)):
+        for index, item in enumerate(value):
+            found = _option_with_nul(item, '%s[%d]' % (path, index))
+            if found:
+                return found
+    return None
+
+
 class module_connection:
     """The connection of one module run, from its parameters.
 
@@ -318,6 +335,12 @@ class module_connection:
     def __enter__(self):
         if libvirt is None:
             self.module.fail_json(msg=missing_required_lib('libvirt-python'), exception=LIBVIRT_IMPORT_ERROR)
+        spec = getattr(self.module, 'argument_spec', None) or {}
+        bad = _option_with_nul(dict((k, v) for k, v in self.module.params.items()
+                                    if not spec.get(k, {}).get('no_log')))  # secret values go to libvirt as bytes
+        if bad:
+            # libvirt takes C strings: libvirt-python would raise ValueError (a traceback) on such a value.
+            self.module.fail_json(msg='Option %s holds a NUL character, which libvirt cannot take.' % bad)
         try:
             return self.connection.open()
         except LibvirtFailure as failure:
