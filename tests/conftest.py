@@ -17,6 +17,7 @@ import json
 import os
 import sys
 import uuid as uuidlib
+from unittest import mock
 
 import pytest
 
@@ -37,6 +38,7 @@ _expose_collection()
 
 import libvirt  # noqa: E402
 
+from ansible.module_utils import _internal as _ansible_internal  # noqa: E402
 from ansible.module_utils.common import warnings as _warnings  # noqa: E402
 from ansible.module_utils.testing import patch_module_args  # noqa: E402
 
@@ -138,7 +140,10 @@ def run_module(name, args, check_mode=False, diff=False):
     _warnings._global_warnings.clear()
     _warnings._global_deprecations.clear()
     out = io.StringIO()
-    with patch_module_args(args), contextlib.redirect_stdout(out):
+    # Importing controller code (the inventory plugin's tests do) flips ansible into controller mode, where
+    # warnings go to the display instead of the module's result. A module always runs as a module.
+    with patch_module_args(args), contextlib.redirect_stdout(out), \
+            mock.patch.object(_ansible_internal, 'is_controller', False):
         with pytest.raises(SystemExit):
             module.main()
     text = out.getvalue()
