@@ -15,6 +15,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import os
+import re
 import traceback
 
 try:
@@ -301,10 +302,15 @@ class LibvirtConnection:
         return False
 
 
+_UNUSABLE_CHARACTERS = re.compile(u'[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]')
+
+
 def _option_with_nul(value, path=''):
-    """The option path (``a.b[0]``) of the first string holding a NUL character, or None."""
+    """(option path ``a.b[0]``, character) of the first string holding a NUL or another character XML cannot
+    carry (C0 controls but tab, newline, carriage return; U+FFFE, U+FFFF), or None."""
     if isinstance(value, str):
-        return path if '\x00' in value else None
+        found = _UNUSABLE_CHARACTERS.search(value)
+        return (path, found.group()) if found else None
     if isinstance(value, dict):
         for key, item in value.items():
             found = _option_with_nul(item, '%s.%s' % (path, key) if path else str(key))
@@ -335,12 +341,14 @@ class module_connection:
     def __enter__(self):
         if libvirt is None:
             self.module.fail_json(msg=missing_required_lib('libvirt-python'), exception=LIBVIRT_IMPORT_ERROR)
+        # libvirt takes C strings and XML: libvirt-python and lxml raise ValueError (a traceback) on such values.
+        # Secret values (no_log) go to libvirt as bytes; paths are local files.
         spec = getattr(self.module, 'argument_spec', None) or {}
         bad = _option_with_nul(dict((k, v) for k, v in self.module.params.items()
-                                    if not spec.get(k, {}).get('no_log')))  # secret values go to libvirt as bytes
+                                    if not spec.get(k, {}).get('no_log') and spec.get(k, {}).get('type') != 'path'))
         if bad:
-            # libvirt takes C strings: libvirt-python would raise ValueError (a traceback) on such a value.
-            self.module.fail_json(msg='Option %s holds a NUL character, which libvirt cannot take.' % bad)
+            what = 'a NUL character' if bad[1] == '\x00' else 'the character U+%04X' % ord(bad[1])
+            self.module.fail_json(msg='Option %s holds %s, which libvirt cannot take.' % (bad[0], what))
         try:
             return self.connection.open()
         except LibvirtFailure as failure:
