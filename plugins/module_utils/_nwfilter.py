@@ -65,6 +65,7 @@ KIND = NWFilterKind()
 
 
 _MAC_RE = re.compile(r'^[0-9a-fA-F]{1,2}(:[0-9a-fA-F]{1,2}){5}$')
+_UUID_RE = re.compile(r'^\s*[0-9a-fA-F]{2}(-?[0-9a-fA-F]{2}){15}\s*$')
 
 
 def _spelled_as_stored(name, value):
@@ -185,13 +186,21 @@ def _wanted_binding(filter_name, spec):
                 parameters=dict((k, str(v)) for k, v in (spec.get('parameters') or {}).items()))
 
 
-def reconcile_bindings(conn, filter_name, specs, check_mode, outcome, remove_all=False):
-    """Bindings of this filter, present or absent, one per port. Returns the bindings after the run."""
+def check_bindings(specs):
+    """Refuse binding specs libvirt would refuse, before anything (the filter included) is changed."""
     for spec in specs or []:
         if not _MAC_RE.match(spec['mac']):
             raise _xml.XMLInputError('bindings: mac %r of port %s is not a MAC address (quote MAC addresses in '
                                      'YAML: an unquoted 52:54:00:00:00:07 is read as a number)'
                                      % (spec['mac'], spec['port_dev']))
+        if not _UUID_RE.match(spec['owner_uuid']):
+            raise _xml.XMLInputError('bindings: owner_uuid %r of port %s is not a UUID'
+                                     % (spec['owner_uuid'], spec['port_dev']))
+
+
+def reconcile_bindings(conn, filter_name, specs, check_mode, outcome, remove_all=False):
+    """Bindings of this filter, present or absent, one per port. Returns the bindings after the run."""
+    check_bindings(specs)
     for spec in specs or []:
         port = spec['port_dev']
         existing = lookup(conn.nwfilterBindingLookupByPortDev, port)
@@ -241,6 +250,7 @@ def _predicted_bindings(conn, filter_name, specs, remove_all):
 
 def ensure(conn, params, check_mode):
     """Returns (outcome, filter dict or None, bindings)."""
+    check_bindings(params.get('bindings'))
     name, uuid = params.get('name'), params.get('uuid')
     desired = desired_document(params) if params.get('xml') else None
     if desired is not None:
