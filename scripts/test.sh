@@ -17,6 +17,8 @@
 #   functional   pytest tests/functional    (against qemu:///system; an empty or
 #                                            missing directory is reported as
 #                                            "empty", neither pass nor failure)
+#   reliability  pytest tests/reliability   (bad input, secrets at -vvvv, read-only,
+#                                            faults on a private libvirtd; ~1 min)
 #   build        scripts/build-check.sh     (galaxy build + install + ansible-doc)
 #   sanity       scripts/sanity.sh          (ansible-test sanity --local)
 #   integration  scripts/integration.sh     (ansible-test integration --local;
@@ -43,9 +45,9 @@ set -uo pipefail
 # shellcheck source=scripts/_common.sh
 . "$(dirname "${BASH_SOURCE[0]}")/_common.sh"
 
-all_stages=(unit functional build sanity integration)
+all_stages=(unit functional reliability build sanity integration)
 # per-stage ceilings in seconds (the overall budget may cut them shorter)
-declare -A stage_cap=([unit]=900 [functional]=1800 [build]=600 [sanity]=1800 [integration]=2700)
+declare -A stage_cap=([unit]=900 [functional]=1800 [reliability]=600 [build]=600 [sanity]=1800 [integration]=2700)
 
 usage() { sed -n '2,/^set -uo/p' "$0" | sed '$d; s/^# \{0,1\}//'; }
 
@@ -143,7 +145,7 @@ else
 fi
 if [ "$venv_ok" = 1 ] && [ "$SYSVIRT_REQUIRE_LIBVIRTD" = 1 ]; then
     case " ${stages[*]} " in
-        *" functional "*|*" integration "*)
+        *" functional "*|*" reliability "*|*" integration "*)
             if python -c 'import libvirt; libvirt.registerErrorHandler(lambda *a: None, None); libvirt.open("qemu:///system").close()'; then
                 echo "test.sh: libvirtd answers at qemu:///system"
             else
@@ -212,6 +214,7 @@ for stage in "${stages[@]}"; do
     case $stage in
         unit) pytest_stage unit tests/unit ;;
         functional) pytest_stage functional tests/functional ;;
+        reliability) pytest_stage reliability tests/reliability ;;
         build) script_stage build build-check.sh ;;
         sanity) script_stage sanity sanity.sh ;;
         integration)
