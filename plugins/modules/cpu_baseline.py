@@ -20,7 +20,7 @@ description:
     can actually provide on the host the connection goes to; otherwise the CPU definitions alone are used.
   - Only reads; changes nothing on the hypervisor.
 author:
-  - sysvirt developers
+  - sysvirt developers (@sysvirt)
 options:
   cpus:
     description:

@@ -23,7 +23,7 @@ description:
   - With O(fail_on_incompatible=true), it is a pre-flight check, for example before migrating a guest.
   - Only reads; changes nothing on the hypervisor.
 author:
-  - sysvirt developers
+  - sysvirt developers (@sysvirt)
 options:
   xml:
     description:

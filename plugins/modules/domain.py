@@ -24,7 +24,7 @@ description:
   - Every wait (start, shutdown, reboot, save, destroy) listens to libvirt's domain lifecycle events, with
     O(timeout); there are no fixed sleeps and no polling.
 author:
-  - sysvirt developers
+  - sysvirt developers (@sysvirt)
 options:
   name:
     description:

@@ -24,7 +24,7 @@ description:
   - Jobs are idempotent on their outcome. A copy whose destination already is the disk's image does nothing;
     so does a commit or pull on a disk without backing chain.
 author:
-  - sysvirt developers
+  - sysvirt developers (@sysvirt)
 options:
   domain:
     description:

@@ -24,7 +24,7 @@ description:
   - Detaching from a running guest waits for the guest to release the device (libvirt's device-removed event),
     up to O(timeout) seconds; PCI devices need the guest OS to cooperate (ACPI hotplug).
 author:
-  - sysvirt developers
+  - sysvirt developers (@sysvirt)
 options:
   domain:
     description:

@@ -18,7 +18,7 @@ description:
     (not running, no agent channel in its definition, agent not connected, agent not responding), and nothing is
     changed.
 author:
-  - sysvirt developers
+  - sysvirt developers (@sysvirt)
 options:
   domain:
     description:

@@ -20,7 +20,7 @@ description:
     one XML read per domain. Reading addresses adds one call per running domain and address source.
   - Only reads; works on a read-only connection (the guest agent address source needs a read-write one).
 author:
-  - sysvirt developers
+  - sysvirt developers (@sysvirt)
 options:
   name:
     description:

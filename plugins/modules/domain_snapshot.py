@@ -24,7 +24,7 @@ description:
   - On libvirt older than 9.9 QEMU guests cannot revert to, or delete (except O(metadata_only=true)), external
     snapshots; libvirt then fails with a clear message.
 author:
-  - sysvirt developers
+  - sysvirt developers (@sysvirt)
 options:
   domain:
     description:

@@ -15,7 +15,7 @@ description:
   - Returns the snapshots of one guest, oldest first, with parent, children, the current flag, location
     (internal or external), memory and per-disk details, and the whole snapshot tree.
 author:
-  - sysvirt developers
+  - sysvirt developers (@sysvirt)
 options:
   domain:
     description:

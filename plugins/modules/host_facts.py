@@ -24,7 +24,7 @@ description:
     usable CPU models, device types, disk buses, maximum vCPUs); see O(gather) and O(domain_capabilities).
   - Only reads; works on a read-only connection.
 author:
-  - sysvirt developers
+  - sysvirt developers (@sysvirt)
 options:
   capabilities_xml:
     description:

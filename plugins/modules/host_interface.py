@@ -24,7 +24,7 @@ description:
     with the udev backend, which only reads them; there the module fails with a message that says so (and
     M(sysvirt.libvirt.host_interface_info) still works).
 author:
-  - sysvirt developers
+  - sysvirt developers (@sysvirt)
 options:
   name:
     description:

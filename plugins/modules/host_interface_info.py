@@ -16,7 +16,7 @@ description:
     mode, IP protocols and addresses, bridge or bond members, VLAN tag and parent, and whether each is active.
   - Works with every interface backend, including the read-only udev backend of Debian's libvirt.
 author:
-  - sysvirt developers
+  - sysvirt developers (@sysvirt)
 options:
   name:
     description:

@@ -22,7 +22,7 @@ description:
   - A changed O(xml) only changes the persistent definition of a running network. The module then returns
     RV(restart_needed) and restarts the network only when O(restart_on_change) is set.
 author:
-  - sysvirt developers
+  - sysvirt developers (@sysvirt)
 options:
   name:
     description:

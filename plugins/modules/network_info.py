@@ -18,7 +18,7 @@ description:
     set to V(null).
   - Only reads; works on a read-only connection.
 author:
-  - sysvirt developers
+  - sysvirt developers (@sysvirt)
 options:
   name:
     description:

@@ -20,7 +20,7 @@ description:
   - Safety - detaching refuses a device the host uses below it (a network interface, a disk, a display) and PCI
     bridges, unless O(force=true). Detaching the PCI device behind the host's own network card cuts the host off.
 author:
-  - sysvirt developers
+  - sysvirt developers (@sysvirt)
 options:
   name:
     description:

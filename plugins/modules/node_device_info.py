@@ -18,7 +18,7 @@ description:
     storage block device, type and size; SCSI hosts; mediated devices.
   - Also whether each device is active, persistent and autostarted, where the daemon says so.
 author:
-  - sysvirt developers
+  - sysvirt developers (@sysvirt)
 options:
   name:
     description:

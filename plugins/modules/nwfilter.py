@@ -24,7 +24,7 @@ description:
     normally made by libvirt itself when a guest with a filtered interface starts; manage them here for ports
     libvirt does not create (for example, ports of other software).
 author:
-  - sysvirt developers
+  - sysvirt developers (@sysvirt)
 options:
   name:
     description:

@@ -17,7 +17,7 @@ description:
     filter).
   - The definitions themselves on request (O(xml)).
 author:
-  - sysvirt developers
+  - sysvirt developers (@sysvirt)
 options:
   name:
     description:

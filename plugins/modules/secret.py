@@ -23,7 +23,7 @@ description:
     stored value where libvirt gives that back. A private secret's value cannot be read, so it cannot be
     compared; see O(value_update).
 author:
-  - sysvirt developers
+  - sysvirt developers (@sysvirt)
 options:
   uuid:
     description:

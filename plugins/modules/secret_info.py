@@ -17,7 +17,7 @@ description:
   - The value only when O(value=true), and only for secrets that are not private; libvirt never gives back the
     value of a private secret.
 author:
-  - sysvirt developers
+  - sysvirt developers (@sysvirt)
 options:
   uuid:
     description:

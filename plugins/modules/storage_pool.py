@@ -19,7 +19,7 @@ description:
   - Redefining an active pool changes its persistent definition; the running pool keeps the old one until
     its next start (a warning says so).
 author:
-  - sysvirt developers
+  - sysvirt developers (@sysvirt)
 options:
   name:
     description:

@@ -17,7 +17,7 @@ description:
   - Discovers the sources a pool type can use (C(virConnectFindStoragePoolSources)), for the types whose
     driver supports it (for example C(logical), C(netfs), C(iscsi)).
 author:
-  - sysvirt developers
+  - sysvirt developers (@sysvirt)
 options:
   name:
     description:

@@ -26,7 +26,7 @@ description:
     no checksum is recorded anywhere, since a guest can change the volume behind a record's back. With
     O(checksum), the SHA-256 of the content is computed and checked as well."
 author:
-  - sysvirt developers
+  - sysvirt developers (@sysvirt)
 options:
   pool:
     description:

@@ -16,7 +16,7 @@ description:
     format, capacity, allocation and backing store; their XML on request.
   - Inactive pools are skipped when no O(pool) is given (libvirt cannot list their volumes).
 author:
-  - sysvirt developers
+  - sysvirt developers (@sysvirt)
 options:
   pool:
     description:
