@@ -26,7 +26,7 @@ set -euo pipefail
 
 OUT_DIR=${SYSVIRT_GUEST_DIR:-/var/lib/libvirt/boot/sysvirt-test-guest}
 KERNEL_PKGS=${SYSVIRT_GUEST_KERNEL_PKG:-linux-image-cloud-amd64 linux-image-amd64 linux-image-virtual}
-BUSYBOX_PKG=busybox-static
+BUSYBOX_PKG="busybox-static"
 MODULES=(evdev button)
 # Kconfig symbols, to accept a kernel that has them built in (=y).
 declare -A BUILTIN_SYMBOL=([evdev]=INPUT_EVDEV [button]=ACPI_BUTTON)

@@ -183,8 +183,8 @@ def read_value(secret):
             return 'private', None
         if 'does not have a value' in message or e.get_error_code() == libvirt.VIR_ERR_NO_SECRET:
             return 'unset', None
-        raise LibvirtFailure('Failed to read the value of secret %s: %s' % (secret.UUIDString(),
-                                                                           e.get_error_message()),
+        what = (secret.UUIDString(), e.get_error_message())
+        raise LibvirtFailure('Failed to read the value of secret %s: %s' % what,
                              code=e.get_error_code(), domain=e.get_error_domain(),
                              libvirt_message=e.get_error_message())
 

@@ -10,7 +10,6 @@ import json
 import re
 import uuid as uuidlib
 
-import libvirt
 import pytest
 
 from conftest import PREFIX, QEMU_URI, corpus_manifest, unique_name
@@ -68,9 +67,8 @@ def test_lifecycle(module_runner, qemu_conn, cleanup):
     assert results[0]['nwfilter']['name'] == name
 
     # a changed rule and an added rule: redefined with the same UUID
-    changed = _four(module_runner, dict(args, xml=_filter_xml(name, '2222', "<rule action='drop' "
-                                                                           "direction='inout' priority='900'>"
-                                                                           "<all/></rule>")), ['redefine'])
+    rule = "<rule action='drop' direction='inout' priority='900'><all/></rule>"
+    changed = _four(module_runner, dict(args, xml=_filter_xml(name, '2222', rule)), ['redefine'])
     assert changed[1]['nwfilter']['uuid'] == stored.UUIDString()
     assert changed[1]['nwfilter']['rule_count'] == 2
     assert '2222' in changed[1]['diff']['after'] and "'22'" in changed[1]['diff']['before']
