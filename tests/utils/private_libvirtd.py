@@ -25,7 +25,8 @@ import libvirt
 class PrivateLibvirtd:
     def __init__(self, user='nobody', group='nogroup'):
         self.user, self.group = user, group
-        self.dir = tempfile.mkdtemp(prefix='sysvirt-test-libvirtd-')
+        # /var/tmp, a name of its own: cleanups of /tmp/sysvirt-test-* elsewhere must not remove it mid-test
+        self.dir = tempfile.mkdtemp(prefix='sysvirt-test-rld', dir='/var/tmp')
         for sub in ('run', 'config', 'cache', 'log'):
             os.makedirs(os.path.join(self.dir, sub))
         shutil.chown(self.dir, user)
