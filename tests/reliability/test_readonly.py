@@ -40,6 +40,7 @@ def _cases(n):
         'domain_guest_agent': [('freeze', TEST_URI, dict(domain='test', frozen=True)),
                                ('password', TEST_URI, dict(domain='test', user_password=dict(user='root',
                                                                                              password=n)))],
+        'domain_migrate': [('migrate', TEST_URI, dict(domain='test', destination='test+unix:///default', mode='live'))],
         'domain_info': [('read', TEST_URI, dict(name=['test'], xml=True))],
         'domain_snapshot': [('create', TEST_URI, dict(domain='test', name=n))],
         'domain_snapshot_info': [('read', TEST_URI, dict(domain='test'))],
