@@ -18,7 +18,10 @@ __metaclass__ = type
 
 import time
 
-from lxml import etree
+try:
+    from lxml import etree
+except ImportError:  # reported by _xml (missing_required_lib)
+    etree = None
 
 try:
     import libvirt

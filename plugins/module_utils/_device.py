@@ -54,7 +54,10 @@ def is_active(dom):
 
 # ---------------------------------------------------------------------------------------------- devices
 
-from lxml import etree  # noqa: E402
+try:  # noqa: E402
+    from lxml import etree
+except ImportError:  # reported by _xml (missing_required_lib)
+    etree = None
 
 from ansible_collections.sysvirt.libvirt.plugins.module_utils import _xml  # noqa: E402
 from ansible_collections.sysvirt.libvirt.plugins.module_utils._connection import call  # noqa: E402

@@ -15,7 +15,10 @@ after creation; only the description can, through libvirt's redefine. Reverting 
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-from lxml import etree
+try:
+    from lxml import etree
+except ImportError:  # reported by _xml (missing_required_lib)
+    etree = None
 
 try:
     import libvirt

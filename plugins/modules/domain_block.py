@@ -109,7 +109,7 @@ options:
         required: true
         choices: [copy, commit, pull]
       destination:
-        description: The new image of a V(copy) (a file, or a block device C(/dev/...)).
+        description: The new image of a V(copy) (a file, or a block device C(/dev/...)); required for V(copy).
         type: path
       format:
         description: The destination's format for V(copy) (for example V(qcow2)).
@@ -143,8 +143,6 @@ options:
         description: Seconds to wait for the job. On timeout the module fails and the job keeps running.
         type: int
         default: 600
-    required_if:
-      - [type, copy, [destination]]
 extends_documentation_fragment:
   - sysvirt.libvirt._connection
   - sysvirt.libvirt._attributes

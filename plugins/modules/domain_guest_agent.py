@@ -56,7 +56,6 @@ options:
         description: The password, in clear text, or crypted (see O(user_password.crypted)).
         type: str
         required: true
-        no_log: true
       crypted:
         description: O(user_password.password) is already crypted (as in C(/etc/shadow)).
         type: bool

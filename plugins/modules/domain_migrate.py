@@ -24,7 +24,7 @@ description:
     (sysvirt.libvirt.cpu_compare's logic), and an incompatible CPU fails before anything moves.
   - See the collection's migration guide (docs/guides/migration.md) for exactly what was tested.
 author:
-  - sysvirt developers
+  - sysvirt developers (@sysvirt)
 options:
   domain:
     description:
