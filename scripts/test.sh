@@ -23,6 +23,10 @@
 #   sanity       scripts/sanity.sh          (ansible-test sanity --local)
 #   integration  scripts/integration.sh     (ansible-test integration --local;
 #                                            "empty" when there are no targets)
+#   molecule     scripts/molecule.sh        (molecule test of roles/*/molecule/default
+#                                            against qemu:///system; 3-6 min)
+#   docs         scripts/docs.sh            (antsibull-docs + Sphinx site, -W, checked
+#                                            in headless chromium; ~1-2 min)
 #
 # Every selected stage runs even when an earlier one failed; the summary at the
 # end gives each stage's result and time, then one line
@@ -45,9 +49,9 @@ set -uo pipefail
 # shellcheck source=scripts/_common.sh
 . "$(dirname "${BASH_SOURCE[0]}")/_common.sh"
 
-all_stages=(unit functional reliability build sanity integration)
+all_stages=(unit functional reliability build sanity integration molecule docs)
 # per-stage ceilings in seconds (the overall budget may cut them shorter)
-declare -A stage_cap=([unit]=900 [functional]=1800 [reliability]=600 [build]=600 [sanity]=1800 [integration]=2700)
+declare -A stage_cap=([unit]=900 [functional]=1800 [reliability]=600 [build]=600 [sanity]=1800 [integration]=2700 [molecule]=900 [docs]=600)
 
 usage() { sed -n '2,/^set -uo/p' "$0" | sed '$d; s/^# \{0,1\}//'; }
 
@@ -145,7 +149,7 @@ else
 fi
 if [ "$venv_ok" = 1 ] && [ "$SYSVIRT_REQUIRE_LIBVIRTD" = 1 ]; then
     case " ${stages[*]} " in
-        *" functional "*|*" reliability "*|*" integration "*)
+        *" functional "*|*" reliability "*|*" integration "*|*" molecule "*)
             if python -c 'import libvirt; libvirt.registerErrorHandler(lambda *a: None, None); libvirt.open("qemu:///system").close()'; then
                 echo "test.sh: libvirtd answers at qemu:///system"
             else
@@ -223,6 +227,8 @@ for stage in "${stages[@]}"; do
             else
                 record integration empty 0 "no targets in tests/integration/targets"
             fi ;;
+        molecule) script_stage molecule molecule.sh ;;
+        docs) script_stage docs docs.sh ;;
     esac
 done
 
