@@ -44,7 +44,8 @@ logs=$REPO/.build/test-logs
 mkdir -p "$logs"
 rm -rf "$out"
 # antsibull-docs insists on directories only their owner can write to.
-mkdir -p -m 0700 "$out" "$out/rst"
+mkdir -p "$out/rst"
+chmod 0700 "$out" "$out/rst"
 cd "$REPO"
 
 log "antsibull-docs lint-collection-docs (plugins and roles)"
