@@ -246,7 +246,7 @@ class DeviceRun:
         result_devices = {}
         for scope, read_flags, affect in self.scopes(dom):
             with call('read the %s definition of %s' % (scope, dom.name())):
-                root = _xml.parse(dom.XMLDesc(read_flags | _flag('VIR_DOMAIN_XML_SECURE')), what='domain XML')
+                root = _xml.parse(dom.XMLDesc(read_flags), what='domain XML')
             current = find_device(root, match)
             if p['state'] == 'present':
                 result_devices[scope] = self.present(dom, scope, affect, desired, current, label)
@@ -298,7 +298,7 @@ class DeviceRun:
     def _reread(self, dom, scope, desired):
         flags = _flag('VIR_DOMAIN_XML_INACTIVE') if scope == 'config' else 0
         with call('read the %s definition of %s' % (scope, dom.name())):
-            root = _xml.parse(dom.XMLDesc(flags | _flag('VIR_DOMAIN_XML_SECURE')), what='domain XML')
+            root = _xml.parse(dom.XMLDesc(flags), what='domain XML')
         found = find_device(root, identity(desired)[1])
         if found is None:
             # Matching on the whole definition can miss when libvirt rewrote a value; say so, not fail.

@@ -132,6 +132,8 @@ seealso:
 notes:
   - A disk whose media or source changes is updated in place (libvirt's update-device); other changes libvirt
     cannot make to an attached device fail with libvirt's message, and nothing is changed.
+  - Definitions are read without libvirt's secure flag, so secrets (graphics passwords) never appear in the result
+    or the diff; a device whose desired XML holds such a secret is therefore always reported as different.
 '''
 
 EXAMPLES = r'''
