@@ -14,25 +14,25 @@ description:
   - Makes every domain (guest) of the libvirt hypervisors named in O(uris) a host, and the hypervisors
     themselves hosts in their own group.
   - The hypervisors are queried at the same time, one thread and one connection each. For each hypervisor the
-    plugin makes one listing of all domains, one bulk statistics call, and one XML read per domain, plus one
-    address query per running domain and address source.
+    plugin makes three domain listings and one bulk statistics call, plus one address query per running domain
+    and address source.
+  - A guest's definition (XML) is read, one round trip per guest (read four at a time), only when something asks
+    for what only the definition holds, see O(host_vars), O(group_by), O(metadata), O(address_network) and
+    O(address_interface). With the defaults no XML is read; with 1,000 guests on a local hypervisor the XML
+    reads add about 0.1-0.3 s.
   - A hypervisor that cannot be reached is a warning and the others still load, unless O(strict=true).
-  - Host variables are set under O(prefix) (C(libvirt_) by default), null or empty ones left out
-    - C(name), C(uuid), C(state), C(hypervisor) (its inventory name), C(uri), C(vcpus), C(vcpus_max),
-    C(memory_bytes), C(memory_max_bytes), C(autostart), C(persistent), C(os_type), C(arch), C(machine), C(disks)
-    (C(target), C(device), C(bus), C(source) path or C(pool/volume), C(format)), C(interfaces) (C(mac), C(type),
-    C(network), C(bridge), C(model), C(target), C(addresses)), C(addresses) (all of the guest's), C(title),
-    C(description), C(metadata) (namespace URI to element XML).
+  - Host variables are those named in O(host_vars), under O(prefix) (C(libvirt_) by default), null or empty ones
+    left out.
   - Hypervisor hosts get C(uri), C(hostname), C(driver), C(library_version), C(hypervisor_version), C(node)
     (node information), C(cpu) (host CPU arch, model, vendor, features, topology), C(cpu_model), C(cpu_xml) (the
     host CPU element, for a CPU baseline), C(numa_cells), C(iommu) and C(guest_types).
   - Everything read from a guest's definition or from the guest
     (names, titles, descriptions, metadata, addresses, ...) is marked unsafe, so a C({{ }}) in it is never
     templated.
-  - Groups by state (C(<group_prefix>state_<state>)), by hypervisor (C(<group_prefix>hypervisor_<name>)), by
-    libvirt network or bridge (C(<group_prefix>network_<name>)), the hypervisors themselves in
-    C(<group_prefix>hypervisors) and every guest in C(<group_prefix>guests); plus O(compose), O(groups) and
-    O(keyed_groups).
+  - Every guest is in C(<group_prefix>guests) and the hypervisors in C(<group_prefix>hypervisors); O(group_by)
+    adds groups by state (C(<group_prefix>state_<state>)), by hypervisor (C(<group_prefix>hypervisor_<name>))
+    and by libvirt network or bridge (C(<group_prefix>network_<name>)); plus O(compose), O(groups) and
+    O(keyed_groups), which see the host variables of O(host_vars).
   - The configuration file name must end with C(libvirt.yml) or C(libvirt.yaml).
 author:
   - sysvirt developers
@@ -92,6 +92,33 @@ options:
         C(<name>@<hypervisor>) (and, if that is taken too, by its UUID) with a warning.
     type: str
     default: '{name}'
+  host_vars:
+    description:
+      - The guest host variables to set (each under O(prefix)). V(all) sets every one.
+      - V(name); V(uuid); V(state) (V(running), V(shutoff), ...); V(hypervisor) (the hypervisor's inventory name);
+        V(uri) (its connection URI, for the modules); V(vcpus) and V(vcpus_max); V(memory_bytes) and
+        V(memory_max_bytes); V(autostart); V(persistent); V(addresses) (every address found for the guest, see
+        O(address_sources)).
+      - Read from the guest's definition, so naming one makes the plugin read every guest's XML
+        V(os_type); V(arch); V(machine); V(disks) (list of C(target), C(device), C(bus), C(source) path or
+        C(pool/volume), C(format)); V(interfaces) (list of C(mac), C(type), C(network), C(bridge), C(model),
+        C(target), C(addresses)); V(title); V(description); V(metadata) (namespace URI to element XML).
+      - O(compose), O(groups) and O(keyed_groups) see only these variables (with O(prefix)).
+    type: list
+    elements: str
+    choices: [all, name, uuid, state, hypervisor, uri, vcpus, vcpus_max, memory_bytes, memory_max_bytes, autostart,
+              persistent, addresses, os_type, arch, machine, disks, interfaces, title, description, metadata]
+    default: [uuid, state, uri, vcpus, memory_bytes, autostart, persistent, addresses]
+    version_added: 0.2.0
+  group_by:
+    description:
+      - Which groups to make, besides C(<group_prefix>guests) and C(<group_prefix>hypervisors). V(state) and
+        V(hypervisor) come from the bulk calls; V(network) reads every guest's definition (XML).
+    type: list
+    elements: str
+    choices: [state, hypervisor, network]
+    default: [state, hypervisor]
+    version_added: 0.2.0
   prefix:
     description: Prefix of every host variable this plugin sets (other than C(ansible_host) and C(ansible_connection)).
     type: str
@@ -117,10 +144,12 @@ options:
   address_network:
     description:
       - Only take C(ansible_host) from interfaces on this libvirt network or host bridge.
+      - Makes the plugin read the definition (XML) of every running guest.
     type: str
   address_interface:
     description:
       - Only take C(ansible_host) from this interface, given by MAC address or by host-side device name.
+      - Makes the plugin read the definition (XML) of every running guest.
     type: str
   address_family:
     description: Which address family C(ansible_host) is taken from.
@@ -160,15 +189,23 @@ options:
     description:
       - Only guests with custom metadata in each of these namespaces (keys are namespace URIs) whose element
         text matches the value (a shell-style pattern; V('*') for any).
+      - Makes the plugin read every guest's definition (XML).
     type: dict
 '''
 
 EXAMPLES = r'''
-# qemu.libvirt.yml: the local hypervisor, ansible_host from DHCP leases of the 'default' network
+# qemu.libvirt.yml: the local hypervisor, ansible_host from DHCP leases (no guest XML is read)
+plugin: sysvirt.libvirt.libvirt
+uris:
+  - qemu:///system
+
+# lab.libvirt.yml: ansible_host only from the 'default' network, every host variable, groups by network too
 plugin: sysvirt.libvirt.libvirt
 uris:
   - qemu:///system
 address_network: default
+host_vars: [all]
+group_by: [state, hypervisor, network]
 
 # farm.libvirt.yml: three hypervisors over SSH, running guests only, cached for an hour, grouped by OS arch
 # and by a metadata tag, with the guest agent as fallback address source
@@ -185,6 +222,7 @@ cache: true
 cache_plugin: ansible.builtin.jsonfile
 cache_connection: ~/.cache/ansible-libvirt
 cache_timeout: 3600
+host_vars: [uuid, state, uri, vcpus, memory_bytes, addresses, arch, metadata]
 keyed_groups:
   - key: libvirt_arch
     prefix: arch
@@ -243,16 +281,28 @@ def hypervisor_data(conn):
     )
 
 
+# Host vars that only the guest's definition (XML) holds; all others come from the listings and bulk statistics.
+DEFINITION_VARS = frozenset(['os_type', 'arch', 'machine', 'disks', 'interfaces', 'title', 'description', 'metadata'])
+ALL_VARS = ('name', 'uuid', 'state', 'hypervisor', 'uri', 'vcpus', 'vcpus_max', 'memory_bytes', 'memory_max_bytes',
+            'autostart', 'persistent', 'os_type', 'arch', 'machine', 'disks', 'interfaces', 'addresses', 'title',
+            'description', 'metadata')
+# How much of the definitions a fetch read, in increasing order (collect_domains' ``definition``).
+DEFINITION_LEVELS = ('none', 'running', 'all')
+
+
 def fetch_one(uri, readonly=True, username=None, password=None, names=None, states=None,
-              address_sources=('lease',), agent_timeout=None, workers=4):
-    """Everything the inventory needs from one URI, as plain (cacheable) data; errors as a message."""
-    result = dict(uri=uri, error=None, hypervisor=None, domains=[], warnings=[])
+              address_sources=('lease',), agent_timeout=None, workers=4, definition='all'):
+    """Everything the inventory needs from one URI, as plain (cacheable) data; errors as a message.
+
+    ``definition``: whose XML to read, ``all``, ``running`` or ``none`` (see collect_domains).
+    """
+    result = dict(uri=uri, error=None, hypervisor=None, domains=[], warnings=[], definition=definition)
     try:
         with PluginConnection(uri, readonly, username, password) as conn:
             result['hypervisor'] = hypervisor_data(conn)
             result['domains'], result['warnings'] = collect_domains(
                 conn, names=names, states=states, address_sources=address_sources, agent_timeout=agent_timeout,
-                workers=workers)
+                workers=workers, definition=definition)
     except (AnsibleError, LibvirtFailure) as e:
         result['error'] = e.full_message() if isinstance(e, LibvirtFailure) else str(e)
     return result
@@ -297,50 +347,91 @@ def _compact(value):
     return dict((k, v) for k, v in value.items() if v not in (None, [], {}))
 
 
-def guest_vars(domain, hypervisor_name, uri):
-    """The host vars of a guest, without prefix, as plain data. Null and empty values are left out."""
-    addresses = []
+def _interfaces(domain):
     interfaces = []
-    for iface in domain.get('interfaces', []):
+    for iface in domain.get('interfaces') or []:
         source = iface.get('source') or {}
-        own = [a.get('address') for a in iface.get('addresses', [])]
-        addresses.extend(a for a in own if a not in addresses)
         interfaces.append(_compact(dict(mac=iface.get('mac'), type=iface.get('type'), network=source.get('network'),
                                         bridge=source.get('bridge'), model=iface.get('model'),
-                                        target=iface.get('target'), addresses=own)))
+                                        target=iface.get('target'),
+                                        addresses=[a.get('address') for a in iface.get('addresses') or []])))
+    return interfaces
+
+
+def _addresses(domain):
+    addresses = []
+    for iface in domain.get('interfaces') or []:
+        for address in iface.get('addresses') or []:
+            if address.get('address') not in addresses:
+                addresses.append(address.get('address'))
+    return addresses
+
+
+def _disks(domain):
     disks = []
-    for disk in domain.get('disks', []):
+    for disk in domain.get('disks') or []:
         source = disk.get('source') or {}
         path = source.get('file') or source.get('dev') or source.get('dir') or source.get('name')
         if source.get('pool'):
             path = '%s/%s' % (source.get('pool'), source.get('volume'))
         disks.append(_compact(dict(target=disk.get('target'), device=disk.get('device'), bus=disk.get('bus'),
                                    source=path, format=disk.get('format'))))
-    vcpus = domain.get('vcpus') or {}
-    memory = domain.get('memory') or {}
-    os_data = domain.get('os') or {}
-    return _compact(dict(
-        name=domain.get('name'),
-        uuid=domain.get('uuid'),
-        state=domain.get('state'),
-        hypervisor=hypervisor_name,
-        uri=uri,
-        vcpus=vcpus.get('current'),
-        vcpus_max=vcpus.get('maximum'),
-        memory_bytes=memory.get('current_bytes'),
-        memory_max_bytes=memory.get('maximum_bytes'),
-        autostart=domain.get('autostart'),
-        persistent=domain.get('persistent'),
-        os_type=os_data.get('type'),
-        arch=os_data.get('arch'),
-        machine=os_data.get('machine'),
-        disks=disks,
-        interfaces=interfaces,
-        addresses=addresses,
-        title=domain.get('title'),
-        description=domain.get('description'),
-        metadata=domain.get('metadata'),
-    ))
+    return disks
+
+
+# How each host var is read from a domain dict (collect_domains), its hypervisor's inventory name and URI.
+_VAR_GETTERS = dict(
+    name=lambda d, hv, uri: d.get('name'),
+    uuid=lambda d, hv, uri: d.get('uuid'),
+    state=lambda d, hv, uri: d.get('state'),
+    hypervisor=lambda d, hv, uri: hv,
+    uri=lambda d, hv, uri: uri,
+    vcpus=lambda d, hv, uri: (d.get('vcpus') or {}).get('current'),
+    vcpus_max=lambda d, hv, uri: (d.get('vcpus') or {}).get('maximum'),
+    memory_bytes=lambda d, hv, uri: (d.get('memory') or {}).get('current_bytes'),
+    memory_max_bytes=lambda d, hv, uri: (d.get('memory') or {}).get('maximum_bytes'),
+    autostart=lambda d, hv, uri: d.get('autostart'),
+    persistent=lambda d, hv, uri: d.get('persistent'),
+    os_type=lambda d, hv, uri: (d.get('os') or {}).get('type'),
+    arch=lambda d, hv, uri: (d.get('os') or {}).get('arch'),
+    machine=lambda d, hv, uri: (d.get('os') or {}).get('machine'),
+    disks=lambda d, hv, uri: _disks(d),
+    interfaces=lambda d, hv, uri: _interfaces(d),
+    addresses=lambda d, hv, uri: _addresses(d),
+    title=lambda d, hv, uri: d.get('title'),
+    description=lambda d, hv, uri: d.get('description'),
+    metadata=lambda d, hv, uri: d.get('metadata'),
+)
+
+
+def guest_vars(domain, hypervisor_name, uri, wanted=ALL_VARS):
+    """The host vars of a guest named in ``wanted`` (all by default), without prefix, as plain data. Null and
+    empty values are left out."""
+    result = {}
+    for key in wanted:
+        value = _VAR_GETTERS[key](domain, hypervisor_name, uri)
+        if value is not None and value != [] and value != {}:
+            result[key] = value
+    return result
+
+
+def wanted_vars(host_vars):
+    """The host_vars option as an ordered tuple of var names (``all`` expanded)."""
+    host_vars = host_vars or []
+    if 'all' in host_vars:
+        return ALL_VARS
+    return tuple(key for key in ALL_VARS if key in host_vars)
+
+
+def definition_level(host_vars, group_by, metadata=None, set_ansible_host=True, address_sources=(),
+                     address_network=None, address_interface=None):
+    """Whose definition (XML) the options need: ``all``, ``running`` (to map running guests' addresses to their
+    networks or interfaces) or ``none``."""
+    if DEFINITION_VARS.intersection(wanted_vars(host_vars)) or 'network' in (group_by or []) or metadata:
+        return 'all'
+    if set_ansible_host and address_sources and (address_network or address_interface):
+        return 'running'
+    return 'none'
 
 
 class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
@@ -366,11 +457,29 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
                 results = self._cache[cache_key]
             except KeyError:
                 cache_needs_update = True
+            else:
+                if not self._cache_is_enough(results):  # cached with less of the definitions than now needed
+                    results = None
+                    cache_needs_update = True
         if results is None:
             results = self._fetch()
         if cache_needs_update:
             self._cache[cache_key] = results
         self._populate(results)
+
+    def _definition_level(self):
+        return definition_level(self.get_option('host_vars'), self.get_option('group_by'),
+                                self.get_option('metadata'), self.get_option('set_ansible_host'),
+                                self.get_option('address_sources'), self.get_option('address_network'),
+                                self.get_option('address_interface'))
+
+    def _cache_is_enough(self, results):
+        needed = DEFINITION_LEVELS.index(self._definition_level())
+        for result in results or []:
+            level = result.get('definition', 'all')
+            if level not in DEFINITION_LEVELS or DEFINITION_LEVELS.index(level) < needed:
+                return False
+        return True
 
     def _fetch(self):
         """One thread and one connection per URI, all at once; results in the order of ``uris``."""
@@ -379,7 +488,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             readonly=self.get_option('readonly'), username=self.get_option('username'),
             password=self.get_option('password'), names=self.get_option('names'),
             states=self.get_option('states'), address_sources=self.get_option('address_sources') or [],
-            agent_timeout=self.get_option('agent_timeout'),
+            agent_timeout=self.get_option('agent_timeout'), definition=self._definition_level(),
         )
         if not uris:
             return []
@@ -393,6 +502,19 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         prefix = self.get_option('prefix')
         group_prefix = self.get_option('group_prefix')
         strict = self.get_option('strict')
+        # Options read once, not per guest (thousands of guests).
+        self._wanted_vars = wanted_vars(self.get_option('host_vars'))
+        self._group_by = frozenset(self.get_option('group_by') or [])
+        self._constructed = any(self.get_option(o) for o in ('compose', 'groups', 'keyed_groups'))
+        self._address_args = (self.get_option('address_sources') or [], self.get_option('address_network'),
+                              self.get_option('address_interface'), self.get_option('address_family'))
+        self._set_ansible_host = self.get_option('set_ansible_host')
+        self._ansible_connection = self.get_option('ansible_connection')
+        self._hostname_format = self.get_option('hostname_format')
+        self._states = self.get_option('states')
+        self._names = self.get_option('names')
+        self._metadata = self.get_option('metadata')
+        self._group_cache = {}
         guests_group = self.inventory.add_group(self._sanitize_group_name(group_prefix + 'guests'))
         hv_group = None
         if self.get_option('hypervisors'):
@@ -412,7 +534,9 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             hv_names.add(hv_name)
             if hv_group is not None:
                 self._add_hypervisor(hv_name, hv_group, hypervisor, result['uri'], prefix)
-            by_hv = self.inventory.add_group(self._sanitize_group_name(group_prefix + 'hypervisor_' + hv_name))
+            by_hv = None
+            if 'hypervisor' in self._group_by:
+                by_hv = self._group(group_prefix + 'hypervisor_' + hv_name)
             for domain in result.get('domains') or []:
                 if not self._wanted(domain):
                     continue
@@ -424,13 +548,19 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             name = uri
         return name
 
+    def _group(self, name):
+        """The (sanitized, added) group of that name; remembered, as the same few groups come up per guest."""
+        group = self._group_cache.get(name)
+        if group is None:
+            group = self._group_cache[name] = self.inventory.add_group(self._sanitize_group_name(name))
+        return group
+
     def _wanted(self, domain):
-        states = self.get_option('states')
-        if states and domain.get('state') not in states:
+        if self._states and domain.get('state') not in self._states:
             return False
-        if not matches(domain.get('name') or '', self.get_option('names')):
+        if self._names and not matches(domain.get('name') or '', self._names):
             return False
-        return _metadata_matches(domain, self.get_option('metadata'))
+        return _metadata_matches(domain, self._metadata)
 
     def _add_hypervisor(self, name, group, hypervisor, uri, prefix):
         self.inventory.add_host(name, group=group)
@@ -454,32 +584,33 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         return alternative
 
     def _add_guest(self, domain, hv_name, uri, prefix, group_prefix, guests_group, by_hv, strict):
-        fmt = self.get_option('hostname_format')
+        fmt = self._hostname_format
         try:
             wanted = fmt.format(name=domain.get('name'), uuid=domain.get('uuid'), hypervisor=hv_name, uri=uri)
         except (KeyError, IndexError, ValueError) as e:
             raise AnsibleError('hostname_format %r is not valid: %s' % (fmt, e))
         host = self._unique_host(wanted, domain, hv_name)
         self.inventory.add_host(host, group=guests_group)
-        self.inventory.add_child(by_hv, host)
-        variables = guest_vars(domain, hv_name, uri)
-        for key, value in variables.items():
+        if by_hv is not None:
+            self.inventory.add_child(by_hv, host)
+        for key, value in guest_vars(domain, hv_name, uri, self._wanted_vars).items():
             self.inventory.set_variable(host, prefix + key, unsafe(value))
-        if self.get_option('set_ansible_host'):
-            address = choose_address(domain, self.get_option('address_sources') or [],
-                                     self.get_option('address_network'), self.get_option('address_interface'),
-                                     self.get_option('address_family'))
+        if self._set_ansible_host:
+            address = choose_address(domain, *self._address_args)
             if address:
                 self.inventory.set_variable(host, 'ansible_host', unsafe(address))
-        if self.get_option('ansible_connection'):
-            self.inventory.set_variable(host, 'ansible_connection', self.get_option('ansible_connection'))
-        state_group = self.inventory.add_group(self._sanitize_group_name(group_prefix + 'state_' + domain['state']))
-        self.inventory.add_child(state_group, host)
-        for iface in variables.get('interfaces', []):
-            network = iface.get('network') or iface.get('bridge')
-            if network:
-                group = self.inventory.add_group(self._sanitize_group_name(group_prefix + 'network_' + network))
-                self.inventory.add_child(group, host)
+        if self._ansible_connection:
+            self.inventory.set_variable(host, 'ansible_connection', self._ansible_connection)
+        if 'state' in self._group_by:
+            self.inventory.add_child(self._group(group_prefix + 'state_' + domain['state']), host)
+        if 'network' in self._group_by:
+            for iface in domain.get('interfaces') or []:
+                source = iface.get('source') or {}
+                network = source.get('network') or source.get('bridge')
+                if network:
+                    self.inventory.add_child(self._group(group_prefix + 'network_' + network), host)
+        if not self._constructed:
+            return
         hostvars = self.inventory.get_host(host).get_vars()
         self._set_composite_vars(self.get_option('compose'), hostvars, host, strict=strict)
         self._add_host_to_composed_groups(self.get_option('groups'), hostvars, host, strict=strict)

@@ -431,8 +431,57 @@ def bulk_stats(conn, doms, stats_groups=()):
         raise failure_from(e, 'read the statistics of %d domains' % len(doms))
 
 
+def _empty_definition(name, uuid):
+    """The keys definition_data() gives, for a domain whose XML was not read: nothing known but the identity."""
+    return dict(name=name, uuid=uuid, id=None, type=None, vcpus=dict(current=None, maximum=None),
+                memory=dict(current_bytes=None, maximum_bytes=None),
+                os=dict(type=None, arch=None, machine=None, loader=None, loader_type=None, nvram=None, kernel=None,
+                        initrd=None, boot=[]),
+                firmware=None, disks=[], interfaces=[], graphics=[], title=None, description=None, metadata={})
+
+
+def summary_data(entry):
+    """A domain described from its listing entry and bulk statistics alone (no XML, no per-domain call when the
+    driver has bulk statistics): the describe_domain() keys, with the definition-only ones (os, disks,
+    interfaces, graphics, title, description, metadata, firmware, type) empty. ``definition`` is False.
+    """
+    dom = entry['dom']
+    stats = entry['stats']
+    data = _empty_definition(entry['name'], entry['uuid'])
+    if stats is not None and 'state.state' in stats and 'vcpu.maximum' in stats and 'balloon.maximum' in stats:
+        state, reason = stats['state.state'], stats.get('state.reason')
+        data['vcpus'] = dict(current=stats.get('vcpu.current', stats['vcpu.maximum']), maximum=stats['vcpu.maximum'])
+        maximum = stats['balloon.maximum'] * 1024
+        current = stats.get('balloon.current')
+        data['memory'] = dict(current_bytes=current * 1024 if current is not None else maximum, maximum_bytes=maximum)
+        cpu_time = stats.get('cpu.time')
+    else:  # drivers without (complete) bulk statistics: one info call
+        with call('read the information of domain %s' % entry['name']):
+            state, max_kib, cur_kib, vcpus, cpu_time = dom.info()
+            reason = dom.state()[1] if stats is None or 'state.reason' not in stats else stats['state.reason']
+        data['vcpus'] = dict(current=vcpus, maximum=vcpus)
+        data['memory'] = dict(current_bytes=cur_kib * 1024, maximum_bytes=max_kib * 1024)
+    running = state not in (0, 5)
+    if running:
+        with call('read the id of domain %s' % entry['name']):
+            dom_id = dom.ID()
+        data['id'] = dom_id if dom_id >= 0 else None
+    data['state'] = state_name(state)
+    data['state_reason'] = reason_name(state, reason)
+    data['persistent'] = bool(entry['persistent'])
+    data['autostart'] = bool(entry['autostart'])
+    data['cpu_time_ns'] = (cpu_time or 0) if running else 0
+    data['definition'] = False
+    return data
+
+
+def _is_running(stats):
+    return stats is None or stats.get('state.state') in (1, 2, 3, 4, 6, 7)
+
+
 def collect_domains(conn, names=None, states=None, persistent=None, autostart=None, address_sources=('lease',),
-                    agent_timeout=None, include_xml=False, stats_groups=None, xml_flags=0, uuids=None, workers=1):
+                    agent_timeout=None, include_xml=False, stats_groups=None, xml_flags=0, uuids=None, workers=1,
+                    definition='all'):
     """Describe every matching domain: (list of dicts, warnings).
 
     ``stats_groups``: None for no raw statistics in the result, or a list of extra groups (may be empty) to
@@ -440,6 +489,10 @@ def collect_domains(conn, names=None, states=None, persistent=None, autostart=No
     ``address_errors`` list, never failures.
     A domain that disappears between the listing and its XML is left out. ``workers`` > 1 reads the XML
     documents with that many threads over the same connection (libvirt serves them in parallel).
+    ``definition``: whose XML is read (one ``XMLDesc`` round trip each): ``'all'`` (default), ``'running'``
+    (only active guests, e.g. to map addresses to networks; the others as in ``'none'``) or ``'none'`` (no XML:
+    ``summary_data()`` from the listing and bulk statistics; ``include_xml`` is then ignored for those).
+    The dicts of domains whose XML was not read have ``definition: False``.
     """
     entries = list_domains(conn, names=names, states=states, persistent=persistent, autostart=autostart,
                            stats_groups=stats_groups or (), uuids=uuids)
@@ -447,13 +500,21 @@ def collect_domains(conn, names=None, states=None, persistent=None, autostart=No
     warnings = []
     no_domain = getattr(libvirt, 'VIR_ERR_NO_DOMAIN', None)
 
+    def wants_xml(entry):
+        if definition == 'none':
+            return False
+        return definition != 'running' or _is_running(entry['stats'])
+
     def read(entry):
+        if not wants_xml(entry):
+            return None, None
         try:
             return entry['dom'].XMLDesc(xml_flags), None
         except libvirt.libvirtError as e:
             return None, e
 
-    if workers and workers > 1 and len(entries) > 1:
+    readers = sum(1 for entry in entries if wants_xml(entry))
+    if workers and workers > 1 and readers > 1:
         with ThreadPoolExecutor(max_workers=workers) as pool:
             texts = list(pool.map(read, entries))
     else:
@@ -464,18 +525,27 @@ def collect_domains(conn, names=None, states=None, persistent=None, autostart=No
             if error.get_error_code() == no_domain:
                 continue
             raise failure_from(error, 'read the XML of domain %s' % entry['name'])
-        root = _xml.parse(text, 'domain XML')
         addresses = None
         errors = []
         stats = entry['stats']
-        running = stats is not None and stats.get('state.state') in (1, 2, 3, 4, 6, 7)
-        if address_sources and (running or stats is None):
+        if address_sources and _is_running(stats):
             addresses, errors = interface_addresses(dom, address_sources, agent_timeout)
             warnings.extend(errors)
         try:
-            data = describe_domain(dom, xml_root=root, stats=stats, persistent=entry['persistent'],
-                                   autostart=entry['autostart'], addresses=addresses, xml_text=text,
-                                   include_xml=include_xml, include_stats=stats_groups is not None)
+            if text is None:
+                data = summary_data(entry)
+                if addresses:
+                    data['interfaces'] = [dict(mac=mac, type=None, source=dict(network=None, bridge=None, dev=None,
+                                                                                   portgroup=None),
+                                               model=None, target=None, addresses=list(found))
+                                          for mac, found in addresses.items()]
+                if stats_groups is not None:
+                    data['stats'] = dict(stats or {})
+            else:
+                data = describe_domain(dom, xml_root=_xml.parse(text, 'domain XML'), stats=stats,
+                                       persistent=entry['persistent'], autostart=entry['autostart'],
+                                       addresses=addresses, xml_text=text, include_xml=include_xml,
+                                       include_stats=stats_groups is not None)
         except LibvirtFailure as failure:
             if failure.code == no_domain:
                 continue

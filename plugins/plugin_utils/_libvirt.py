@@ -38,11 +38,19 @@ except ImportError:  # pragma: no cover - older ansible-core: every string must 
     _PLAIN_IS_SAFE = False
 
 
+# Values that can carry no template: returned as they are, before any other check (most host vars are these).
+_INERT_TYPES = frozenset([int, float, bool, type(None)] + ([str] if _PLAIN_IS_SAFE else []))
+
+
 def unsafe(value):
     """Mark data from guests (names, titles, descriptions, metadata, ...) as never to be templated.
 
     Walks dicts and lists itself and hands only strings to Ansible's wrap_var (cheaper with thousands of hosts).
+    On ansible-core 2.19+ a plain ``str`` is already never templated, so only tagged (trusted) strings are
+    touched.
     """
+    if type(value) in _INERT_TYPES:
+        return value
     if isinstance(value, dict):
         return dict((unsafe(k), unsafe(v)) for k, v in value.items())
     if isinstance(value, list):

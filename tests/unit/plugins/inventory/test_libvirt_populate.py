@@ -98,7 +98,7 @@ def _hosts(plugin, group):
 
 
 def test_hosts_groups_and_duplicate_names(make_plugin):
-    plugin = make_plugin()
+    plugin = make_plugin(group_by=['state', 'hypervisor', 'network'])
     assert _hosts(plugin, 'libvirt_guests') == ['db1', 'web1', 'web1@kvm02']
     assert _hosts(plugin, 'libvirt_hypervisors') == ['kvm01', 'kvm02']
     assert _hosts(plugin, 'libvirt_hypervisor_kvm01') == ['db1', 'web1']
@@ -110,12 +110,80 @@ def test_hosts_groups_and_duplicate_names(make_plugin):
     assert _hosts(plugin, 'libvirt_network_isolated') == ['web1@kvm02']
 
 
+@pytest.mark.parametrize('group_by,expected', [
+    (None, ['all', 'libvirt_guests', 'libvirt_hypervisor_kvm01', 'libvirt_hypervisor_kvm02', 'libvirt_hypervisors',
+            'libvirt_state_running', 'libvirt_state_shutoff', 'ungrouped']),
+    ([], ['all', 'libvirt_guests', 'libvirt_hypervisors', 'ungrouped']),
+    (['network'], ['all', 'libvirt_guests', 'libvirt_hypervisors', 'libvirt_network_br0', 'libvirt_network_default',
+                   'libvirt_network_isolated', 'ungrouped']),
+])
+def test_group_by(make_plugin, group_by, expected):
+    options = {} if group_by is None else dict(group_by=group_by)
+    assert sorted(make_plugin(**options).inventory.groups) == expected
+
+
+def test_default_host_vars(make_plugin):
+    hostvars = make_plugin().inventory.get_host('web1').get_vars()
+    assert dict((k, v) for k, v in hostvars.items() if k.startswith('libvirt_')) == dict(
+        libvirt_uuid='uuid-web1', libvirt_state='running', libvirt_uri='qemu+ssh://kvm01/system', libvirt_vcpus=8,
+        libvirt_memory_bytes=1 << 30, libvirt_autostart=False, libvirt_persistent=True,
+        libvirt_addresses=['192.168.122.10', '10.0.0.10', '10.1.0.10'])
+    assert hostvars['ansible_host'] == '192.168.122.10'
+
+
+@pytest.mark.parametrize('host_vars,expected', [
+    (['state', 'title'], ['libvirt_state', 'libvirt_title']),
+    (['metadata', 'uuid'], ['libvirt_metadata', 'libvirt_uuid']),
+    ([], []),
+])
+def test_host_vars_option(make_plugin, host_vars, expected):
+    hostvars = make_plugin(host_vars=host_vars).inventory.get_host('web1').get_vars()
+    assert sorted(k for k in hostvars if k.startswith('libvirt_')) == expected
+
+
+@pytest.mark.parametrize('options,level', [
+    (dict(), 'none'),
+    (dict(host_vars=['uuid', 'state', 'addresses', 'name', 'hypervisor', 'vcpus_max', 'memory_max_bytes']), 'none'),
+    (dict(host_vars=['all']), 'all'),
+    (dict(host_vars=['arch']), 'all'),
+    (dict(host_vars=['interfaces']), 'all'),
+    (dict(group_by=['network']), 'all'),
+    (dict(metadata={'urn:x': '*'}), 'all'),
+    (dict(address_network='default'), 'running'),
+    (dict(address_interface='vnet0'), 'running'),
+    (dict(address_network='default', set_ansible_host=False), 'none'),
+    (dict(address_network='default', address_sources=[]), 'none'),
+])
+def test_definition_level(options, level):
+    plugin = new_plugin()
+    plugin.set_options(direct=dict(plugin=NAME, **options))
+    assert plugin._definition_level() == level
+
+
+@pytest.mark.parametrize('cached,options,enough', [
+    ('none', dict(), True),
+    ('none', dict(host_vars=['arch']), False),
+    ('running', dict(address_network='default'), True),
+    ('running', dict(group_by=['network']), False),
+    ('all', dict(host_vars=['all']), True),
+    (None, dict(host_vars=['all']), True),  # cached by the previous version: always everything
+])
+def test_cache_is_refreshed_when_it_holds_less(cached, options, enough):
+    plugin = new_plugin()
+    plugin.set_options(direct=dict(plugin=NAME, **options))
+    results = copy.deepcopy(CANNED)
+    if cached is not None:
+        for result in results:
+            result['definition'] = cached
+    assert plugin._cache_is_enough(results) is enough
+
+
 def test_guest_vars_are_prefixed_and_unsafe(make_plugin):
     results = copy.deepcopy(CANNED)
     # Even data that arrived trusted (it never should) leaves the plugin untrusted.
     results[0]['domains'][0]['title'] = trust_as_template(results[0]['domains'][0]['title'])
     assert is_trusted_as_template(results[0]['domains'][0]['title'])
-    plugin = make_plugin(results)
+    plugin = make_plugin(results, host_vars=['all'])
     hostvars = plugin.inventory.get_host('web1').get_vars()
     assert hostvars['libvirt_uuid'] == 'uuid-web1'
     assert hostvars['libvirt_hypervisor'] == 'kvm01' and hostvars['libvirt_uri'] == 'qemu+ssh://kvm01/system'
@@ -177,7 +245,8 @@ def test_filters(make_plugin, options, expected):
 
 
 def test_hostname_format_prefix_and_no_hypervisors(make_plugin):
-    plugin = make_plugin(hostname_format='{name}.{hypervisor}', prefix='lv_', group_prefix='v_', hypervisors=False)
+    plugin = make_plugin(hostname_format='{name}.{hypervisor}', prefix='lv_', group_prefix='v_', hypervisors=False,
+                         host_vars=['name', 'uuid'])
     assert _hosts(plugin, 'v_guests') == ['db1.kvm01', 'web1.kvm01', 'web1.kvm02']
     assert 'v_hypervisors' not in plugin.inventory.groups
     assert 'kvm01' not in plugin.inventory.hosts
@@ -209,6 +278,7 @@ def test_hypervisor_names_fall_back_to_uri(make_plugin):
 
 def test_constructed_options(make_plugin):
     plugin = make_plugin(
+        host_vars=['vcpus', 'arch', 'state'],
         compose=dict(big_cpus=trust_as_template('libvirt_vcpus * 2')),
         groups=dict(big=trust_as_template("libvirt_vcpus >= 8")),
         keyed_groups=[dict(key=trust_as_template('libvirt_arch'), prefix='arch'),
@@ -222,7 +292,7 @@ def test_constructed_options(make_plugin):
 def test_guest_strings_are_never_templated(make_plugin):
     results = copy.deepcopy(CANNED)
     results[0]['domains'][0]['title'] = trust_as_template(results[0]['domains'][0]['title'])
-    plugin = make_plugin(results, compose=dict(shown=trust_as_template('libvirt_title')))
+    plugin = make_plugin(results, host_vars=['title'], compose=dict(shown=trust_as_template('libvirt_title')))
     # The title holds a template; composing it yields the text itself, never the result of the lookup.
     assert plugin.inventory.get_host('web1').get_vars()['shown'] == "{{ lookup('pipe', 'id') }}"
 
@@ -243,6 +313,23 @@ def test_fetch_one_on_test_driver():
     assert result['hypervisor']['node']['cpus'] > 0
     assert [d['name'] for d in result['domains']] == ['test']
     assert result['domains'][0]['interfaces'][0]['addresses'][0]['source'] == 'lease'
+
+
+@pytest.mark.parametrize('definition', ['none', 'running'])
+def test_fetch_one_without_definitions(definition):
+    # test:///default's one guest runs: 'running' reads its XML, 'none' reads no XML at all.
+    result = inv.fetch_one('test:///default', address_sources=['lease'], definition=definition)
+    assert result['error'] is None and result['definition'] == definition
+    domain = result['domains'][0]
+    assert (domain['name'], domain['state'], domain['vcpus']['current']) == ('test', 'running', 2)
+    assert domain['memory']['maximum_bytes'] > 0
+    assert domain['interfaces'][0]['addresses'][0]['source'] == 'lease'
+    if definition == 'none':
+        assert domain['definition'] is False and domain['os']['arch'] is None
+        assert domain['interfaces'][0]['source']['network'] is None
+    else:
+        assert 'definition' not in domain and domain['os']['arch']
+        assert domain['interfaces'][0]['source']['network'] == 'default'
 
 
 def test_fetch_one_reports_errors_as_data():
