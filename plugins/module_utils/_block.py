@@ -229,8 +229,8 @@ class BlockRun:
         if kind == 'copy':
             if source == spec['destination']:
                 return
-            self.act('copy disk %s to %s%s' % (target, spec['destination'],
-                                                ' and switch to it' if spec['pivot'] else ''))
+            switch = ' and switch to it' if spec['pivot'] else ''
+            self.act('copy disk %s to %s%s' % (target, spec['destination'], switch))
         elif kind == 'pull':
             if not chain or (spec.get('base') and chain[0] == spec['base']):
                 return
@@ -259,8 +259,8 @@ class BlockRun:
         with BlockJobEvents(self.conn, dom) as events:
             if kind == 'copy':
                 dest = etree.Element('disk', type='block' if spec['destination'].startswith('/dev/') else 'file')
-                etree.SubElement(dest, 'source', **{'dev' if dest.get('type') == 'block' else 'file':
-                                                     spec['destination']})
+                source_attribute = 'dev' if dest.get('type') == 'block' else 'file'
+                etree.SubElement(dest, 'source', **{source_attribute: spec['destination']})
                 if spec.get('format'):
                     etree.SubElement(dest, 'driver', type=spec['format'])
                 flags = 0

@@ -51,7 +51,7 @@ def guest(qemu_conn):
 @pytest.fixture
 def clean(guest):
     yield guest
-    name, dom, _ = guest
+    dom = guest[1]
     # Delete leaves first, until none is left.
     while True:
         snaps = dom.listAllSnapshots(libvirt.VIR_DOMAIN_SNAPSHOT_LIST_LEAVES)

@@ -105,7 +105,7 @@ def test_module_on_test_driver_fails_cleanly(shared_test_conn):
     dom = shared_test_conn.lookupByName('test')
     before = dom.XMLDesc(0)
     result = run_module('domain_device', dict(uri=SHARED_TEST_URI, domain='test',
-                                               disk=dict(target='vdq', source='/x.img')))
+                                              disk=dict(target='vdq', source='/x.img')))
     assert result.failed and result['msg'].startswith('Failed to attach disk target vdq'), result
     assert result['error']['code_name'] == 'VIR_ERR_NO_SUPPORT'
     assert dom.XMLDesc(0) == before
@@ -113,8 +113,8 @@ def test_module_on_test_driver_fails_cleanly(shared_test_conn):
 
 def test_module_check_mode_predicts_on_test_driver(shared_test_conn):
     result = run_module('domain_device', dict(uri=SHARED_TEST_URI, domain='test', persistent=False,
-                                               disk=dict(target='vdq', source='/x.img')), check_mode=True)
+                                              disk=dict(target='vdq', source='/x.img')), check_mode=True)
     assert result['changed'] and result['actions'] == ['attach disk target vdq (live)']
     result = run_module('domain_device', dict(uri=SHARED_TEST_URI, domain='test', persistent=False,
-                                               disk=dict(target='vda')), check_mode=True)
+                                              disk=dict(target='vda')), check_mode=True)
     assert not result['changed'] and 'diskimage' in result['device']

@@ -1,4 +1,4 @@
-#!/bin/bash
+#!/usr/bin/env bash
 # Start or stop a second libvirtd for the migration test, in its own mount namespace (private /run/libvirt,
 # /etc/libvirt, /var/lib/libvirt/qemu, /var/cache/libvirt), sockets in DIR/sock, its own host UUID.
 #   second-libvirtd.sh start DIR   -> prints the URI; the PID is in DIR/daemon.pid
