@@ -459,7 +459,11 @@ def summary_data(entry):
         with call('read the information of domain %s' % entry['name']):
             state, max_kib, cur_kib, vcpus, cpu_time = dom.info()
             reason = dom.state()[1] if stats is None or 'state.reason' not in stats else stats['state.reason']
-        data['vcpus'] = dict(current=vcpus, maximum=vcpus)
+        try:
+            maximum = dom.vcpusFlags(libvirt.VIR_DOMAIN_VCPU_MAXIMUM)
+        except libvirt.libvirtError:
+            maximum = vcpus
+        data['vcpus'] = dict(current=vcpus, maximum=maximum)
         data['memory'] = dict(current_bytes=cur_kib * 1024, maximum_bytes=max_kib * 1024)
     running = state not in (0, 5)
     if running:

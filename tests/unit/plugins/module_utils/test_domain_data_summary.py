@@ -16,8 +16,8 @@ XML = """<domain type='test'><name>{name}</name><memory unit='MiB'>512</memory><
 <devices><interface type='network'><mac address='52:54:00:12:34:{n:02x}'/><source network='default'/></interface></devices>
 </domain>"""
 # What the listing and bulk statistics tell, compared between the two ways.
-# (vcpus maximum: the test driver's statistics give the current count for active guests whose XML says 3; compared
-# for inactive ones.)
+# (vcpus maximum: the test driver gives the current count for active guests whose XML says 3; compared for inactive
+# ones, where the driver's missing vcpu statistics make summary_data ask vcpusFlags(MAXIMUM).)
 SUMMARY_KEYS = ('name', 'uuid', 'id', 'state', 'state_reason', 'persistent', 'autostart', 'memory')
 
 
