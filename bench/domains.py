@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import atexit
 import os
+import resource
 import signal
 import statistics
 import subprocess
@@ -100,23 +101,33 @@ class Domains:
 
 
 def wall(cmd, env):
+    """Run cmd: (wall seconds, stdout); the command's CPU time (user + system) is kept in wall.cpu."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.monotonic()
     proc = subprocess.run(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     elapsed = time.monotonic() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    wall.cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     if proc.returncode != 0:
         raise SystemExit('command failed (%s): %s\n%s\n%s' % (proc.returncode, ' '.join(cmd), proc.stdout[-3000:],
                                                              proc.stderr[-3000:]))
     return elapsed, proc.stdout
 
 
-def interleaved(cmds, env, repeat):
-    """Run the commands round after round (A B C, A B C, ...) so load changes hit all alike; medians."""
+def interleaved(cmds, env, repeat, cpu=None):
+    """Run the commands round after round (A B C, A B C, ...) so load changes hit all alike; medians.
+
+    With a ``cpu`` dict, the median CPU time of each command goes there too (less sensitive to other load)."""
     times = dict((name, []) for name in cmds)
+    cpus = dict((name, []) for name in cmds)
     outs = {}
     for _ in range(repeat):
         for name, cmd in cmds.items():
             elapsed, outs[name] = wall(cmd, env)
             times[name].append(elapsed)
+            cpus[name].append(wall.cpu)
+    if cpu is not None:
+        cpu.update((name, statistics.median(values)) for name, values in cpus.items())
     return dict((name, statistics.median(values)) for name, values in times.items()), outs
 
 
@@ -181,49 +192,117 @@ register: x''' % (uri, PREFIX)])
     return lines
 
 
-def bare_fetch(uri):
-    """What the inventory needs, with libvirt-python alone: listing, bulk stats, every domain's XML."""
+def bare_fetch(uri, xml=True):
+    """What the inventory needs, with libvirt-python alone: the listings (all, persistent, autostart), bulk stats
+    and, with ``xml``, every domain's XML (read one after another, as a simple script would)."""
     conn = libvirt.openReadOnly(uri)
     try:
         start = time.monotonic()
         doms = conn.listAllDomains(0)
-        stats = conn.domainListGetStats(doms, 0x1 | 0x2 | 0x4 | 0x8, 0)
-        xmls = [d.XMLDesc(0) for d in doms]
+        conn.listAllDomains(libvirt.VIR_CONNECT_LIST_DOMAINS_PERSISTENT)
+        conn.listAllDomains(libvirt.VIR_CONNECT_LIST_DOMAINS_AUTOSTART)
+        conn.domainListGetStats(doms, 0x1 | 0x2 | 0x4 | 0x8, 0)
+        if xml:
+            [d.XMLDesc(0) for d in doms]
         elapsed = time.monotonic() - start
     finally:
         conn.close()
-    return elapsed, len(doms), len(stats), len(xmls)
+    return elapsed
+
+
+def plugin_fetch(uri, definition):
+    """Our plugin's fetch step alone (fetch_one: connection, hypervisor data, domains), in-process."""
+    sys.path.insert(0, os.path.join(REPO, '.build', 'collections'))
+    from ansible_collections.sysvirt.libvirt.plugins.inventory.libvirt import fetch_one
+    start = time.monotonic()
+    result = fetch_one(uri, names=[PREFIX + '*'], definition=definition)
+    elapsed = time.monotonic() - start
+    if result['error']:
+        raise SystemExit('fetch failed: %s' % result['error'])
+    return elapsed
 
 
 def bench_inventory(args, env, tmp):
+    """ansible-inventory --list above the empty-source floor: ours (defaults, and every var + network groups),
+    community.libvirt, and the floors: the same host names as a host list (no vars, no groups), and each
+    plugin's exact output replayed through the same inventory calls with no libvirt (bench_replay)."""
     uri = args.uri
-    empty = os.path.join(tmp, 'empty.libvirt.yml')
-    ours = os.path.join(tmp, 'ours.libvirt.yml')
-    theirs = os.path.join(tmp, 'theirs.libvirt.yml')
-    with open(empty, 'w') as handle:
-        handle.write('plugin: sysvirt.libvirt.libvirt\nuris: []\n')
-    with open(ours, 'w') as handle:
-        handle.write('plugin: sysvirt.libvirt.libvirt\nuris: [%s]\nnames: [\'%s*\']\n' % (uri, PREFIX))
-    with open(theirs, 'w') as handle:
+    env = dict(env, ANSIBLE_INVENTORY_PLUGINS=os.path.join(REPO, 'bench', 'inventory_plugins'))
+    configs = dict(
+        floor='plugin: sysvirt.libvirt.libvirt\nuris: []\n',
+        ours="plugin: sysvirt.libvirt.libvirt\nuris: [%s]\nnames: ['%s*']\n" % (uri, PREFIX),
+        ours_all="plugin: sysvirt.libvirt.libvirt\nuris: [%s]\nnames: ['%s*']\nhost_vars: [all]\n"
+                 "group_by: [state, hypervisor, network]\n" % (uri, PREFIX),
+    )
+    paths = {}
+    for name, text in configs.items():
+        paths[name] = os.path.join(tmp, name + '.libvirt.yml')
+        with open(paths[name], 'w') as handle:
+            handle.write(text)
+    paths['cl'] = os.path.join(tmp, 'theirs.libvirt.yml')
+    with open(paths['cl'], 'w') as handle:
         handle.write('plugin: community.libvirt.libvirt\nuri: %s\n' % uri)
     cmd = ['ansible-inventory', '--list', '-i']
-    medians, outs = interleaved(dict(floor=cmd + [empty], mine=cmd + [ours], cl=cmd + [theirs]), env, args.repeat)
-    floor, mine, cl = medians['floor'], medians['mine'], medians['cl']
-    if outs['mine'].count('"libvirt_uuid"') != args.count:
-        raise SystemExit('our inventory listed %d guests, not %d' % (outs['mine'].count('"libvirt_uuid"'), args.count))
+    # One run of each plugin to save its output for the replays (and to check it).
+    outs = {}
+    for name in ('ours', 'ours_all', 'cl'):
+        outs[name] = wall(cmd + [paths[name]], env)[1]
+        with open(os.path.join(tmp, name + '.json'), 'w') as handle:
+            handle.write(outs[name])
+        paths['replay_' + name] = os.path.join(tmp, name + '.replay.yml')
+        with open(paths['replay_' + name], 'w') as handle:
+            handle.write('plugin: bench_replay\ndata: %s\n' % os.path.join(tmp, name + '.json'))
+    for name in ('ours', 'ours_all'):
+        if outs[name].count('"libvirt_uuid"') != args.count:
+            raise SystemExit('our inventory (%s) listed %d guests, not %d'
+                             % (name, outs[name].count('"libvirt_uuid"'), args.count))
     if outs['cl'].count(PREFIX) < args.count:
         raise SystemExit('community.libvirt inventory listed fewer than %d bench guests' % args.count)
-    bare = statistics.median(bare_fetch(uri)[0] for _ in range(args.repeat))
-    mine_own = max(mine - floor, 1e-3)
-    cl_own = cl - floor
+    hostlist = ','.join('%s%04d' % (PREFIX, i) for i in range(args.count)) + ','
+    order = ['floor', 'hostlist', 'ours', 'ours_all', 'cl', 'replay_ours', 'replay_ours_all', 'replay_cl']
+    cmds = dict((name, cmd + [hostlist if name == 'hostlist' else paths[name]]) for name in order)
+    cpu = {}
+    medians, _ = interleaved(cmds, env, args.repeat, cpu)
+    floor = medians['floor']
+    cpu_own = dict((name, max(cpu[name] - cpu['floor'], 1e-3)) for name in order)
+    own = dict((name, max(medians[name] - floor, 1e-3)) for name in order)
+    bare = statistics.median(bare_fetch(uri, xml=False) for _ in range(args.repeat))
+    bare_xml = statistics.median(bare_fetch(uri, xml=True) for _ in range(args.repeat))
+    fetch = statistics.median(plugin_fetch(uri, 'none') for _ in range(args.repeat))
+    fetch_xml = statistics.median(plugin_fetch(uri, 'all') for _ in range(args.repeat))
+    row = '  %-58s %6.2f s  (%.2f s above floor)'
     return [
-        'inventory benchmark: %d defined domains on %s, median of %d runs' % (args.count, uri, args.repeat),
-        '  ansible-inventory --list, empty source (floor):     %7.2f s' % floor,
-        '  sysvirt.libvirt.libvirt:                            %7.2f s  (%.2f s above floor)' % (mine, mine_own),
-        '  community.libvirt.libvirt:                          %7.2f s  (%.2f s above floor)' % (cl, cl_own),
-        '  bare libvirt-python (list + bulk stats + XMLs):     %7.2f s  (in-process)' % bare,
-        '  ratio community.libvirt / ours, above floor:        %7.1fx  (issue 7 asks >= 5x)' % (cl_own / mine_own),
-        '  ratio ours above floor / bare script:               %7.2fx  (issue 7 asks <= 1.5x)' % (mine_own / bare),
+        'inventory benchmark: %d defined domains on %s, median of %d interleaved runs' % (args.count, uri,
+                                                                                       args.repeat),
+        '  %-58s %6.2f s' % ('ansible-inventory --list, empty source (floor):', floor),
+        row % ('sysvirt.libvirt.libvirt, defaults (no XML read):', medians['ours'], own['ours']),
+        row % ('sysvirt.libvirt.libvirt, host_vars [all] + network groups:', medians['ours_all'], own['ours_all']),
+        row % ('community.libvirt.libvirt:', medians['cl'], own['cl']),
+        '  ansible-core alone (same inventory, no libvirt at all):',
+        row % ('the %d host names as a host list (no vars, no groups):' % args.count, medians['hostlist'],
+               own['hostlist']),
+        row % ('replay of our output, defaults:', medians['replay_ours'], own['replay_ours']),
+        row % ('replay of our output, [all] + network:', medians['replay_ours_all'], own['replay_ours_all']),
+        row % ('replay of community.libvirt\'s output:', medians['replay_cl'], own['replay_cl']),
+        '  CPU time of ansible-inventory itself above the floor (%.2f s), medians (libvirtd\'s work not counted):'
+        % cpu['floor'],
+        '    ' + ', '.join('%s %.2f s' % (name, cpu_own[name]) for name in order[1:]),
+        '  libvirt fetch, in-process:',
+        '  %-58s %6.3f s' % ('bare libvirt-python, 3 listings + bulk stats:', bare),
+        '  %-58s %6.3f s' % ('bare libvirt-python, same + every XML (serial):', bare_xml),
+        '  %-58s %6.3f s' % ('our fetch step, defaults (no XML):', fetch),
+        '  %-58s %6.3f s' % ('our fetch step, every XML (4 threads, parsed):', fetch_xml),
+        '  ratios (issue 7: community / ours >= 5x, ours / bare <= 1.5x):',
+        '  %-58s %6.1fx' % ('community / ours above floor, defaults:', own['cl'] / own['ours']),
+        '  %-58s %6.1fx' % ('community / ours above floor, [all] + network:', own['cl'] / own['ours_all']),
+        '  %-58s %6.2fx' % ('ours above floor / bare script, defaults:', own['ours'] / bare),
+        '  %-58s %6.2fx' % ('ours above floor / bare script, [all] + network:', own['ours_all'] / bare_xml),
+        '  %-58s %6.2fx' % ('our fetch step / bare script, defaults:', fetch / bare),
+        '  %-58s %6.2fx' % ('our fetch step / bare script, every XML:', fetch_xml / bare_xml),
+        '  %-58s %6.2f s' % ('ours above its replay (plugin work beyond ansible-core), defaults:',
+                             own['ours'] - own['replay_ours']),
+        '  %-58s %6.2f s' % ('community above its replay:', own['cl'] - own['replay_cl']),
+        '  %-58s %6.1fx' % ('community above floor / its own replay above floor:', own['cl'] / own['replay_cl']),
     ]
 
 

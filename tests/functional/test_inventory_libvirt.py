@@ -50,8 +50,16 @@ def test_test_driver_list_and_graph(tmp_path):
     hostvars = data['_meta']['hostvars']
     assert _group_hosts(data, 'libvirt_guests') == ['test']
     assert _group_hosts(data, 'libvirt_state_running') == ['test']
-    assert _group_hosts(data, 'libvirt_network_default') == ['test']
+    assert not [g for g in data if g.startswith('libvirt_network_')]  # not by default (it needs every XML)
+    assert sorted(k for k in hostvars['test'] if k.startswith('libvirt_')) == [
+        'libvirt_addresses', 'libvirt_autostart', 'libvirt_memory_bytes', 'libvirt_persistent', 'libvirt_state',
+        'libvirt_uri', 'libvirt_uuid', 'libvirt_vcpus']
     assert _text(hostvars['test']['ansible_host']) == '192.168.122.3'  # the test driver's lease for its NIC
+    assert [_text(a) for a in hostvars['test']['libvirt_addresses']] == ['192.168.122.3']
+    full = json.loads(inventory(tmp_path, config + 'group_by: [network]\nhost_vars: [all]\n', '--list').stdout)
+    assert _group_hosts(full, 'libvirt_network_default') == ['test']
+    assert 'libvirt_state_running' not in full
+    assert _text(full['_meta']['hostvars']['test']['libvirt_interfaces'][0]['network']) == 'default'
     hypervisors = _group_hosts(data, 'libvirt_hypervisors')
     assert len(hypervisors) == 1 and hostvars[hypervisors[0]]['libvirt_node']['cpus'] > 0
     graph = inventory(tmp_path, config, '--graph').stdout
@@ -92,7 +100,8 @@ def qemu_guests(qemu_conn):
 
 def test_qemu_list_and_graph(tmp_path, qemu_guests, qemu_conn):
     config = ('plugin: sysvirt.libvirt.libvirt\nuris: [%s]\nnames: ["%s-*"]\nkeyed_groups:\n'
-              '  - key: libvirt_arch\n    prefix: arch\n' % (QEMU_URI, qemu_guests))
+              '  - key: libvirt_arch\n    prefix: arch\nhost_vars: [all]\ngroup_by: [state, hypervisor, network]\n'
+              % (QEMU_URI, qemu_guests))
     data = json.loads(inventory(tmp_path, config, '--list').stdout)
     hostvars = data['_meta']['hostvars']
     run, off = qemu_guests + '-run', qemu_guests + '-off'
@@ -126,5 +135,9 @@ def test_cache(tmp_path, qemu_guests, qemu_conn):
         assert _group_hosts(cached, 'libvirt_guests') == _group_hosts(first, 'libvirt_guests')
         fresh = json.loads(inventory(tmp_path, config, '--list', '--flush-cache').stdout)
         assert qemu_guests + '-late' in _group_hosts(fresh, 'libvirt_guests')
+        assert 'libvirt_arch' not in fresh['_meta']['hostvars'][qemu_guests + '-late']
+        # A cache read without the guests' XML is not enough once a var from the XML is asked for: read again.
+        wider = json.loads(inventory(tmp_path, config + 'host_vars: [uuid, arch]\n', '--list').stdout)
+        assert _text(wider['_meta']['hostvars'][qemu_guests + '-late']['libvirt_arch']) == 'x86_64'
     finally:
         late.undefine()
