@@ -28,6 +28,8 @@ else:
 
 from ansible.module_utils.basic import env_fallback, missing_required_lib
 
+from ansible_collections.sysvirt.libvirt.plugins.module_utils._xml import XMLInputError
+
 DEFAULT_URI = 'qemu:///system'
 URI_ENV = 'LIBVIRT_DEFAULT_URI'
 USERNAME_ENV = 'LIBVIRT_USERNAME'
@@ -324,6 +326,19 @@ def _option_with_nul(value, path=''):
     return None
 
 
+# Attributes that carry secrets in libvirt documents (graphics passwords, auth passphrases).
+_XML_SECRET_RE = re.compile(r"""\b(?:passwd|password|passphrase)\s*=\s*(["'])(.*?)\1""", re.S)
+
+
+def hide_xml_secrets(module):
+    """Treat passwords written in XML-valued options as no_log values: masked in results and invocation."""
+    for value in module.params.values():
+        if isinstance(value, str) and '<' in value:
+            for match in _XML_SECRET_RE.finditer(value):
+                if match.group(2):
+                    module.no_log_values.add(match.group(2))
+
+
 class module_connection:
     """The connection of one module run, from its parameters.
 
@@ -335,6 +350,7 @@ class module_connection:
     def __init__(self, module, events=False):
         self.module = module
         params = module.params
+        hide_xml_secrets(module)
         self.connection = LibvirtConnection(params.get('uri'), params.get('readonly'),
                                             params.get('username'), params.get('password'), events=events)
 
@@ -362,4 +378,6 @@ class module_connection:
             exc = failure_from(exc, 'complete the libvirt call')
         if isinstance(exc, LibvirtFailure):
             self.module.fail_json(uri=self.connection.uri, **exc.fail_kwargs())
+        if isinstance(exc, XMLInputError):
+            self.module.fail_json(msg=str(exc))
         return False

@@ -136,7 +136,7 @@ def _flag(name):
 
 def desired_xml(params):
     """The <domainsnapshot> document asked for by the module options (or the user's XML, named)."""
-    if params.get('xml'):
+    if params.get('xml') is not None:
         root = _xml.parse(params['xml'], what='snapshot XML')
         if root.tag != 'domainsnapshot':
             raise _xml.XMLInputError('The snapshot XML must have <domainsnapshot> as its root, not <%s>' % root.tag)
@@ -237,7 +237,7 @@ class SnapshotRun:
         dom = require_domain(self.conn, p['domain'])
         self.dom = dom
         snapshot = None
-        if p['state'] == 'present' and (p.get('name') or p.get('xml')):
+        if p['state'] == 'present' and (p.get('name') or p.get('xml') is not None):
             snapshot = self.present(dom)
         elif p['state'] == 'absent' and p.get('name'):
             self.absent(dom)

@@ -89,7 +89,6 @@ def _remove_added(conn, changes):
 
 #: Known bugs, reported to the module's developer; strict, so a fix shows up as XPASS (a failure) here.
 KNOWN = {
-    ('domain_snapshot', 'empty'): 'domain_snapshot treats xml="" as "no xml" and reports success (uncommitted module)',
 }
 
 

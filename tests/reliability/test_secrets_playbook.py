@@ -161,8 +161,6 @@ def _planted():
 KEYS = sorted(_planted())
 #: Known leaks, reported to the module's developer (strict: a fix shows up as XPASS, a failure, here).
 KNOWN = {
-    'vnc_password': 'domain echoes a graphics passwd from its xml option in the -vvvv invocation (module_args); '
-                    'the module should add passwords found in the XML to no_log_values',
 }
 
 
