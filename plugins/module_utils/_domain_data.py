@@ -371,14 +371,16 @@ def list_domains(conn, names=None, states=None, persistent=None, autostart=None,
                  uuids=None):
     """Domains matching the filters with their bulk data: list of dicts {dom, stats, persistent, autostart}.
 
-    One ``listAllDomains(0)``, two flag-filtered listings (persistent, autostart: cheap, no per-domain
+    One ``listAllDomains(0)``, two flag-filtered listings (transient, autostart: cheap, no per-domain
     round trip), and one bulk statistics call for the domains left after the name filter. ``states`` are
     names from ``STATE_NAMES``; ``names`` are exact names or glob patterns.
     """
     with call('list domains'):
         doms = conn.listAllDomains(0)
-        persistent_uuids = set(d.UUIDString() for d in
-                               conn.listAllDomains(libvirt.VIR_CONNECT_LIST_DOMAINS_PERSISTENT))
+        # Transient and autostart domains are usually few: listing those (not the persistent ones, usually all)
+        # keeps these two listings small.
+        transient_uuids = set(d.UUIDString() for d in
+                              conn.listAllDomains(libvirt.VIR_CONNECT_LIST_DOMAINS_TRANSIENT))
         autostart_uuids = set(d.UUIDString() for d in
                               conn.listAllDomains(libvirt.VIR_CONNECT_LIST_DOMAINS_AUTOSTART))
     entries = []
@@ -389,7 +391,7 @@ def list_domains(conn, names=None, states=None, persistent=None, autostart=None,
             continue
         if uuids and uuid not in uuids:
             continue
-        is_persistent = uuid in persistent_uuids
+        is_persistent = uuid not in transient_uuids
         is_autostart = uuid in autostart_uuids
         if persistent is not None and is_persistent != persistent:
             continue
