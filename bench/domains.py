@@ -193,13 +193,13 @@ register: x''' % (uri, PREFIX)])
 
 
 def bare_fetch(uri, xml=True):
-    """What the inventory needs, with libvirt-python alone: the listings (all, persistent, autostart), bulk stats
+    """What the inventory needs, with libvirt-python alone: the listings (all, transient, autostart), bulk stats
     and, with ``xml``, every domain's XML (read one after another, as a simple script would)."""
     conn = libvirt.openReadOnly(uri)
     try:
         start = time.monotonic()
         doms = conn.listAllDomains(0)
-        conn.listAllDomains(libvirt.VIR_CONNECT_LIST_DOMAINS_PERSISTENT)
+        conn.listAllDomains(libvirt.VIR_CONNECT_LIST_DOMAINS_TRANSIENT)
         conn.listAllDomains(libvirt.VIR_CONNECT_LIST_DOMAINS_AUTOSTART)
         conn.domainListGetStats(doms, 0x1 | 0x2 | 0x4 | 0x8, 0)
         if xml:
