@@ -27,7 +27,7 @@ except ImportError:
     libvirt_qemu = None
 
 from ansible_collections.sysvirt.libvirt.plugins.module_utils import _xml
-from ansible_collections.sysvirt.libvirt.plugins.module_utils._connection import LibvirtFailure, call
+from ansible_collections.sysvirt.libvirt.plugins.module_utils._connection import LibvirtFailure, call, exit_module
 from ansible_collections.sysvirt.libvirt.plugins.module_utils._device import require_domain
 
 AGENT_CHANNEL = 'org.qemu.guest_agent.0'
@@ -264,4 +264,4 @@ def run_module(module):
     from ansible_collections.sysvirt.libvirt.plugins.module_utils._connection import module_connection
     with module_connection(module) as conn:
         result = AgentRun(module, conn).run()
-    module.exit_json(**result)
+    exit_module(module, result)

@@ -159,7 +159,8 @@ def hint_for(code, domain, message):
         return _URI_HINT
     if 'unexpected' in text and 'uri' in text:
         return _URI_HINT
-    if code in (libvirt.VIR_ERR_NO_CONNECT, libvirt.VIR_ERR_SYSTEM_ERROR, libvirt.VIR_ERR_RPC) and (
+    transport = domain in (libvirt.VIR_FROM_RPC, libvirt.VIR_FROM_REMOTE) or code == libvirt.VIR_ERR_NO_CONNECT
+    if transport and code in (libvirt.VIR_ERR_NO_CONNECT, libvirt.VIR_ERR_SYSTEM_ERROR, libvirt.VIR_ERR_RPC) and (
             'failed to connect socket' in text or 'no such file' in text or 'connection refused' in text
             or 'cannot recv data' in text or 'end of file while reading' in text
             or 'client socket is closed' in text or 'not connected' in text):
@@ -324,6 +325,13 @@ def _option_with_nul(value, path=''):
             if found:
                 return found
     return None
+
+
+def exit_module(module, result):
+    """exit_json with the result's ``warnings`` list given to module.warn (ansible-core deprecates the key)."""
+    for warning in result.pop('warnings', None) or ():
+        module.warn(warning)
+    module.exit_json(**result)
 
 
 # Attributes that carry secrets in libvirt documents (graphics passwords, auth passphrases).

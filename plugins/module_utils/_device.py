@@ -21,7 +21,7 @@ try:
 except ImportError:
     libvirt = None
 
-from ansible_collections.sysvirt.libvirt.plugins.module_utils._connection import LibvirtFailure, lookup
+from ansible_collections.sysvirt.libvirt.plugins.module_utils._connection import LibvirtFailure, lookup, exit_module
 
 _UUID_RE = re.compile(r'^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}$')
 
@@ -391,4 +391,4 @@ def run_module(module):
             result = DeviceRun(module, conn).run()
     except _xml.XMLInputError as e:
         module.fail_json(msg=str(e))
-    module.exit_json(**result)
+    exit_module(module, result)

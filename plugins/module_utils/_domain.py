@@ -639,7 +639,8 @@ class DomainRun:
                 dict(before_header='domain state', after_header='domain state',
                      before='state: %s\n' % self.state_before, after='state: %s\n' % after_state),
             ]
-        result['warnings'] = list(self.outcome.warnings)
+        for warning in self.outcome.warnings:
+            self.module.warn(warning)
         return result
 
     # -- definition ----------------------------------------------------------------------------------

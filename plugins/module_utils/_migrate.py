@@ -22,6 +22,7 @@ except ImportError:
 
 from ansible_collections.sysvirt.libvirt.plugins.module_utils import _xml
 from ansible_collections.sysvirt.libvirt.plugins.module_utils._connection import (
+    exit_module,
     LibvirtConnection, LibvirtFailure, call, failure_from, lookup,
 )
 from ansible_collections.sysvirt.libvirt.plugins.module_utils._device import find_domain
@@ -304,4 +305,4 @@ def run_module(module):
     from ansible_collections.sysvirt.libvirt.plugins.module_utils._connection import module_connection
     with module_connection(module) as conn:
         result = MigrateRun(module, conn).run()
-    module.exit_json(**result)
+    exit_module(module, result)

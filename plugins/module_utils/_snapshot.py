@@ -27,6 +27,7 @@ except ImportError:
 
 from ansible_collections.sysvirt.libvirt.plugins.module_utils import _xml
 from ansible_collections.sysvirt.libvirt.plugins.module_utils._connection import (
+    exit_module,
     LibvirtFailure, call, lookup,
 )
 from ansible_collections.sysvirt.libvirt.plugins.module_utils._device import require_domain
@@ -438,7 +439,7 @@ def run_module(module):
         module.fail_json(msg=str(e))
     except LibvirtFailure as failure:  # raised before the connection opened
         module.fail_json(**failure.fail_kwargs())
-    module.exit_json(**result)
+    exit_module(module, result)
 
 
 def run_info(module):
@@ -454,4 +455,4 @@ def run_info(module):
         if p.get('prefix'):
             snaps = [s for s in snaps if s['name'].startswith(p['prefix'])]
         result = dict(changed=False, domain=dom.name(), snapshots=snaps, current=current, tree=tree(every))
-    module.exit_json(**result)
+    exit_module(module, result)

@@ -20,7 +20,7 @@ except ImportError:
     libvirt = None
 
 from ansible_collections.sysvirt.libvirt.plugins.module_utils import _xml, _stream
-from ansible_collections.sysvirt.libvirt.plugins.module_utils._connection import LibvirtFailure, call, lookup
+from ansible_collections.sysvirt.libvirt.plugins.module_utils._connection import LibvirtFailure, call, failure_from, lookup
 from ansible_collections.sysvirt.libvirt.plugins.module_utils._resource import Kind, Outcome, reconcile_definition
 
 POOL_STATES = {0: 'inactive', 1: 'building', 2: 'running', 3: 'degraded', 4: 'inaccessible'}
@@ -208,10 +208,10 @@ def run_pool(module, conn):
                     with call('stop storage pool %s' % pool.name()):
                         pool.destroy()
             if state == 'deleted':
-                outcome.act('delete storage')
-                if not check:
-                    with call('delete the storage of pool %s' % pool.name()):
-                        pool.delete(libvirt.VIR_STORAGE_POOL_DELETE_NORMAL)
+                if check:
+                    outcome.act('delete storage')
+                elif _delete_pool_storage(pool):
+                    outcome.act('delete storage')
             if pool.isPersistent():
                 outcome.act('undefine')
                 if not check:
@@ -694,3 +694,15 @@ def _umask():
     mask = os.umask(0)
     os.umask(mask)
     return mask
+
+
+def _delete_pool_storage(pool):
+    """Delete a pool's underlying storage; False when it was already gone (nothing to delete)."""
+    try:
+        pool.delete(libvirt.VIR_STORAGE_POOL_DELETE_NORMAL)
+    except libvirt.libvirtError as error:
+        if error.get_error_code() == libvirt.VIR_ERR_SYSTEM_ERROR and \
+                'no such file' in (error.get_error_message() or '').lower():
+            return False
+        raise failure_from(error, 'delete the storage of pool %s' % pool.name())
+    return True

@@ -383,6 +383,7 @@ diff:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.sysvirt.libvirt.plugins.module_utils._connection import (
+    exit_module,
     connection_argument_spec, module_connection)
 from ansible_collections.sysvirt.libvirt.plugins.module_utils._network import ensure
 from ansible_collections.sysvirt.libvirt.plugins.module_utils._xml import XMLInputError
@@ -456,7 +457,7 @@ def main():
             module.warn(warning)
     if module._diff:
         result['diff'] = outcome.diff()
-    module.exit_json(**result)
+    exit_module(module, result)
 
 
 if __name__ == '__main__':

@@ -179,6 +179,7 @@ diff:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.sysvirt.libvirt.plugins.module_utils._connection import (
+    exit_module,
     connection_argument_spec, module_connection)
 from ansible_collections.sysvirt.libvirt.plugins.module_utils._storage import run_pool
 from ansible_collections.sysvirt.libvirt.plugins.module_utils._xml import XMLInputError
@@ -206,7 +207,7 @@ def main():
         module.fail_json(msg=str(e))
     if not module._diff:
         result.pop('diff', None)
-    module.exit_json(**result)
+    exit_module(module, result)
 
 
 if __name__ == '__main__':

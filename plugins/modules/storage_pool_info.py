@@ -169,6 +169,7 @@ discovered:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.sysvirt.libvirt.plugins.module_utils._connection import (
+    exit_module,
     connection_argument_spec, module_connection)
 from ansible_collections.sysvirt.libvirt.plugins.module_utils._storage import discover_sources, list_pools
 from ansible_collections.sysvirt.libvirt.plugins.module_utils._xml import XMLInputError
@@ -196,7 +197,7 @@ def main():
                 result['discovered'] = discover_sources(conn, p['discover']['type'], p['discover']['source_xml'])
     except XMLInputError as e:
         module.fail_json(msg=str(e))
-    module.exit_json(**result)
+    exit_module(module, result)
 
 
 if __name__ == '__main__':

@@ -269,6 +269,7 @@ transfer:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.sysvirt.libvirt.plugins.module_utils._connection import (
+    exit_module,
     connection_argument_spec, module_connection)
 from ansible_collections.sysvirt.libvirt.plugins.module_utils._storage import run_volume
 from ansible_collections.sysvirt.libvirt.plugins.module_utils._xml import XMLInputError
@@ -311,7 +312,7 @@ def main():
         module.fail_json(msg=str(e))
     if not module._diff:
         result.pop('diff', None)
-    module.exit_json(**result)
+    exit_module(module, result)
 
 
 if __name__ == '__main__':

@@ -97,3 +97,12 @@ def test_argument_spec_marks_password_no_log():
     spec = c.connection_argument_spec(dict(name=dict(type='str')))
     assert spec['password']['no_log'] is True
     assert set(spec) == {'uri', 'readonly', 'username', 'password', 'name'}
+
+
+def test_missing_file_on_the_host_is_not_a_daemon_problem():
+    import libvirt
+    message = "cannot open directory '/var/tmp/x': No such file or directory"
+    assert c.hint_for(libvirt.VIR_ERR_SYSTEM_ERROR, libvirt.VIR_FROM_STORAGE, message) is None
+    assert c.hint_for(libvirt.VIR_ERR_SYSTEM_ERROR, libvirt.VIR_FROM_NONE, message) is None
+    socket = "Failed to connect socket to '/run/libvirt/libvirt-sock': No such file or directory"
+    assert 'daemon' in c.hint_for(libvirt.VIR_ERR_SYSTEM_ERROR, libvirt.VIR_FROM_RPC, socket)
