@@ -35,7 +35,7 @@ description:
     O(keyed_groups), which see the host variables of O(host_vars).
   - The configuration file name must end with C(libvirt.yml) or C(libvirt.yaml).
 author:
-  - sysvirt developers
+  - sysvirt developers (@sysvirt)
 requirements:
   - libvirt-python on the controller
 extends_documentation_fragment:
@@ -109,7 +109,6 @@ options:
     choices: [all, name, uuid, state, hypervisor, uri, vcpus, vcpus_max, memory_bytes, memory_max_bytes, autostart,
               persistent, addresses, os_type, arch, machine, disks, interfaces, title, description, metadata]
     default: [uuid, state, uri, vcpus, memory_bytes, autostart, persistent, addresses]
-    version_added: 0.2.0
   group_by:
     description:
       - Which groups to make, besides C(<group_prefix>guests) and C(<group_prefix>hypervisors). V(state) and
@@ -118,7 +117,6 @@ options:
     elements: str
     choices: [state, hypervisor, network]
     default: [state, hypervisor]
-    version_added: 0.2.0
   prefix:
     description: Prefix of every host variable this plugin sets (other than C(ansible_host) and C(ansible_connection)).
     type: str

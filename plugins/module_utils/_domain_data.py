@@ -541,9 +541,9 @@ def collect_domains(conn, names=None, states=None, persistent=None, autostart=No
             if text is None:
                 data = summary_data(entry)
                 if addresses:
-                    data['interfaces'] = [dict(mac=mac, type=None, source=dict(network=None, bridge=None, dev=None,
-                                                                                   portgroup=None),
-                                               model=None, target=None, addresses=list(found))
+                    no_source = dict(network=None, bridge=None, dev=None, portgroup=None)
+                    data['interfaces'] = [dict(mac=mac, type=None, source=dict(no_source), model=None, target=None,
+                                               addresses=list(found))
                                           for mac, found in addresses.items()]
                 if stats_groups is not None:
                     data['stats'] = dict(stats or {})

@@ -55,7 +55,7 @@ def unsafe(value):
         return dict((unsafe(k), unsafe(v)) for k, v in value.items())
     if isinstance(value, list):
         return [unsafe(v) for v in value]
-    if isinstance(value, str) and _wrap_var is not None and not (_PLAIN_IS_SAFE and type(value) is str):
+    if isinstance(value, str) and _wrap_var is not None and not (_PLAIN_IS_SAFE and value.__class__ is str):
         return _wrap_var(value)
     return value
 

@@ -71,7 +71,7 @@ def test_no_definition_reads_no_xml(guests, monkeypatch):
             entry['dom'] = _Spy(dom, calls)
         return entries
     monkeypatch.setattr(D, 'list_domains', spying)
-    domains, _ = D.collect_domains(guests, address_sources=[], definition='none')
+    domains, dummy = D.collect_domains(guests, address_sources=[], definition='none')
     assert len(domains) == 4 and calls == []
     D.collect_domains(guests, address_sources=[], definition='running')
     assert len(calls) == 3  # test, sum-paused, sum-trans
