@@ -27,6 +27,8 @@
 #                                            against qemu:///system; 3-6 min)
 #   docs         scripts/docs.sh            (antsibull-docs + Sphinx site, -W, checked
 #                                            in headless chromium; ~1-2 min)
+#   demo         scripts/demo-check.sh      (the README's demo, on the test driver and
+#                                            on qemu:///system; ~30 s)
 #
 # Every selected stage runs even when an earlier one failed; the summary at the
 # end gives each stage's result and time, then one line
@@ -49,9 +51,9 @@ set -uo pipefail
 # shellcheck source=scripts/_common.sh
 . "$(dirname "${BASH_SOURCE[0]}")/_common.sh"
 
-all_stages=(unit functional reliability build sanity integration molecule docs)
+all_stages=(unit functional reliability build sanity integration molecule docs demo)
 # per-stage ceilings in seconds (the overall budget may cut them shorter)
-declare -A stage_cap=([unit]=900 [functional]=1800 [reliability]=600 [build]=600 [sanity]=1800 [integration]=2700 [molecule]=900 [docs]=600)
+declare -A stage_cap=([unit]=900 [functional]=1800 [reliability]=600 [build]=600 [sanity]=1800 [integration]=2700 [molecule]=900 [docs]=600 [demo]=600)
 
 usage() { sed -n '2,/^set -uo/p' "$0" | sed '$d; s/^# \{0,1\}//'; }
 
@@ -149,7 +151,7 @@ else
 fi
 if [ "$venv_ok" = 1 ] && [ "$SYSVIRT_REQUIRE_LIBVIRTD" = 1 ]; then
     case " ${stages[*]} " in
-        *" functional "*|*" reliability "*|*" integration "*|*" molecule "*)
+        *" functional "*|*" reliability "*|*" integration "*|*" molecule "*|*" demo "*)
             if python -c 'import libvirt; libvirt.registerErrorHandler(lambda *a: None, None); libvirt.open("qemu:///system").close()'; then
                 echo "test.sh: libvirtd answers at qemu:///system"
             else
@@ -229,6 +231,7 @@ for stage in "${stages[@]}"; do
             fi ;;
         molecule) script_stage molecule molecule.sh ;;
         docs) script_stage docs docs.sh ;;
+        demo) script_stage demo demo-check.sh ;;
     esac
 done
 

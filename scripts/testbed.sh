@@ -31,6 +31,7 @@ APT_PACKAGES=(
     qemu-system-x86 qemu-utils dnsmasq-base
     libvirt-dev pkg-config gcc libc6-dev python3-venv python3-dev
     cpio xz-utils gzip
+    xorriso chromium openssh-client
 )
 
 log() { printf 'testbed: %s\n' "$*"; }
