@@ -14,8 +14,8 @@ description:
   - Makes every domain (guest) of the libvirt hypervisors named in O(uris) a host, and the hypervisors
     themselves hosts in their own group.
   - The hypervisors are queried at the same time, one thread and one connection each. For each hypervisor the
-    plugin makes three domain listings and one bulk statistics call, plus one address query per running domain
-    and address source.
+    plugin makes one call for every domain with its statistics and two small listings (transient and autostart
+    domains), plus one address query per running domain and address source.
   - A guest's definition (XML) is read, one round trip per guest (read four at a time), only when something asks
     for what only the definition holds, see O(host_vars), O(group_by), O(metadata), O(address_network) and
     O(address_interface). With the defaults no XML is read; with 1,000 guests on a local hypervisor the XML
@@ -300,7 +300,7 @@ def fetch_one(uri, readonly=True, username=None, password=None, names=None, stat
             result['hypervisor'] = hypervisor_data(conn)
             result['domains'], result['warnings'] = collect_domains(
                 conn, names=names, states=states, address_sources=address_sources, agent_timeout=agent_timeout,
-                workers=workers, definition=definition)
+                workers=workers, definition=definition, all_stats=True)
     except (AnsibleError, LibvirtFailure) as e:
         result['error'] = e.full_message() if isinstance(e, LibvirtFailure) else str(e)
     return result

@@ -367,16 +367,31 @@ def matches(name, patterns):
     return False
 
 
+def _all_domain_stats(conn, stats_groups):
+    """Every domain with its statistics in one call ({uuid: (dom, stats)}), or None when the driver has no
+    getAllDomainStats."""
+    try:
+        pairs = conn.getAllDomainStats(_stats_flags(stats_groups), 0)
+    except libvirt.libvirtError as e:
+        if e.get_error_code() in (libvirt.VIR_ERR_NO_SUPPORT, getattr(libvirt, 'VIR_ERR_ARGUMENT_UNSUPPORTED', -1)):
+            return None
+        raise failure_from(e, 'read the statistics of every domain')
+    return pairs
+
+
 def list_domains(conn, names=None, states=None, persistent=None, autostart=None, stats_groups=(),
-                 uuids=None):
+                 uuids=None, all_stats=False):
     """Domains matching the filters with their bulk data: list of dicts {dom, stats, persistent, autostart}.
 
     One ``listAllDomains(0)``, two flag-filtered listings (transient, autostart: cheap, no per-domain
     round trip), and one bulk statistics call for the domains left after the name filter. ``states`` are
-    names from ``STATE_NAMES``; ``names`` are exact names or glob patterns.
+    names from ``STATE_NAMES``; ``names`` are exact names or glob patterns. ``all_stats``: list the domains
+    with one ``getAllDomainStats`` call instead of the listing and the statistics of the matching ones (one
+    round trip less; the better choice when most domains match, as for an inventory).
     """
+    pairs = _all_domain_stats(conn, stats_groups) if all_stats else None
     with call('list domains'):
-        doms = conn.listAllDomains(0)
+        doms = [dom for dom, dummy in pairs] if pairs is not None else conn.listAllDomains(0)
         # Transient and autostart domains are usually few: listing those (not the persistent ones, usually all)
         # keeps these two listings small.
         transient_uuids = set(d.UUIDString() for d in
@@ -399,7 +414,11 @@ def list_domains(conn, names=None, states=None, persistent=None, autostart=None,
             continue
         entries.append(dict(dom=dom, name=name, uuid=uuid, stats=None, persistent=is_persistent,
                             autostart=is_autostart))
-    if entries:
+    if pairs is not None:
+        stats_of = dict((id(dom), stats) for dom, stats in pairs)  # the very objects listed above
+        for entry in entries:
+            entry['stats'] = stats_of.get(id(entry['dom']))
+    elif entries:
         by_uuid = dict((e['uuid'], e) for e in entries)
         for dom, stats in bulk_stats(conn, [e['dom'] for e in entries], stats_groups):
             entry = by_uuid.get(dom.UUIDString())
@@ -487,7 +506,7 @@ def _is_running(stats):
 
 def collect_domains(conn, names=None, states=None, persistent=None, autostart=None, address_sources=('lease',),
                     agent_timeout=None, include_xml=False, stats_groups=None, xml_flags=0, uuids=None, workers=1,
-                    definition='all'):
+                    definition='all', all_stats=False):
     """Describe every matching domain: (list of dicts, warnings).
 
     ``stats_groups``: None for no raw statistics in the result, or a list of extra groups (may be empty) to
@@ -498,10 +517,10 @@ def collect_domains(conn, names=None, states=None, persistent=None, autostart=No
     ``definition``: whose XML is read (one ``XMLDesc`` round trip each): ``'all'`` (default), ``'running'``
     (only active guests, e.g. to map addresses to networks; the others as in ``'none'``) or ``'none'`` (no XML:
     ``summary_data()`` from the listing and bulk statistics; ``include_xml`` is then ignored for those).
-    The dicts of domains whose XML was not read have ``definition: False``.
+    The dicts of domains whose XML was not read have ``definition: False``. ``all_stats``: see list_domains.
     """
     entries = list_domains(conn, names=names, states=states, persistent=persistent, autostart=autostart,
-                           stats_groups=stats_groups or (), uuids=uuids)
+                           stats_groups=stats_groups or (), uuids=uuids, all_stats=all_stats)
     results = []
     warnings = []
     no_domain = getattr(libvirt, 'VIR_ERR_NO_DOMAIN', None)

@@ -96,3 +96,15 @@ def test_addresses_without_definition(test_conn):
     assert warnings == []
     iface = domains[0]['interfaces'][0]
     assert iface['mac'] and iface['addresses'] and iface['addresses'][0]['source'] == 'lease'
+
+
+@pytest.mark.parametrize('filters', [dict(), dict(names=['sum-*']), dict(states=['paused']), dict(autostart=True)])
+def test_all_stats_listing_agrees(guests, filters):
+    # One getAllDomainStats call instead of the listing + statistics of the matches: the same domains and data.
+    def strip(domains):
+        for data in domains:
+            data.pop('cpu_time_ns')
+        return _by_name(domains)
+    one = strip(D.collect_domains(guests, address_sources=[], all_stats=True, **filters)[0])
+    two = strip(D.collect_domains(guests, address_sources=[], **filters)[0])
+    assert one == two and one
