@@ -195,8 +195,8 @@ register: x''' % (uri, PREFIX)])
 def bare_fetch(uri, xml=True):
     """What the inventory fetches, with libvirt-python alone, timed like our fetch step (open to close): the
     hypervisor's details (capabilities, host name, node info, versions), every domain with its bulk statistics
-    (one getAllDomainStats), the transient and autostart listings and, with ``xml``, every domain's XML (read one after another and not parsed, as a simple script
-    would)."""
+    (one getAllDomainStats), the transient and autostart listings and, with ``xml``, every domain's XML (read one
+    after another and not parsed, as a simple script would)."""
     start = time.monotonic()
     conn = libvirt.openReadOnly(uri)
     try:
