@@ -14,6 +14,7 @@ mkdir -p "$repo/.build/collections/ansible_collections/sysvirt" "$here/results"
 export ANSIBLE_COLLECTIONS_PATH="$repo/.build/collections"
 export ANSIBLE_COLLECTIONS_SCAN_SYS_PATH=False
 out="$here/results/hypervisors-$(date -u +%Y%m%dT%H%M%SZ).txt"
+# shellcheck disable=SC2140  # one long header line, continued across source lines on purpose
 {
     echo "# bench/hypervisors.sh $*  ($(date -u), $(nproc) cores, libvirt $(libvirtd --version | awk '{print $NF}'), "\
 "ansible-core $(python -c 'import ansible.release as r; print(r.__version__)'), load $(cut -d' ' -f1-3 /proc/loadavg))"

@@ -34,6 +34,7 @@ guest_dir=${SYSVIRT_GUEST_DIR:-/var/lib/libvirt/boot/sysvirt-test-guest}
     done
 } >"$work/hosts.ini"
 
+# shellcheck disable=SC2329  # invoked by the EXIT trap
 cleanup() {
     for d in $(virsh -c "$LIBVIRT_DEFAULT_URI" list --all --name | grep "^$run-"); do
         virsh -c "$LIBVIRT_DEFAULT_URI" destroy "$d" >/dev/null 2>&1

@@ -36,6 +36,7 @@ for ((i = 1; i <= $#; i++)); do
     if [ "${!i}" = "--uri" ]; then j=$((i + 1)); uri="${!j}"; fi
 done
 out="$here/results/domains-$(date -u +%Y%m%dT%H%M%SZ)-$(echo "$uri" | tr -c 'a-zA-Z0-9\n' '_').txt"
+# shellcheck disable=SC2140  # one long header line, continued across source lines on purpose
 {
     echo "# bench/run.sh $*  ($(date -u), $(nproc) cores, libvirt $(libvirtd --version | awk '{print $NF}'), "\
 "ansible-core $(python -c 'import ansible.release as r; print(r.__version__)'), community.libvirt "\

@@ -166,6 +166,14 @@ else
     record setup FAILED $((SECONDS - t0)) "${setup_note[*]}"
 fi
 
+# Objects a crashed earlier run left on the daemon would make this run's tests fail: clear them first, and
+# say so. (Each test removes what it makes; the same check after the stages fails the run on a leak.)
+needs_daemon=0
+case " ${stages[*]} " in *" functional "*|*" reliability "*|*" integration "*|*" molecule "*|*" demo "*) needs_daemon=1 ;; esac
+if [ "$venv_ok" = 1 ] && [ "$needs_daemon" = 1 ]; then
+    python "$REPO/tests/utils/leftovers.py" --remove || true
+fi
+
 # ---------------------------------------------------------------- stages
 ran_tests=0
 pytest_stage() {
@@ -234,6 +242,20 @@ for stage in "${stages[@]}"; do
         demo) script_stage demo demo-check.sh ;;
     esac
 done
+
+# ---------------------------------------------------------------- leftovers
+# Every test removes what it made, even when it fails: anything named sysvirt-test-* / sysvirt-demo-* still on
+# the daemon now is a leak, reported (and removed) here, and it fails the run.
+if [ "$venv_ok" = 1 ] && [ "$needs_daemon" = 1 ]; then
+    banner leftovers
+    t0=$SECONDS
+    if leftover_report=$(python "$REPO/tests/utils/leftovers.py" --remove --fail-if-any 2>&1); then
+        record leftovers passed $((SECONDS - t0)) "nothing left on qemu:///system"
+    else
+        echo "$leftover_report"
+        record leftovers FAILED $((SECONDS - t0)) "$(echo "$leftover_report" | grep -c '^leftover') objects left behind"
+    fi
+fi
 
 # ---------------------------------------------------------------- summary
 passed=0 failed=0 skipped=0
