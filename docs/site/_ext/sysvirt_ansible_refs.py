@@ -39,8 +39,7 @@ def _target_uri(reftype, target):
         return ANSIBLE_DOCS + LABELS[target]
     m = PLUGIN.match(target)
     if m and (m.group('ns'), m.group('coll')) != OWN_COLLECTION:
-        return ANSIBLE_DOCS + 'collections/%s/%s/%s_%s.html' % (m.group('ns'), m.group('coll'), m.group('plugin'),
-                                                                 m.group('type'))
+        return ANSIBLE_DOCS + 'collections/%s/%s/%s_%s.html' % (m.group('ns'), m.group('coll'), m.group('plugin'), m.group('type'))
     return None
 
 
