@@ -138,12 +138,12 @@ def test_collect_filters(populated, filters, expected):
 
 def test_collect_by_uuid(populated):
     uuid = populated.lookupByName('off').UUIDString()
-    domains, _ = D.collect_domains(populated, uuids=[uuid])
+    domains, _warnings = D.collect_domains(populated, uuids=[uuid])
     assert [d['name'] for d in domains] == ['off']
 
 
 def test_collect_agrees_with_describe(populated):
-    domains, _ = D.collect_domains(populated, address_sources=[])
+    domains, _warnings = D.collect_domains(populated, address_sources=[])
     for data in domains:
         single = D.describe_domain(populated.lookupByName(data['name']))
         data.pop('address_errors')
@@ -212,7 +212,7 @@ class _CountingDom:
 
 def test_round_trips_are_bulk(populated):
     counting = _CountingConn(populated)
-    domains, _ = D.collect_domains(counting, address_sources=[])
+    domains, _warnings = D.collect_domains(counting, address_sources=[])
     assert len(domains) == 5
     assert counting.calls['conn.listAllDomains'] == 3  # all, persistent, autostart
     assert counting.calls['conn.domainListGetStats'] == 1
@@ -253,6 +253,6 @@ def test_matches(name, patterns, expected):
 def test_parallel_xml_reads_give_the_same_result(populated):
     def strip(domains):
         return [dict(d, cpu_time_ns=None) for d in domains]
-    serial, _ = D.collect_domains(populated, address_sources=[])
-    parallel, _ = D.collect_domains(populated, address_sources=[], workers=4)
+    serial, _warnings = D.collect_domains(populated, address_sources=[])
+    parallel, _warnings = D.collect_domains(populated, address_sources=[], workers=4)
     assert strip(parallel) == strip(serial) and len(serial) == 5
