@@ -30,9 +30,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conftest import run_module
-from utils.reliability import (CONNECTION_OPTIONS, capture_spec, hostile_documents, module_names, problems_with,
-                               snapshot, snapshot_changes, strings_in)
-from utils.reliability_fixtures import TEST_URI, canary, listener, run_token, traps, uri_for  # noqa: F401
+from utils.reliability import (CONNECTION_OPTIONS, TEST_URI, capture_spec, hostile_documents, module_names, problems_with,
+                               snapshot, snapshot_changes, strings_in, uri_for)
 
 MODULES = module_names()
 MAX_EXAMPLES = int(os.environ.get('SYSVIRT_FUZZ_EXAMPLES', '40'))
@@ -265,5 +264,6 @@ def test_random_arguments(module, traps, run_token, tmp_path):
     assert seen, 'no example ran'
     if os.environ.get('SYSVIRT_FUZZ_STATS'):
         import collections
-        print('\n%s: %d examples, %d succeeded; %r' % (module, len(seen), sum(1 for f, _ in seen if not f),
-                                                      collections.Counter(m for _, m in seen).most_common(6)))
+        succeeded = sum(1 for failed, _message in seen if not failed)
+        messages = collections.Counter(message for _failed, message in seen).most_common(6)
+        print('\n%s: %d examples, %d succeeded; %r' % (module, len(seen), succeeded, messages))

@@ -20,8 +20,7 @@ import libvirt
 import pytest
 
 from conftest import run_module
-from utils.reliability import MAY_SUCCEED, hostile_documents, problems_with, snapshot, snapshot_changes
-from utils.reliability_fixtures import QEMU_URI, TEST_URI, canary, listener, run_token, traps  # noqa: F401
+from utils.reliability import MAY_SUCCEED, QEMU_URI, TEST_URI, hostile_documents, problems_with, snapshot, snapshot_changes
 
 LABELS = sorted(hostile_documents('x', '', type('C', (), {'path': '/x'}), type('L', (), {'url': 'http://x'})))
 

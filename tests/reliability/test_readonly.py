@@ -17,8 +17,7 @@ import libvirt
 import pytest
 
 from conftest import run_module
-from utils.reliability import module_names, problems_with, snapshot, snapshot_changes
-from utils.reliability_fixtures import QEMU_URI, TEST_URI, run_token  # noqa: F401
+from utils.reliability import QEMU_URI, TEST_URI, module_names, problems_with, snapshot, snapshot_changes
 
 READONLY_HINT = 'The connection is read-only (readonly: true)'
 
@@ -33,8 +32,7 @@ def _cases(n):
                    ('shutdown', TEST_URI, dict(name='test', state='destroyed')),
                    ('undefine', TEST_URI, dict(name='test', state='absent')),
                    ('title', TEST_URI, dict(name='test', title=n)),
-                   ('metadata', TEST_URI, dict(name='test', metadata=[dict(namespace='urn:sysvirt-test', key='s',
-                                                                            xml='<x>%s</x>' % n)]))],
+                   ('metadata', TEST_URI, dict(name='test', metadata=[dict(namespace='urn:sysvirt-test', key='s', xml='<x>%s</x>' % n)]))],
         'domain_block': [('resize', TEST_URI, dict(domain='test', disk='vda', size='2T'))],
         'domain_device': [('attach', TEST_URI, dict(domain='test', disk=dict(target='vdz', source='/var/lib/%s.img' % n)))],
         'domain_guest_agent': [('freeze', TEST_URI, dict(domain='test', frozen=True)),
@@ -45,8 +43,7 @@ def _cases(n):
         'domain_snapshot': [('create', TEST_URI, dict(domain='test', name=n))],
         'domain_snapshot_info': [('read', TEST_URI, dict(domain='test'))],
         'host_facts': [('read', TEST_URI, dict(gather=['all']))],
-        'host_interface': [('define', TEST_URI, dict(xml="<interface type='ethernet' name='svrd%s'><start mode='none'/>"
-                                                         "</interface>" % n[-6:])),
+        'host_interface': [('define', TEST_URI, dict(xml="<interface type='ethernet' name='svrd%s'><start mode='none'/></interface>" % n[-6:])),
                            ('stop', TEST_URI, dict(name='eth1', state='inactive'))],
         'host_interface_info': [('read', TEST_URI, dict(xml=True))],
         'network': [('define', TEST_URI, dict(xml='<network><name>%s</name></network>' % n)),
@@ -55,8 +52,8 @@ def _cases(n):
                     ('undefine', TEST_URI, dict(name='default', state='absent'))],
         'network_info': [('read', TEST_URI, dict(xml=True))],
         'node_device': [('create', TEST_URI, dict(xml="<device><name>%s</name><parent>scsi_host1</parent><capability "
-                                                     "type='scsi_host'><capability type='fc_host'/></capability>"
-                                                     "</device>" % n))],
+                                                      "type='scsi_host'><capability type='fc_host'/></capability>"
+                                                      "</device>" % n))],
         'node_device_info': [('read', TEST_URI, dict(xml=True))],
         'nwfilter': [('define', QEMU_URI, dict(xml="<filter name='%s' chain='root'/>" % n))],
         'nwfilter_info': [('read', QEMU_URI, dict(xml=True))],

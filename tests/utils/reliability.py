@@ -2,6 +2,8 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Helpers for tests/reliability: module discovery, argument-spec capture, object snapshots, traps.
 
+- ``uri_for(module)``: the URI a module is exercised on (the test driver, or the real daemon for the kinds the
+  test driver does not implement).
 - ``module_names()`` / ``capture_spec(name)``: every module in plugins/modules and the keyword arguments its
   main() hands to AnsibleModule (captured by patching AnsibleModule in the module's namespace; nothing runs).
 - ``snapshot(conn)``: every object a connection sees (kind, identity) -> digest of its XML and state, so a
@@ -28,6 +30,16 @@ import threading
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 MODULES_DIR = os.path.join(REPO, 'plugins', 'modules')
 CONNECTION_OPTIONS = ('uri', 'readonly', 'username', 'password')
+
+#: Modules whose kind the test driver does not implement: exercised on the real daemon.
+DAEMON_MODULES = {'secret', 'secret_info', 'nwfilter', 'nwfilter_info'}
+TEST_URI = 'test:///default'
+QEMU_URI = 'qemu:///system'
+
+
+def uri_for(module):
+    """The URI a module is exercised on."""
+    return QEMU_URI if module in DAEMON_MODULES else TEST_URI
 
 
 def module_names():
@@ -105,27 +117,26 @@ def snapshot(conn, kinds=None, token=None):
                 continue
             inactive = _safe(lambda: dom.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE), '') or ''
             state = _safe(dom.state, [None])[0]
-            out[('domain', name)] = ('%s|%s|%s|%s' % (inactive, state, _safe(dom.autostart),
-                                                            _safe(dom.isPersistent)))
+            out[('domain', name)] = '%s|%s|%s|%s' % (inactive, state, _safe(dom.autostart), _safe(dom.isPersistent))
             if 'snapshot' in kinds:
                 for snap in _safe(dom.listAllSnapshots, []) or []:
                     out[('snapshot', '%s/%s' % (name, snap.getName()))] = (_safe(snap.getXMLDesc, '') or '')
     if 'network' in kinds:
         for net in _safe(conn.listAllNetworks, []):
-            out[('network', net.name())] = ('%s|%s|%s' % (_safe(lambda: net.XMLDesc(libvirt.VIR_NETWORK_XML_INACTIVE), ''),
-                                                                  _safe(net.isActive), _safe(net.autostart)))
+            out[('network', net.name())] = '%s|%s|%s' % (_safe(lambda: net.XMLDesc(libvirt.VIR_NETWORK_XML_INACTIVE), ''),
+                                                         _safe(net.isActive), _safe(net.autostart))
     if 'pool' in kinds or 'volume' in kinds:
         for pool in _safe(conn.listAllStoragePools, []):
             pname = pool.name()
-            out[('pool', pname)] = ('%s|%s|%s' % (_safe(lambda: pool.XMLDesc(libvirt.VIR_STORAGE_XML_INACTIVE), ''),
-                                                          _safe(pool.isActive), _safe(pool.autostart)))
+            out[('pool', pname)] = '%s|%s|%s' % (_safe(lambda: pool.XMLDesc(libvirt.VIR_STORAGE_XML_INACTIVE), ''),
+                                                 _safe(pool.isActive), _safe(pool.autostart))
             if 'volume' in kinds and _safe(pool.isActive):
                 for vol in _safe(pool.listAllVolumes, []) or []:
                     out[('volume', '%s/%s' % (pname, vol.name()))] = (_safe(vol.XMLDesc, '') or '')
     if 'interface' in kinds:
         for iface in _safe(conn.listAllInterfaces, []) or []:
-            out[('interface', iface.name())] = ('%s|%s' % (_safe(lambda: iface.XMLDesc(libvirt.VIR_INTERFACE_XML_INACTIVE), ''),
-                                                                   _safe(iface.isActive)))
+            out[('interface', iface.name())] = '%s|%s' % (_safe(lambda: iface.XMLDesc(libvirt.VIR_INTERFACE_XML_INACTIVE), ''),
+                                                          _safe(iface.isActive))
     if 'secret' in kinds:
         for sec in _safe(conn.listAllSecrets, []) or []:
             out[('secret', sec.UUIDString())] = ('%s|%s' % (_safe(sec.XMLDesc, ''), _value_digest(sec)))

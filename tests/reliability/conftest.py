@@ -2,11 +2,11 @@
 # Copyright (c) sysvirt.libvirt contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Fixtures of the reliability suite: traps for XML entities (a watched canary file, a loopback listener),
-a run token that names everything this run makes, and the URI each module is exercised on.
+"""Fixtures of the reliability suite: traps for XML entities (a watched canary file, a loopback listener) and
+a run token that names everything this run makes.
 
-Import them into a test module (``from utils.reliability_fixtures import canary, listener, traps``): a
-conftest.py beside the tests would shadow tests/conftest.py for ``from conftest import ...``.
+tests/reliability is a package (it has an __init__.py), so pytest imports this file as
+``reliability.conftest`` and ``from conftest import ...`` in the tests still means tests/conftest.py.
 """
 
 from __future__ import annotations
@@ -16,17 +16,6 @@ import secrets
 import pytest
 
 from utils.reliability import FileCanary, LoopbackListener
-
-__all__ = ["DAEMON_MODULES", "TEST_URI", "QEMU_URI", "uri_for", "run_token", "canary", "listener", "traps"]
-
-#: Modules whose kind the test driver does not implement: exercised on the real daemon.
-DAEMON_MODULES = {'secret', 'secret_info', 'nwfilter', 'nwfilter_info'}
-TEST_URI = 'test:///default'
-QEMU_URI = 'qemu:///system'
-
-
-def uri_for(module):
-    return QEMU_URI if module in DAEMON_MODULES else TEST_URI
 
 
 @pytest.fixture(scope='session')
