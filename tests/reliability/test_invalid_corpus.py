@@ -31,7 +31,7 @@ def _cases():
             verdict = row[column]
             if verdict == 'na' and not (row['kind'] == 'nodedev' and uri == TEST_URI):
                 continue
-            yield pytest.param(row, uri, verdict, id='%s/%s@%s' % (row['kind'], row['file'], uri.split(':')[0]))
+            yield pytest.param(row, uri, verdict, id='%s/%s@%s' % (row['kind'], row['file'], uri.split(':', maxsplit=1)[0]))
 
 
 def _prepare(row, name):

@@ -41,7 +41,7 @@ KINDS = {
 
 def _worker(module, args, barrier, queue):
     results = []
-    for _ in range(ROUNDS):
+    for _round in range(ROUNDS):
         barrier.wait(60)
         results.append(dict(run_module(module, args)))
         barrier.wait(60)
