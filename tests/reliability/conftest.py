@@ -15,7 +15,7 @@ import secrets
 
 import pytest
 
-from utils.reliability import FileCanary, LoopbackListener
+from utils.reliability import FileCanary, LoopbackListener, remove_by_prefix
 
 
 @pytest.fixture(scope='session')
@@ -48,3 +48,22 @@ def traps(canary, listener):
     yield canary, listener
     assert not canary.opened(), 'a process opened the canary file %s (events %r)' % (canary.path, canary.events)
     assert listener.connections == before, 'something connected to the loopback listener'
+
+
+@pytest.fixture
+def owned_prefix(qemu_conn):
+    """A factory of name prefixes, ``owned_prefix('load')`` -> 'sysvirt-test-load-<hex>'.
+
+    Every domain and network on qemu:///system whose name starts with a prefix it gave is destroyed and
+    undefined after the test, whether it passed or failed (and only those).
+    """
+    made = []
+
+    def make(kind):
+        prefix = 'sysvirt-test-%s-%s' % (kind, secrets.token_hex(3))
+        made.append(prefix)
+        return prefix
+
+    yield make
+    if made:
+        remove_by_prefix(qemu_conn, made)

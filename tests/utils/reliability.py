@@ -344,3 +344,82 @@ def problems_with(result, args, module=''):
             if '\n' in stripped:
                 problems.append('%s: the failure message spans several lines: %r' % (module, msg[:500]))
     return problems
+
+
+# ---------------------------------------------------------------------------------------------- playbooks
+
+def playbook_env(collections, **extra):
+    """The environment for an ansible-playbook run of this collection (no colour, no localhost warning, modules
+    run by this Python)."""
+    import sys
+    env = dict(os.environ, ANSIBLE_PYTHON_INTERPRETER=sys.executable, ANSIBLE_COLLECTIONS_PATH=collections, ANSIBLE_NOCOLOR='1', ANSIBLE_LOCALHOST_WARNING='0',
+               ANSIBLE_INVENTORY_UNPARSED_WARNING='0', ANSIBLE_HOST_KEY_CHECKING='0', ANSIBLE_RETRY_FILES_ENABLED='0')
+    env.update(extra)
+    return env
+
+
+def start_playbook(args, env, output_path):
+    """Start ansible-playbook ``args`` in its own process group, stdout and stderr to ``output_path``."""
+    import subprocess
+    import sys
+    command = [os.path.join(os.path.dirname(sys.executable), 'ansible-playbook')] + list(args)
+    with open(output_path, 'w') as out:
+        return subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+
+
+def finish_playbook(proc, output_path, timeout):
+    """Wait up to ``timeout`` seconds for a start_playbook() process; (returncode, output).
+
+    On timeout the whole process group (ansible-playbook and its forks) is killed and the returncode is None.
+    """
+    import signal
+    import subprocess
+    try:
+        returncode = proc.wait(timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+        returncode = None
+    with open(output_path, errors='replace') as handle:
+        return returncode, handle.read()
+
+
+def run_playbook(args, env, output_path, timeout):
+    """ansible-playbook ``args``: (returncode or None on timeout, whole output)."""
+    return finish_playbook(start_playbook(args, env, output_path), output_path, timeout)
+
+
+_RECAP_FIELDS = ('ok', 'changed', 'unreachable', 'failed', 'skipped', 'rescued', 'ignored')
+
+
+def play_recap(output):
+    """{host: {'ok': n, 'changed': n, ...}} from the PLAY RECAP of the default callback."""
+    import re
+    recap = {}
+    section = output.rsplit('PLAY RECAP', 1)[-1] if 'PLAY RECAP' in output else ''
+    for line in section.splitlines():
+        match = re.match(r'^(\S+)\s+:\s+(.*)$', line.strip())
+        if not match:
+            continue
+        counts = dict((k, int(v)) for k, v in re.findall(r'(\w+)=(\d+)', match.group(2)))
+        if set(_RECAP_FIELDS) <= set(counts):
+            recap[match.group(1)] = counts
+    return recap
+
+
+def remove_by_prefix(conn, prefixes):
+    """Destroy and undefine every domain and network whose name starts with one of ``prefixes``; their names."""
+    import libvirt
+    gone = []
+    for obj in list(_safe(conn.listAllDomains, []) or []) + list(_safe(conn.listAllNetworks, []) or []):
+        name = _safe(obj.name)
+        if not name or not name.startswith(tuple(prefixes)):
+            continue
+        if _safe(obj.isActive):
+            _safe(obj.destroy)
+        if isinstance(obj, libvirt.virDomain):
+            _safe(lambda o=obj: o.undefineFlags(libvirt.VIR_DOMAIN_UNDEFINE_KEEP_NVRAM))
+        else:
+            _safe(obj.undefine)
+        gone.append(name)
+    return gone
