@@ -68,8 +68,9 @@ def _state_problems(conn, prefix, names, want, rules):
         return ['left behind: %s' % sorted(found)] if found else []
     problems = []
     if set(found) != set(names):
-        problems.append('missing %s, unexpected %s' % (sorted(set(names) - set(found))[:5],
-                                                        sorted(set(found) - set(names))[:5]))
+        missing = sorted(set(names) - set(found))[:5]
+        unexpected = sorted(set(found) - set(names))[:5]
+        problems.append('missing %s, unexpected %s' % (missing, unexpected))
     for name in sorted(set(found) & set(names)):
         dom = found[name]
         state = dom.state()[0]
@@ -100,8 +101,8 @@ def test_load_100_guests_20_forks(qemu_conn, owned_prefix, tmp_path, record_prop
             timings.append((phase, run, seconds))
             record_property('%s_run%d_seconds' % (phase, run), round(seconds, 1))
             what = '%s run %d' % (phase, run)
-            assert returncode == 0, '%s: ansible-playbook rc=%s after %.0fs:\n%s' % (what, returncode, seconds,
-                                                                                      output[-4000:])
+            assert returncode == 0, '%s: ansible-playbook rc=%s after %.0fs:\n%s' % (
+                what, returncode, seconds, output[-4000:])
             assert 'Traceback' not in output, '%s: a traceback in the output:\n%s' % (what, output[-4000:])
             recap = play_recap(output)
             assert sorted(recap) == names, '%s: recap for %d hosts, not the %d guests' % (what, len(recap), GUESTS)

@@ -22,7 +22,6 @@ no disk and no OS (it halts in SeaBIOS).
 from __future__ import annotations
 
 import json
-import os
 import re
 import time
 
@@ -110,8 +109,8 @@ def _one_round(tmp_path, number, plays, env):
     outcomes = []
     for proc, _ready, log in procs:
         returncode, output = finish_playbook(proc, str(log), max(1, deadline - time.monotonic()))
-        assert returncode is not None, 'round %d: a play did not finish in %ds:\n%s' % (number, RUN_TIMEOUT,
-                                                                                         output[-3000:])
+        assert returncode is not None, 'round %d: a play did not finish in %ds:\n%s' % (
+            number, RUN_TIMEOUT, output[-3000:])
         outcomes.append((returncode, output, _race_result(output)))
     return outcomes
 
@@ -154,6 +153,6 @@ def test_two_plays_define_and_remove(module, qemu_conn, owned_prefix, tmp_path):
                 assert obj.state()[0] == libvirt.VIR_DOMAIN_RUNNING, (
                     'round %d: the definer asked running and won, the guest is %s' % (number, obj.state()))
         after = 'absent' if obj is None else 'present'
-        seen.append('%s->%s (define %s: %s; remove: %s)' % (before, after, state, _summary(outcomes[0][2]),
-                                                          _summary(outcomes[1][2])))
+        seen.append('%s->%s (define %s: %s; remove: %s)' % (
+            before, after, state, _summary(outcomes[0][2]), _summary(outcomes[1][2])))
     print('%s race rounds: %s' % (module, '; '.join(seen)))
