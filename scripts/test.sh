@@ -18,7 +18,8 @@
 #                                            missing directory is reported as
 #                                            "empty", neither pass nor failure)
 #   reliability  pytest tests/reliability   (bad input, secrets at -vvvv, read-only,
-#                                            faults on a private libvirtd; ~1 min)
+#                                            faults on a private libvirtd, two racing
+#                                            plays, 100 guests at 20 forks; ~7 min)
 #   build        scripts/build-check.sh     (galaxy build + install + ansible-doc)
 #   sanity       scripts/sanity.sh          (ansible-test sanity --local)
 #   integration  scripts/integration.sh     (ansible-test integration --local;
@@ -53,7 +54,7 @@ set -uo pipefail
 
 all_stages=(unit functional reliability build sanity integration molecule docs demo)
 # per-stage ceilings in seconds (the overall budget may cut them shorter)
-declare -A stage_cap=([unit]=900 [functional]=1800 [reliability]=600 [build]=600 [sanity]=1800 [integration]=2700 [molecule]=900 [docs]=600 [demo]=600)
+declare -A stage_cap=([unit]=900 [functional]=1800 [reliability]=1200 [build]=600 [sanity]=1800 [integration]=2700 [molecule]=900 [docs]=600 [demo]=600)
 
 usage() { sed -n '2,/^set -uo/p' "$0" | sed '$d; s/^# \{0,1\}//'; }
 
