@@ -125,7 +125,6 @@ def _summary(result):
 def test_two_plays_define_and_remove(module, qemu_conn, owned_prefix, tmp_path):
     name = owned_prefix('race') + '-' + module[:3]
     make_xml = _guest if module == 'domain' else _network
-    rules = domain_rules(qemu_conn) if module == 'domain' else NETWORK_RULES
     env = playbook_env(COLLECTIONS, ANSIBLE_PIPELINING='1', ANSIBLE_CALLBACK_FORMAT_PRETTY='0')
     remover = dict(uri=QEMU_URI, name=name, state='absent')
     seen = []
@@ -135,24 +134,36 @@ def test_two_plays_define_and_remove(module, qemu_conn, owned_prefix, tmp_path):
         before = 'present' if _find(qemu_conn, module, name) is not None else 'absent'
         outcomes = _one_round(tmp_path, number, [('define', _play(module, definer)),
                                                  ('remove', _play(module, remover))], env)
-        for (returncode, output, result), args in zip(outcomes, (definer, remover)):
-            assert 'Traceback' not in output and 'MODULE FAILURE' not in output, output[-3000:]
-            assert returncode == (2 if result.get('failed') else 0), (returncode, output[-3000:])
-            assert not problems_with(result, args, module), (problems_with(result, args, module), result)
+        try:
+            _check_round(qemu_conn, module, name, state, outcomes, (definer, remover))
+        except AssertionError as e:
+            raise AssertionError('round %d: %s\nrounds before: %s\nthis round (define %s from %s):\n%s' % (
+                number, e, '; '.join(seen), state, before,
+                '\n'.join(o[1].split('TASK [race]', 1)[-1][:1500] for o in outcomes))) from None
         obj = _find(qemu_conn, module, name)
-        definer_won = not outcomes[0][2].get('failed')
-        if obj is not None:
-            assert obj.isPersistent(), 'round %d: %s %s is left transient' % (number, module, name)
-            stored = obj.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE if module == 'domain' else
-                                 libvirt.VIR_NETWORK_XML_INACTIVE)
-            diffs = _xml.differences(make_xml(name), _xml.parse(stored, 'stored XML'), rules)
-            assert not diffs, 'round %d: the stored definition is not what the definer asked: %s' % (number, diffs)
-            if module == 'network':
-                assert not obj.isActive(), 'round %d: the network was started' % number
-            elif state == 'running' and definer_won and not outcomes[1][2].get('changed'):
-                assert obj.state()[0] == libvirt.VIR_DOMAIN_RUNNING, (
-                    'round %d: the definer asked running and won, the guest is %s' % (number, obj.state()))
         after = 'absent' if obj is None else 'present'
         seen.append('%s->%s (define %s: %s; remove: %s)' % (
             before, after, state, _summary(outcomes[0][2]), _summary(outcomes[1][2])))
     print('%s race rounds: %s' % (module, '; '.join(seen)))
+
+
+def _check_round(conn, module, name, state, outcomes, asked):
+    """Each play succeeded or failed cleanly; the object is absent or exactly what the definer asked."""
+    rules = domain_rules(conn) if module == 'domain' else NETWORK_RULES
+    for (returncode, output, result), args in zip(outcomes, asked):
+        assert 'Traceback' not in output and 'MODULE FAILURE' not in output, output[-3000:]
+        assert returncode == (2 if result.get('failed') else 0), (returncode, output[-3000:])
+        assert not problems_with(result, args, module), (problems_with(result, args, module), result)
+    obj = _find(conn, module, name)
+    definer_won = not outcomes[0][2].get('failed')
+    if obj is not None:
+        assert obj.isPersistent(), '%s %s is left transient' % (module, name)
+        stored = obj.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE if module == 'domain' else
+                             libvirt.VIR_NETWORK_XML_INACTIVE)
+        diffs = _xml.differences(asked[0]['xml'], _xml.parse(stored, 'stored XML'), rules)
+        assert not diffs, 'the stored definition is not what the definer asked: %s' % diffs
+        if module == 'network':
+            assert not obj.isActive(), 'the network was started'
+        elif state == 'running' and definer_won and not outcomes[1][2].get('changed'):
+            assert obj.state()[0] == libvirt.VIR_DOMAIN_RUNNING, (
+                'the definer asked running and won, the guest is %s' % (obj.state(),))
