@@ -29,6 +29,7 @@ except ImportError:
 from ansible_collections.sysvirt.libvirt.plugins.module_utils import _xml
 from ansible_collections.sysvirt.libvirt.plugins.module_utils._connection import LibvirtFailure, call, exit_module
 from ansible_collections.sysvirt.libvirt.plugins.module_utils._device import require_domain
+from ansible_collections.sysvirt.libvirt.plugins.module_utils._resource import ModuleRun
 
 AGENT_CHANNEL = 'org.qemu.guest_agent.0'
 CHANNEL_HINT = ("Add a guest agent channel (<channel type='unix'><target type='virtio' name='org.qemu.guest_agent.0'/>"
@@ -207,20 +208,8 @@ def freeze_status(dom, timeout):
         return None
 
 
-class AgentRun:
+class AgentRun(ModuleRun):
     """One run of domain_guest_agent."""
-
-    def __init__(self, module, conn):
-        self.module = module
-        self.conn = conn
-        self.params = module.params
-        self.check = module.check_mode
-        self.actions = []
-        self.changed = False
-
-    def act(self, action):
-        self.actions.append(action)
-        self.changed = True
 
     def run(self):
         p = self.params

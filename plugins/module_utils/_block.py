@@ -32,6 +32,7 @@ from ansible_collections.sysvirt.libvirt.plugins.module_utils import _xml
 from ansible_collections.sysvirt.libvirt.plugins.module_utils._connection import LibvirtFailure, call, exit_module
 from ansible_collections.sysvirt.libvirt.plugins.module_utils._device import require_domain
 from ansible_collections.sysvirt.libvirt.plugins.module_utils._events import DomainEvents
+from ansible_collections.sysvirt.libvirt.plugins.module_utils._resource import ModuleRun
 
 IOTUNE_KEYS = ('total_bytes_sec', 'read_bytes_sec', 'write_bytes_sec', 'total_iops_sec', 'read_iops_sec',
                'write_iops_sec', 'total_bytes_sec_max', 'read_bytes_sec_max', 'write_bytes_sec_max',
@@ -100,22 +101,12 @@ def backing_chain(disk):
     return chain
 
 
-class BlockRun:
+class BlockRun(ModuleRun):
     """One run of domain_block."""
 
     def __init__(self, module, conn):
-        self.module = module
-        self.conn = conn
-        self.params = module.params
-        self.check = module.check_mode
-        self.actions = []
-        self.changed = False
-        self.warnings = []
+        super(BlockRun, self).__init__(module, conn)
         self.job = None
-
-    def act(self, action):
-        self.actions.append(action)
-        self.changed = True
 
     def run(self):
         p = self.params

@@ -62,6 +62,7 @@ except ImportError:  # reported by _xml (missing_required_lib)
 from ansible_collections.sysvirt.libvirt.plugins.module_utils import _xml  # noqa: E402
 from ansible_collections.sysvirt.libvirt.plugins.module_utils._connection import call  # noqa: E402
 from ansible_collections.sysvirt.libvirt.plugins.module_utils._events import DomainEvents  # noqa: E402
+from ansible_collections.sysvirt.libvirt.plugins.module_utils._resource import ModuleRun  # noqa: E402
 
 #: How device definitions are compared: what the user wrote must be in what libvirt stored; what libvirt
 #: fills in (addresses, aliases, driver names, backing chains, target buses) is not compared unless given.
@@ -194,24 +195,13 @@ class DeviceEvents(DomainEvents):
             return any(e[0] == 'device-removal-failed' and e[1] == alias for e in self.events)
 
 
-class DeviceRun:
+class DeviceRun(ModuleRun):
     """One run of domain_device."""
 
     def __init__(self, module, conn):
-        self.module = module
-        self.conn = conn
-        self.params = module.params
-        self.check = module.check_mode
-        self.actions = []
-        self.changed = False
-        self.differences = []
-        self.warnings = []
+        super(DeviceRun, self).__init__(module, conn)
         self.before = []
         self.after = []
-
-    def act(self, action):
-        self.actions.append(action)
-        self.changed = True
 
     def scopes(self, dom):
         """[(scope, read flags, affect flag)] the run applies to."""

@@ -26,6 +26,7 @@ from ansible_collections.sysvirt.libvirt.plugins.module_utils._connection import
     LibvirtConnection, LibvirtFailure, call, failure_from, lookup,
 )
 from ansible_collections.sysvirt.libvirt.plugins.module_utils._device import find_domain
+from ansible_collections.sysvirt.libvirt.plugins.module_utils._resource import ModuleRun
 
 #: Job statistics returned as progress (libvirt's typed-parameter names).
 PROGRESS_KEYS = ('time_elapsed', 'data_total', 'data_processed', 'data_remaining', 'memory_total',
@@ -90,22 +91,12 @@ def progress_sample(stats, started):
     return sample
 
 
-class MigrateRun:
+class MigrateRun(ModuleRun):
     """One run of domain_migrate."""
 
     def __init__(self, module, conn):
-        self.module = module
-        self.conn = conn
-        self.params = module.params
-        self.check = module.check_mode
-        self.actions = []
-        self.changed = False
-        self.warnings = []
+        super(MigrateRun, self).__init__(module, conn)
         self.cpu_check = None
-
-    def act(self, action):
-        self.actions.append(action)
-        self.changed = True
 
     def run(self):
         p = self.params

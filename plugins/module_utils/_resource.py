@@ -53,6 +53,17 @@ class Outcome:
         return result
 
 
+class ModuleRun(Outcome):
+    """One run of a module that changes things: its module, connection and parameters, and the Outcome it builds."""
+
+    def __init__(self, module, conn):
+        super(ModuleRun, self).__init__()
+        self.module = module
+        self.conn = conn
+        self.params = module.params
+        self.check = module.check_mode
+
+
 class Kind:
     """What the reconcile routine needs from one kind of libvirt object. Subclasses override these."""
 

@@ -31,6 +31,7 @@ from ansible_collections.sysvirt.libvirt.plugins.module_utils._connection import
     LibvirtFailure, call, lookup,
 )
 from ansible_collections.sysvirt.libvirt.plugins.module_utils._device import require_domain
+from ansible_collections.sysvirt.libvirt.plugins.module_utils._resource import ModuleRun
 
 
 # ---------------------------------------------------------------------------------------------- reading
@@ -214,24 +215,14 @@ def _predicted(params, root, current):
                 memory_file=None if memory is None else memory.get('file'), disks=[])
 
 
-class SnapshotRun:
+class SnapshotRun(ModuleRun):
     """One run of domain_snapshot: present, absent or reverted, then retention."""
 
     def __init__(self, module, conn):
-        self.module = module
-        self.conn = conn
-        self.params = module.params
-        self.check = module.check_mode
-        self.changed = False
-        self.actions = []
-        self.warnings = []
+        super(SnapshotRun, self).__init__(module, conn)
         self.before = ''
         self.after = ''
         self.deleted = []
-
-    def act(self, action):
-        self.actions.append(action)
-        self.changed = True
 
     def run(self):
         p = self.params
