@@ -328,7 +328,10 @@ def _option_with_nul(value, path=''):
 
 
 def exit_module(module, result):
-    """exit_json with the result's ``warnings`` list given to module.warn (ansible-core deprecates the key)."""
+    """exit_json with the result's ``warnings`` list given to module.warn (ansible-core deprecates the key), and
+    its ``diff`` kept only in diff mode (``--diff``), so a module may always put its diff in the result."""
+    if not getattr(module, '_diff', False):
+        result.pop('diff', None)
     for warning in result.pop('warnings', None) or ():
         module.warn(warning)
     module.exit_json(**result)

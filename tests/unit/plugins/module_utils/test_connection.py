@@ -106,3 +106,72 @@ def test_missing_file_on_the_host_is_not_a_daemon_problem():
     assert c.hint_for(libvirt.VIR_ERR_SYSTEM_ERROR, libvirt.VIR_FROM_NONE, message) is None
     socket = "Failed to connect socket to '/run/libvirt/libvirt-sock': No such file or directory"
     assert 'daemon' in c.hint_for(libvirt.VIR_ERR_SYSTEM_ERROR, libvirt.VIR_FROM_RPC, socket)
+
+
+class _Exit(Exception):
+    """What the stand-in module raises from exit_json/fail_json, carrying the result."""
+
+    def __init__(self, failed, result):
+        super(_Exit, self).__init__(result)
+        self.failed = failed
+        self.result = result
+
+
+class _Module:
+    """The parts of AnsibleModule that module_connection and exit_module use."""
+
+    def __init__(self, diff=False, **params):
+        self.params = dict(dict(uri='test:///default', readonly=False, username=None, password=None), **params)
+        self.argument_spec = c.connection_argument_spec()
+        self.no_log_values = set()
+        self._diff = diff
+        self.warnings = []
+
+    def warn(self, warning):
+        self.warnings.append(warning)
+
+    def exit_json(self, **result):
+        raise _Exit(False, result)
+
+    def fail_json(self, **result):
+        raise _Exit(True, result)
+
+
+def test_module_connection_turns_xml_input_error_into_fail_json_and_closes():
+    from ansible_collections.sysvirt.libvirt.plugins.module_utils._xml import XMLInputError, parse
+    module = _Module()
+    context = c.module_connection(module)
+    with pytest.raises(_Exit) as info:
+        with context as conn:
+            assert conn.isAlive()
+            parse('<network><name>x</name>')
+    assert info.value.failed
+    assert set(info.value.result) == {'msg'}
+    assert '\n' not in info.value.result['msg'] and info.value.result['msg']
+    assert context.connection.conn is None
+    with pytest.raises(_Exit) as plain:
+        with c.module_connection(module):
+            raise XMLInputError('The name option (a) and the <name> of the XML (b) differ')
+    assert plain.value.result == dict(msg='The name option (a) and the <name> of the XML (b) differ')
+
+
+@pytest.mark.parametrize('diff', [False, True])
+def test_exit_module_warns_and_keeps_diff_only_in_diff_mode(diff):
+    module = _Module(diff=diff)
+    payload = dict(before='<a/>\n', after='<b/>\n')
+    with pytest.raises(_Exit) as info:
+        c.exit_module(module, dict(changed=True, actions=['define'], diff=payload, warnings=['w1', 'w2']))
+    expected = dict(changed=True, actions=['define'])
+    if diff:
+        expected['diff'] = payload
+    assert not info.value.failed
+    assert info.value.result == expected
+    assert module.warnings == ['w1', 'w2']
+
+
+def test_exit_module_without_diff_or_warnings_is_exit_json():
+    module = _Module(diff=True)
+    with pytest.raises(_Exit) as info:
+        c.exit_module(module, dict(changed=False, warnings=[]))
+    assert info.value.result == dict(changed=False)
+    assert module.warnings == []
