@@ -203,7 +203,6 @@ from ansible_collections.sysvirt.libvirt.plugins.module_utils._connection import
     connection_argument_spec, module_connection,
 )
 from ansible_collections.sysvirt.libvirt.plugins.module_utils._cpu import baseline
-from ansible_collections.sysvirt.libvirt.plugins.module_utils._xml import XMLInputError
 
 
 def main():
@@ -227,12 +226,9 @@ def main():
         module.fail_json(msg='hypervisor options need the hypervisor-aware baseline: leave hypervisor_aware unset '
                              'or set it to true')
     with module_connection(module) as conn:
-        try:
-            outcome = baseline(conn, params['cpus'], expand_features=params['expand_features'],
-                               migratable=params['migratable'], hypervisor_aware=params['hypervisor_aware'],
-                               hypervisor=params['hypervisor'])
-        except XMLInputError as error:
-            module.fail_json(msg=str(error))
+        outcome = baseline(conn, params['cpus'], expand_features=params['expand_features'],
+                           migratable=params['migratable'], hypervisor_aware=params['hypervisor_aware'],
+                           hypervisor=params['hypervisor'])
     module.exit_json(changed=False, xml=outcome['xml'], cpu=outcome['cpu'],
                      hypervisor_aware=outcome['hypervisor_aware'])
 

@@ -158,7 +158,6 @@ from ansible_collections.sysvirt.libvirt.plugins.module_utils._connection import
     connection_argument_spec, module_connection,
 )
 from ansible_collections.sysvirt.libvirt.plugins.module_utils._cpu import compare
-from ansible_collections.sysvirt.libvirt.plugins.module_utils._xml import XMLInputError
 
 
 def main():
@@ -189,11 +188,8 @@ def main():
                              'connected host: leave hypervisor_aware unset or set it to false')
     cpu = params['xml'] if params['xml'] is not None else params['cpu']
     with module_connection(module) as conn:
-        try:
-            outcome = compare(conn, cpu, hypervisor_aware=params['hypervisor_aware'],
-                              hypervisor=params['hypervisor'], host_cpu_definition=params['host_cpu'])
-        except XMLInputError as error:
-            module.fail_json(msg=str(error))
+        outcome = compare(conn, cpu, hypervisor_aware=params['hypervisor_aware'],
+                          hypervisor=params['hypervisor'], host_cpu_definition=params['host_cpu'])
     if outcome['result'] == 'incompatible' and params['fail_on_incompatible']:
         target = dict(hypervisor='the hypervisor', host='the host CPU', host_cpu='host_cpu')[outcome['against']]
         details = []

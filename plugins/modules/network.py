@@ -383,10 +383,9 @@ diff:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.sysvirt.libvirt.plugins.module_utils._connection import (
-    exit_module,
-    connection_argument_spec, module_connection)
+    connection_argument_spec, exit_module, module_connection,
+)
 from ansible_collections.sysvirt.libvirt.plugins.module_utils._network import ensure
-from ansible_collections.sysvirt.libvirt.plugins.module_utils._xml import XMLInputError
 
 _ENTRY_STATE = dict(type='str', choices=['present', 'absent'], default='present')
 
@@ -447,17 +446,8 @@ def main():
         supports_check_mode=True,
     )
     with module_connection(module) as conn:
-        try:
-            outcome, extras = ensure(conn, module.params, module.check_mode)
-        except XMLInputError as e:
-            module.fail_json(msg=str(e))
-    result = outcome.result(**extras)
-    if outcome.warnings:
-        for warning in outcome.warnings:
-            module.warn(warning)
-    if module._diff:
-        result['diff'] = outcome.diff()
-    exit_module(module, result)
+        outcome, extras = ensure(conn, module.params, module.check_mode)
+    exit_module(module, outcome.result(diff=outcome.diff(), warnings=outcome.warnings, **extras))
 
 
 if __name__ == '__main__':

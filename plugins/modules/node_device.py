@@ -150,9 +150,8 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.sysvirt.libvirt.plugins.module_utils import _nodedev
 from ansible_collections.sysvirt.libvirt.plugins.module_utils._connection import (
-    connection_argument_spec, module_connection,
+    connection_argument_spec, exit_module, module_connection,
 )
-from ansible_collections.sysvirt.libvirt.plugins.module_utils._xml import XMLInputError
 
 
 def main():
@@ -174,15 +173,12 @@ def main():
     params = module.params
     if params['reset'] and params['state'] not in ('detached', 'attached'):
         module.fail_json(msg='reset is for PCI devices: use it with state detached or attached')
-    try:
-        with module_connection(module) as conn:
-            if params['state'] in ('detached', 'attached'):
-                outcome, data = _nodedev.ensure_pci(conn, params, module.check_mode)
-            else:
-                outcome, data = _nodedev.ensure_virtual(conn, params, module.check_mode)
-    except XMLInputError as e:
-        module.fail_json(msg=str(e))
-    module.exit_json(**outcome.result(device=data))
+    with module_connection(module) as conn:
+        if params['state'] in ('detached', 'attached'):
+            outcome, data = _nodedev.ensure_pci(conn, params, module.check_mode)
+        else:
+            outcome, data = _nodedev.ensure_virtual(conn, params, module.check_mode)
+    exit_module(module, outcome.result(device=data, warnings=outcome.warnings))
 
 
 if __name__ == '__main__':

@@ -183,9 +183,8 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.sysvirt.libvirt.plugins.module_utils import _nwfilter
 from ansible_collections.sysvirt.libvirt.plugins.module_utils._connection import (
-    connection_argument_spec, module_connection,
+    connection_argument_spec, exit_module, module_connection,
 )
-from ansible_collections.sysvirt.libvirt.plugins.module_utils._xml import XMLInputError
 
 
 def main():
@@ -208,17 +207,10 @@ def main():
         required_one_of=[('name', 'uuid', 'xml')],
         supports_check_mode=True,
     )
-    try:
-        with module_connection(module) as conn:
-            outcome, data, bindings = _nwfilter.ensure(conn, module.params, module.check_mode)
-    except XMLInputError as e:
-        module.fail_json(msg=str(e))
-    for warning in outcome.warnings:
-        module.warn(warning)
-    extra = dict(nwfilter=data, bindings=bindings)
-    if module._diff:
-        extra['diff'] = outcome.diff()
-    module.exit_json(**outcome.result(**extra))
+    with module_connection(module) as conn:
+        outcome, data, bindings = _nwfilter.ensure(conn, module.params, module.check_mode)
+    exit_module(module, outcome.result(nwfilter=data, bindings=bindings, diff=outcome.diff(),
+                                       warnings=outcome.warnings))
 
 
 if __name__ == '__main__':

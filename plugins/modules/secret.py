@@ -211,9 +211,8 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.sysvirt.libvirt.plugins.module_utils import _secret
 from ansible_collections.sysvirt.libvirt.plugins.module_utils._connection import (
-    connection_argument_spec, module_connection,
+    connection_argument_spec, exit_module, module_connection,
 )
-from ansible_collections.sysvirt.libvirt.plugins.module_utils._xml import XMLInputError
 
 
 def main():
@@ -240,25 +239,18 @@ def main():
         supports_check_mode=True,
     )
     params = module.params
-    try:
-        with module_connection(module) as conn:
-            if params['state'] == 'absent':
-                outcome, data = _secret.ensure_absent(conn, params, module.check_mode)
-                report = None
-            else:
-                outcome, data, report = _secret.ensure_present(conn, params, module.check_mode)
-    except XMLInputError as e:
-        module.fail_json(msg=str(e))
-    for warning in outcome.warnings:
-        module.warn(warning)
+    with module_connection(module) as conn:
+        if params['state'] == 'absent':
+            outcome, data = _secret.ensure_absent(conn, params, module.check_mode)
+            report = None
+        else:
+            outcome, data, report = _secret.ensure_present(conn, params, module.check_mode)
     extra = dict(secret=data)
     if report is not None:
         extra['value_report'] = dict(given=report['value_given'], update=report['value_update'],
                                      changed=report['value_changed'], comparable=report['value_comparable'],
                                      note=report['value_note'])
-    if module._diff:
-        extra['diff'] = outcome.diff()
-    module.exit_json(**outcome.result(**extra))
+    exit_module(module, outcome.result(diff=outcome.diff(), warnings=outcome.warnings, **extra))
 
 
 if __name__ == '__main__':

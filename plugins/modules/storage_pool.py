@@ -179,10 +179,9 @@ diff:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.sysvirt.libvirt.plugins.module_utils._connection import (
-    exit_module,
-    connection_argument_spec, module_connection)
+    connection_argument_spec, exit_module, module_connection,
+)
 from ansible_collections.sysvirt.libvirt.plugins.module_utils._storage import run_pool
-from ansible_collections.sysvirt.libvirt.plugins.module_utils._xml import XMLInputError
 
 
 def main():
@@ -200,13 +199,8 @@ def main():
         required_one_of=[('name', 'uuid', 'xml')],
         supports_check_mode=True,
     )
-    try:
-        with module_connection(module) as conn:
-            result = run_pool(module, conn)
-    except XMLInputError as e:
-        module.fail_json(msg=str(e))
-    if not module._diff:
-        result.pop('diff', None)
+    with module_connection(module) as conn:
+        result = run_pool(module, conn)
     exit_module(module, result)
 
 

@@ -169,10 +169,9 @@ discovered:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.sysvirt.libvirt.plugins.module_utils._connection import (
-    exit_module,
-    connection_argument_spec, module_connection)
+    connection_argument_spec, exit_module, module_connection,
+)
 from ansible_collections.sysvirt.libvirt.plugins.module_utils._storage import discover_sources, list_pools
-from ansible_collections.sysvirt.libvirt.plugins.module_utils._xml import XMLInputError
 
 
 def main():
@@ -190,13 +189,10 @@ def main():
     )
     p = module.params
     result = dict(changed=False)
-    try:
-        with module_connection(module) as conn:
-            result['storage_pools'] = list_pools(conn, p['name'], p['uuid'], p['xml'])
-            if p['discover']:
-                result['discovered'] = discover_sources(conn, p['discover']['type'], p['discover']['source_xml'])
-    except XMLInputError as e:
-        module.fail_json(msg=str(e))
+    with module_connection(module) as conn:
+        result['storage_pools'] = list_pools(conn, p['name'], p['uuid'], p['xml'])
+        if p['discover']:
+            result['discovered'] = discover_sources(conn, p['discover']['type'], p['discover']['source_xml'])
     exit_module(module, result)
 
 

@@ -1,0 +1,80 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) sysvirt.libvirt contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""How the definition modules end a run: diff only in diff mode, the Outcome's warnings as warnings, bad XML as a
+plain failure (the shared exit_module / module_connection path their main() relies on)."""
+
+from __future__ import annotations
+
+import pytest
+
+from conftest import SHARED_TEST_URI, unique_name
+
+
+def _network(name):
+    return "<network><name>%s</name><bridge name='virbr-st%s'/></network>" % (name, name[-4:])
+
+
+def _interface(name):
+    return ("<interface type='ethernet' name='%s'><start mode='onboot'/><mac address='52:54:00:aa:00:09'/>"
+            "</interface>" % name)
+
+
+def _pool(name):
+    return "<pool type='dir'><name>%s</name><target><path>/tmp/%s</path></target></pool>" % (name, name)
+
+
+DOCUMENTS = dict(network=_network, host_interface=_interface, storage_pool=_pool)
+
+
+@pytest.mark.parametrize('diff', [False, True])
+@pytest.mark.parametrize('module', sorted(DOCUMENTS))
+def test_diff_only_in_diff_mode(module_runner, module, diff):
+    name = unique_name(module.replace('_', '')[:5])
+    result = module_runner(module, dict(uri='test:///default', xml=DOCUMENTS[module](name)), check_mode=True,
+                           diff=diff)
+    assert not result.failed, result
+    assert result['changed'] is True and result['actions'] == ['define'], result
+    assert ('diff' in result) is diff, result
+    if diff:
+        assert result['diff']['before'] == '' and name in result['diff']['after'], result
+    assert 'warnings' not in result, result
+
+
+def _define(conn, module, name):
+    if module == 'network':
+        return conn.networkDefineXML(_network(name))
+    return conn.interfaceDefineXML(_interface(name), 0)
+
+
+@pytest.mark.parametrize('module', ['network', 'host_interface'])
+def test_what_libvirt_does_not_keep_is_a_warning(module_runner, shared_test_conn, module):
+    name = unique_name(module.replace('_', '')[:5])
+    obj = _define(shared_test_conn, module, name)
+    try:
+        head, tail = DOCUMENTS[module](name).rsplit('</', 1)
+        xml = '%s<sysvirt-unknown/></%s' % (head, tail)
+        result = module_runner(module, dict(uri=SHARED_TEST_URI, xml=xml))
+        assert not result.failed, result
+        assert result['changed'] is False and result['actions'] == [], result
+        assert len(result['warnings']) == 1, result
+        text = str(result['warnings'])
+        assert 'libvirt stores this ' in text and 'sysvirt-unknown' in text, result
+        assert 'diff' not in result, result
+    finally:
+        obj.undefine()
+
+
+@pytest.mark.parametrize('module,args', [
+    ('nwfilter', dict(xml="<filter name='sysvirt-test-f'><rule")),
+    ('secret', dict(xml="<secret ephemeral='no'><usage type='tls'>")),
+    ('network', dict(xml="<network><name>sysvirt-test-n</name>")),
+    ('storage_pool', dict(xml="<pool type='dir'><name>sysvirt-test-p</name>")),
+])
+@pytest.mark.parametrize('check_mode', [False, True])
+def test_bad_xml_is_a_plain_failure(module_runner, module, args, check_mode):
+    result = module_runner(module, dict(args, uri='test:///default'), check_mode=check_mode, diff=True)
+    assert result.failed, result
+    assert set(result) == {'failed', 'msg', 'invocation'}, result
+    assert 'not well-formed' in result['msg'] and '\n' not in result['msg'], result
