@@ -26,9 +26,12 @@ from xml.sax.saxutils import escape, quoteattr
 GUEST_DIR = os.environ.get("SYSVIRT_GUEST_DIR", "/var/lib/libvirt/boot/sysvirt-test-guest")
 GUEST_KERNEL = os.path.join(GUEST_DIR, "vmlinuz")
 GUEST_INITRD = os.path.join(GUEST_DIR, "initrd.img")
+GUEST_SSH_INITRD = os.path.join(GUEST_DIR, "initrd-ssh.img")
 
 MARKER_UP = "SYSVIRT-GUEST-UP"
 MARKER_POWEROFF = "SYSVIRT-GUEST-POWEROFF"
+MARKER_SSH = "SYSVIRT-GUEST-SSH"
+QEMU_NS = "http://libvirt.org/schemas/domain/qemu/1.0"
 
 NAME_PREFIX = "sysvirt-test-"
 SERIAL_LOG_DIR = "/var/log/libvirt/qemu"
@@ -56,6 +59,7 @@ def tiny_guest_xml(
     cmdline: str = "console=ttyS0",
     uuid: str | None = None,
     title: str | None = None,
+    qemu_args: list[str] | None = None,
 ) -> str:
     """Domain XML for the tiny guest.
 
@@ -64,11 +68,12 @@ def tiny_guest_xml(
     graphics, no USB, no balloon. ``<on_poweroff>destroy</on_poweroff>`` and
     ``<on_reboot>restart</on_reboot>``. The ``<acpi/>`` feature is what makes
     ``virsh shutdown`` / ``virsh reboot`` reach the guest.
+    ``qemu_args``: extra QEMU arguments, as ``<qemu:commandline>``.
     """
     if serial_log is None:
         serial_log = serial_log_path(name)
     lines = [
-        "<domain type='qemu'>",
+        "<domain type='qemu'%s>" % (" xmlns:qemu=%s" % quoteattr(QEMU_NS) if qemu_args else ""),
         "  <name>%s</name>" % escape(name),
     ]
     if uuid is not None:
@@ -105,9 +110,43 @@ def tiny_guest_xml(
         "    <controller type='usb' model='none'/>",
         "    <memballoon model='none'/>",
         "  </devices>",
-        "</domain>",
     ]
+    if qemu_args:
+        lines.append("  <qemu:commandline>")
+        lines += ["    <qemu:arg value=%s/>" % quoteattr(arg) for arg in qemu_args]
+        lines.append("  </qemu:commandline>")
+    lines.append("</domain>")
     return "\n".join(lines) + "\n"
+
+
+def ssh_guest_xml(name: str, public_key: str, host_port: int, *, host_address: str = "127.0.0.1",
+                  **kwargs) -> str:
+    """Domain XML for the tiny guest with SSH (``initrd-ssh.img``), reachable on ``host_address:host_port``.
+
+    The guest gets one virtio NIC on a QEMU user-mode network started with ``restrict=on`` (the guest can
+    reach nothing: not the host, not the outside) and one forward, ``host_address:host_port`` -> guest port
+    22, so the only traffic is what a client on the hypervisor sends to the forward. ``public_key`` is an
+    OpenSSH public key line; root logs in with it (dropbear, public key only, no Python in the guest).
+    """
+    key_type, key_data = public_key.split()[:2]
+    cmdline = kwargs.pop("cmdline", "console=ttyS0")
+    netdev = "user,id=sysvirtssh0,restrict=on,hostfwd=tcp:%s:%d-:22" % (host_address, host_port)
+    return tiny_guest_xml(
+        name,
+        initrd=kwargs.pop("initrd", GUEST_SSH_INITRD),
+        cmdline="%s sysvirt_ssh_key=%s:%s" % (cmdline, key_type, key_data),
+        qemu_args=["-netdev", netdev, "-device", "virtio-net-pci,netdev=sysvirtssh0"],
+        **kwargs,
+    )
+
+
+def free_loopback_port() -> int:
+    """A TCP port nothing listens on at 127.0.0.1 right now (the kernel picks it)."""
+    import socket
+
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
 
 
 def count_in_console(path: str, marker: str) -> int:
