@@ -33,6 +33,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import fnmatch
+import re
 from concurrent.futures import ThreadPoolExecutor
 
 from ansible_collections.sysvirt.libvirt.plugins.module_utils import _xml
@@ -155,6 +156,54 @@ def _interface(iface):
     )
 
 
+QEMU_NS = 'http://libvirt.org/schemas/domain/qemu/1.0'
+# QEMU's user-mode network forward: hostfwd=[tcp|udp]:[hostaddr]:hostport-[guestaddr]:guestport
+_HOSTFWD_RE = re.compile(r'^(tcp|udp)?:([^:]*):(\d+)-([^:]*):(\d+)$')
+
+
+def _forward(proto, address, host_port, guest_port, source, host_port_end=None):
+    return dict(proto=proto, address=address or None, host_port=host_port,
+                host_port_end=host_port if host_port_end is None else host_port_end,
+                guest_port=guest_port, source=source)
+
+
+def _passt_forwards(devices):
+    """libvirt's <portForward> on user-mode interfaces (the passt backend), one entry per forwarded range."""
+    found = []
+    for iface in devices.findall('interface'):
+        for fwd in iface.findall('portForward'):
+            proto = fwd.get('proto') or 'tcp'
+            for rng in fwd.findall('range'):
+                start, end, to = _int(rng.get('start')), _int(rng.get('end')), _int(rng.get('to'))
+                if start is None or rng.get('exclude') == 'yes':
+                    continue
+                found.append(_forward(proto, fwd.get('address'), start, start if to is None else to, 'interface',
+                                      host_port_end=end))
+    return found
+
+
+def _hostfwd_forwards(root):
+    """hostfwd= rules of QEMU user-mode networks given in <qemu:commandline> (-netdev user,... or -nic user,...)."""
+    found = []
+    for cmdline in root.findall('{%s}commandline' % QEMU_NS):
+        for arg in cmdline.findall('{%s}arg' % QEMU_NS):
+            for item in (arg.get('value') or '').split(','):
+                if not item.startswith('hostfwd='):
+                    continue
+                match = _HOSTFWD_RE.match(item[len('hostfwd='):])
+                if match:
+                    proto, host, host_port, _guest, guest_port = match.groups()
+                    found.append(_forward(proto or 'tcp', host, int(host_port), int(guest_port), 'qemu_commandline'))
+    return found
+
+
+def port_forwards(root):
+    """Ports the hypervisor forwards into the guest (user-mode networking): list of dicts
+    ``{proto, address (host side, None for every address), host_port, host_port_end, guest_port, source}``."""
+    devices = root.find('devices')
+    return (_passt_forwards(devices) if devices is not None else []) + _hostfwd_forwards(root)
+
+
 def _graphics(graphics):
     listen = graphics.get('listen')
     if listen is None:
@@ -236,6 +285,7 @@ def definition_data(root):
         disks=[_disk(d) for d in devices.findall('disk')] if devices is not None else [],
         interfaces=[_interface(i) for i in devices.findall('interface')] if devices is not None else [],
         graphics=[_graphics(g) for g in devices.findall('graphics')] if devices is not None else [],
+        port_forwards=port_forwards(root),
         title=_text(root, 'title'),
         description=_text(root, 'description'),
         metadata=_metadata(root),
@@ -326,7 +376,9 @@ def interface_addresses(dom, sources, agent_timeout=None):
     result = {}
     errors = []
     for source in sources:
-        flag = ADDRESS_SOURCES[source]
+        flag = ADDRESS_SOURCES.get(source)
+        if flag is None:  # not one libvirt asks the guest for (the inventory's 'forward' reads the definition)
+            continue
         try:
             if source == 'agent' and agent_timeout is not None and hasattr(dom, 'agentSetResponseTimeout'):
                 try:
@@ -458,7 +510,8 @@ def _empty_definition(name, uuid):
                 memory=dict(current_bytes=None, maximum_bytes=None),
                 os=dict(type=None, arch=None, machine=None, loader=None, loader_type=None, nvram=None, kernel=None,
                         initrd=None, boot=[]),
-                firmware=None, disks=[], interfaces=[], graphics=[], title=None, description=None, metadata={})
+                firmware=None, disks=[], interfaces=[], graphics=[], port_forwards=[], title=None, description=None,
+                metadata={})
 
 
 def summary_data(entry):

@@ -215,6 +215,16 @@ domains:
       description: Graphics consoles, C(type), C(port), C(tls_port), C(autoport), C(listen); never passwords.
       type: list
       elements: dict
+    port_forwards:
+      description: >-
+        Ports the hypervisor forwards into the guest on user-mode networks: C(proto) (tcp or udp), C(address)
+        (host address it listens on, null for all), C(host_port) to C(host_port_end) on the host to C(guest_port)
+        onwards in the guest, C(source) (V(interface) for libvirt's C(<portForward>), V(qemu_commandline) for a
+        C(hostfwd=) rule in C(<qemu:commandline>)).
+      type: list
+      elements: dict
+      sample: [{"proto": "tcp", "address": "127.0.0.1", "host_port": 2222, "host_port_end": 2222, "guest_port": 22,
+                "source": "interface"}]
     title:
       description: The domain's title, or null.
       type: str

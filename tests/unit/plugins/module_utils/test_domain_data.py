@@ -71,6 +71,50 @@ def test_definition_data_of_a_rich_domain():
     assert '>ops<' in data['metadata']['https://example.com/app']
 
 
+FORWARDS = """<domain type='qemu' xmlns:qemu='http://libvirt.org/schemas/domain/qemu/1.0'><name>fw</name>
+<devices>
+  <interface type='user'><backend type='passt'/>
+    <portForward proto='tcp' address='127.0.0.1'><range start='2222' to='22'/><range start='8080' end='8089' to='80'/>
+      <range start='8085' exclude='yes'/></portForward>
+    <portForward proto='udp'><range start='5353'/></portForward>
+  </interface>
+  <interface type='network'><source network='default'/></interface>
+</devices>
+<qemu:commandline>
+  <qemu:arg value='-netdev'/>
+  <qemu:arg value='user,id=n0,restrict=on,hostfwd=tcp:127.0.0.1:2200-:22,hostfwd=:0.0.0.0:8000-10.0.2.15:80'/>
+  <qemu:arg value='-nic'/><qemu:arg value='user,hostfwd=udp::6000-:53,hostfwd=tcp:bad'/>
+  <qemu:arg value='-device'/><qemu:arg value='virtio-net-pci,netdev=n0'/>
+</qemu:commandline>
+</domain>"""
+
+
+def test_port_forwards_from_portforward_and_qemu_hostfwd():
+    data = D.definition_data(_xml.parse(FORWARDS))
+    assert data['port_forwards'] == [
+        dict(proto='tcp', address='127.0.0.1', host_port=2222, host_port_end=2222, guest_port=22, source='interface'),
+        dict(proto='tcp', address='127.0.0.1', host_port=8080, host_port_end=8089, guest_port=80, source='interface'),
+        dict(proto='udp', address=None, host_port=5353, host_port_end=5353, guest_port=5353, source='interface'),
+        dict(proto='tcp', address='127.0.0.1', host_port=2200, host_port_end=2200, guest_port=22,
+             source='qemu_commandline'),
+        dict(proto='tcp', address='0.0.0.0', host_port=8000, host_port_end=8000, guest_port=80,
+             source='qemu_commandline'),
+        dict(proto='udp', address=None, host_port=6000, host_port_end=6000, guest_port=53, source='qemu_commandline'),
+    ]
+    assert D.definition_data(_xml.parse(RICH.format(name='rich')))['port_forwards'] == []
+
+
+def test_forward_is_not_asked_of_libvirt():
+    class Dom:
+        def interfaceAddresses(self, source, flags):
+            raise AssertionError('forward must not reach libvirt (source %r)' % source)
+
+        def name(self):
+            return 'dom'
+
+    assert D.interface_addresses(Dom(), ['forward']) == ({}, [])
+
+
 @pytest.mark.parametrize('os_xml,expected', [
     ("<os><type>hvm</type></os>", 'bios'),
     ("<os><type>hvm</type><loader readonly='yes' type='pflash'>/usr/share/OVMF/OVMF_CODE.fd</loader></os>", 'efi'),
