@@ -102,12 +102,15 @@ options:
       - Read from the guest's definition, so naming one makes the plugin read every guest's XML
         V(os_type); V(arch); V(machine); V(disks) (list of C(target), C(device), C(bus), C(source) path or
         C(pool/volume), C(format)); V(interfaces) (list of C(mac), C(type), C(network), C(bridge), C(model),
-        C(target), C(addresses)); V(title); V(description); V(metadata) (namespace URI to element XML).
+        C(target), C(addresses)); V(port_forwards) (ports forwarded into the guest on user-mode networks, list of
+        C(proto), C(address), C(host_port), C(host_port_end), C(guest_port), C(source), see O(address_sources));
+        V(title); V(description); V(metadata) (namespace URI to element XML).
       - O(compose), O(groups) and O(keyed_groups) see only these variables (with O(prefix)).
     type: list
     elements: str
     choices: [all, name, uuid, state, hypervisor, uri, vcpus, vcpus_max, memory_bytes, memory_max_bytes, autostart,
-              persistent, addresses, os_type, arch, machine, disks, interfaces, title, description, metadata]
+              persistent, addresses, os_type, arch, machine, disks, interfaces, port_forwards, title, description,
+              metadata]
     default: [uuid, state, uri, vcpus, memory_bytes, autostart, persistent, addresses]
   group_by:
     description:
@@ -118,7 +121,9 @@ options:
     choices: [state, hypervisor, network]
     default: [state, hypervisor]
   prefix:
-    description: Prefix of every host variable this plugin sets (other than C(ansible_host) and C(ansible_connection)).
+    description:
+      - Prefix of every host variable this plugin sets (other than C(ansible_host), C(ansible_port) and
+        C(ansible_connection)).
     type: str
     default: libvirt_
   group_prefix:
@@ -130,11 +135,24 @@ options:
       - Where to look for guest addresses, in order of preference for C(ansible_host). V(lease) reads the DHCP
         leases of libvirt's networks, V(agent) asks the QEMU guest agent (needs O(readonly=false)), V(arp) reads
         the hypervisor's ARP table. An empty list reads no addresses.
+      - V(forward) is for guests on user-mode networks, which have no address of their own that the controller
+        can reach. It takes the TCP port the hypervisor forwards to the guest's O(forward_port) (libvirt's
+        C(<portForward>) of a user-mode interface, or a C(hostfwd=) rule of a QEMU user-mode network given in
+        C(<qemu:commandline>)) and sets C(ansible_host) to the address the forward listens on and
+        C(ansible_port) to its port. A forward that listens on every address gives the hypervisor's host name
+        from its URI, or V(127.0.0.1) for a local URI. It reads the definition (XML) of every running guest;
+        O(address_network), O(address_interface) and O(address_family) do not apply to it.
       - A source that fails for a guest (no agent, for example) only leaves that source out for that guest.
     type: list
     elements: str
-    choices: [lease, agent, arp]
+    choices: [lease, agent, arp, forward]
     default: [lease]
+  forward_port:
+    description:
+      - The guest port (TCP) whose forward gives C(ansible_host) and C(ansible_port), see V(forward) in
+        O(address_sources).
+    type: int
+    default: 22
   agent_timeout:
     description: Seconds to wait for each guest's agent when O(address_sources) has V(agent).
     type: int
@@ -224,6 +242,15 @@ host_vars: [uuid, state, uri, vcpus, memory_bytes, addresses, arch, metadata]
 keyed_groups:
   - key: libvirt_arch
     prefix: arch
+
+# usernet.libvirt.yml: guests on QEMU user-mode networks, reached through the ports the hypervisor forwards to
+# their SSH port (libvirt <portForward>, or hostfwd= in <qemu:commandline>): ansible_host and ansible_port
+plugin: sysvirt.libvirt.libvirt
+uris:
+  - qemu:///system
+states: [running]
+address_sources: [forward, lease]
+forward_port: 22
 compose:
   owner: libvirt_metadata['https://example.com/app'] | default('')
 groups:
@@ -233,6 +260,7 @@ groups:
 import fnmatch
 import re
 from concurrent.futures import ThreadPoolExecutor
+from urllib.parse import urlsplit
 
 from ansible.errors import AnsibleError
 from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructable
@@ -280,10 +308,13 @@ def hypervisor_data(conn):
 
 
 # Host vars that only the guest's definition (XML) holds; all others come from the listings and bulk statistics.
-DEFINITION_VARS = frozenset(['os_type', 'arch', 'machine', 'disks', 'interfaces', 'title', 'description', 'metadata'])
+DEFINITION_VARS = frozenset(['os_type', 'arch', 'machine', 'disks', 'interfaces', 'port_forwards', 'title',
+                             'description', 'metadata'])
 ALL_VARS = ('name', 'uuid', 'state', 'hypervisor', 'uri', 'vcpus', 'vcpus_max', 'memory_bytes', 'memory_max_bytes',
-            'autostart', 'persistent', 'os_type', 'arch', 'machine', 'disks', 'interfaces', 'addresses', 'title',
-            'description', 'metadata')
+            'autostart', 'persistent', 'os_type', 'arch', 'machine', 'disks', 'interfaces', 'port_forwards',
+            'addresses', 'title', 'description', 'metadata')
+# A forward listening on one of these listens on every address of the hypervisor.
+_ANY_ADDRESS = (None, '', '0.0.0.0', '::', '[::]')
 # How much of the definitions a fetch read, in increasing order (collect_domains' ``definition``).
 DEFINITION_LEVELS = ('none', 'running', 'all')
 
@@ -295,6 +326,7 @@ def fetch_one(uri, readonly=True, username=None, password=None, names=None, stat
     ``definition``: whose XML to read, ``all``, ``running`` or ``none`` (see collect_domains).
     """
     result = dict(uri=uri, error=None, hypervisor=None, domains=[], warnings=[], definition=definition)
+    address_sources = [source for source in address_sources or () if source != 'forward']
     try:
         with PluginConnection(uri, readonly, username, password) as conn:
             result['hypervisor'] = hypervisor_data(conn)
@@ -306,8 +338,25 @@ def fetch_one(uri, readonly=True, username=None, password=None, names=None, stat
     return result
 
 
-def choose_address(domain, sources, network=None, interface=None, family='ipv4'):
-    """The guest's address for ansible_host: by source preference, then interface order; None if none."""
+def forward_host(domain, guest_port, uri):
+    """(address, port) of the hypervisor's TCP forward to the guest's ``guest_port``; (None, None) if none."""
+    for fwd in domain.get('port_forwards') or []:
+        if fwd.get('proto') != 'tcp':
+            continue
+        first, last = fwd.get('host_port'), fwd.get('host_port_end') or fwd.get('host_port')
+        offset = guest_port - fwd.get('guest_port', 0)
+        if first is None or offset < 0 or first + offset > last:
+            continue
+        address = fwd.get('address')
+        if address in _ANY_ADDRESS:
+            address = urlsplit(uri or '').hostname or '127.0.0.1'
+        return address, first + offset
+    return None, None
+
+
+def choose_address(domain, sources, network=None, interface=None, family='ipv4', uri=None, forward_port=22):
+    """The guest's (address, port) for ansible_host and ansible_port: by source preference, then interface order;
+    the port is None unless the address is a forward's. (None, None) if none."""
     interfaces = []
     for iface in domain.get('interfaces', []):
         source = iface.get('source') or {}
@@ -317,11 +366,16 @@ def choose_address(domain, sources, network=None, interface=None, family='ipv4')
             continue
         interfaces.append(iface)
     for wanted in sources:
+        if wanted == 'forward':
+            address, port = forward_host(domain, forward_port, uri)
+            if address:
+                return address, port
+            continue
         for iface in interfaces:
             for address in iface.get('addresses', []):
                 if address.get('source') == wanted and (family == 'any' or address.get('family') == family):
-                    return address.get('address')
-    return None
+                    return address.get('address'), None
+    return None, None
 
 
 def _metadata_matches(domain, wanted):
@@ -395,6 +449,7 @@ _VAR_GETTERS = dict(
     machine=lambda d, hv, uri: (d.get('os') or {}).get('machine'),
     disks=lambda d, hv, uri: _disks(d),
     interfaces=lambda d, hv, uri: _interfaces(d),
+    port_forwards=lambda d, hv, uri: [_compact(f) for f in d.get('port_forwards') or []],
     addresses=lambda d, hv, uri: _addresses(d),
     title=lambda d, hv, uri: d.get('title'),
     description=lambda d, hv, uri: d.get('description'),
@@ -427,7 +482,7 @@ def definition_level(host_vars, group_by, metadata=None, set_ansible_host=True, 
     networks or interfaces) or ``none``."""
     if DEFINITION_VARS.intersection(wanted_vars(host_vars)) or 'network' in (group_by or []) or metadata:
         return 'all'
-    if set_ansible_host and address_sources and (address_network or address_interface):
+    if set_ansible_host and address_sources and (address_network or address_interface or 'forward' in address_sources):
         return 'running'
     return 'none'
 
@@ -506,6 +561,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         self._constructed = any(self.get_option(o) for o in ('compose', 'groups', 'keyed_groups'))
         self._address_args = (self.get_option('address_sources') or [], self.get_option('address_network'),
                               self.get_option('address_interface'), self.get_option('address_family'))
+        self._forward_port = self.get_option('forward_port')
         self._set_ansible_host = self.get_option('set_ansible_host')
         self._ansible_connection = self.get_option('ansible_connection')
         self._hostname_format = self.get_option('hostname_format')
@@ -594,9 +650,11 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         for key, value in guest_vars(domain, hv_name, uri, self._wanted_vars).items():
             self.inventory.set_variable(host, prefix + key, unsafe(value))
         if self._set_ansible_host:
-            address = choose_address(domain, *self._address_args)
+            address, port = choose_address(domain, *self._address_args, uri=uri, forward_port=self._forward_port)
             if address:
                 self.inventory.set_variable(host, 'ansible_host', unsafe(address))
+            if port:
+                self.inventory.set_variable(host, 'ansible_port', port)
         if self._ansible_connection:
             self.inventory.set_variable(host, 'ansible_connection', self._ansible_connection)
         if 'state' in self._group_by:

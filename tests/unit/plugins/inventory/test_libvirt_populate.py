@@ -153,6 +153,9 @@ def test_host_vars_option(make_plugin, host_vars, expected):
     (dict(address_interface='vnet0'), 'running'),
     (dict(address_network='default', set_ansible_host=False), 'none'),
     (dict(address_network='default', address_sources=[]), 'none'),
+    (dict(address_sources=['forward']), 'running'),
+    (dict(address_sources=['lease', 'forward'], set_ansible_host=False), 'none'),
+    (dict(host_vars=['port_forwards']), 'all'),
 ])
 def test_definition_level(options, level):
     plugin = new_plugin()
@@ -223,6 +226,51 @@ def test_ansible_host(make_plugin, options, expected):
     plugin = make_plugin(**options)
     for host, address in expected.items():
         assert plugin.inventory.get_host(host).get_vars().get('ansible_host') == address
+
+
+def _fwd(host_port, guest_port, address=None, proto='tcp', end=None, source='interface'):
+    return dict(proto=proto, address=address, host_port=host_port, host_port_end=end or host_port,
+                guest_port=guest_port, source=source)
+
+
+FORWARDED = [
+    _hv('kvm01', 'qemu+ssh://root@kvm01.example.com/system', [
+        dict(_domain('loop'), port_forwards=[_fwd(8080, 80, '127.0.0.1'), _fwd(2201, 22, '127.0.0.1')]),
+        dict(_domain('anyaddr'), port_forwards=[_fwd(2202, 22, '0.0.0.0', source='qemu_commandline')]),
+        dict(_domain('ranged'), port_forwards=[_fwd(3000, 20, None, end=3010)]),  # 3000-3010 -> 20-30
+        dict(_domain('udponly'), port_forwards=[_fwd(2203, 22, '127.0.0.1', proto='udp')]),
+        dict(_domain('leased', interfaces=[_iface('52:54:00:00:09:01', network='default',
+                                                   addresses=[('192.168.122.9', 'lease')])]),
+             port_forwards=[_fwd(2204, 22, '127.0.0.1')]),
+    ]),
+    _hv('local', 'qemu:///system', [dict(_domain('localany'), port_forwards=[_fwd(2205, 22, '::')])]),
+]
+
+
+@pytest.mark.parametrize('options,expected', [
+    (dict(address_sources=['forward']), {
+        'loop': ('127.0.0.1', 2201), 'anyaddr': ('kvm01.example.com', 2202), 'ranged': ('kvm01.example.com', 3002),
+        'udponly': (None, None), 'leased': ('127.0.0.1', 2204), 'localany': ('127.0.0.1', 2205)}),
+    (dict(address_sources=['forward'], forward_port=80), {
+        'loop': ('127.0.0.1', 8080), 'anyaddr': (None, None), 'ranged': (None, None)}),
+    (dict(address_sources=['forward'], forward_port=25), {'ranged': ('kvm01.example.com', 3005)}),
+    (dict(address_sources=['lease', 'forward']), {'leased': ('192.168.122.9', None), 'loop': ('127.0.0.1', 2201)}),
+    (dict(address_sources=['lease']), {'loop': (None, None), 'leased': ('192.168.122.9', None)}),
+    (dict(address_sources=['forward'], set_ansible_host=False), {'loop': (None, None)}),
+])
+def test_ansible_host_and_port_from_forwards(make_plugin, options, expected):
+    plugin = make_plugin(FORWARDED, **options)
+    for host, (address, port) in expected.items():
+        hostvars = plugin.inventory.get_host(host).get_vars()
+        assert (hostvars.get('ansible_host'), hostvars.get('ansible_port')) == (address, port), host
+
+
+def test_port_forwards_host_var(make_plugin):
+    plugin = make_plugin(FORWARDED, host_vars=['port_forwards'])
+    assert plugin.inventory.get_host('loop').get_vars()['libvirt_port_forwards'] == [
+        dict(proto='tcp', address='127.0.0.1', host_port=8080, host_port_end=8080, guest_port=80, source='interface'),
+        dict(proto='tcp', address='127.0.0.1', host_port=2201, host_port_end=2201, guest_port=22, source='interface')]
+    assert 'address' not in plugin.inventory.get_host('ranged').get_vars()['libvirt_port_forwards'][0]
 
 
 def test_ansible_connection_only_when_asked(make_plugin):
