@@ -376,9 +376,6 @@ def _overlay(src, dst):
 
 def run_module(module):
     from ansible_collections.sysvirt.libvirt.plugins.module_utils._connection import module_connection
-    try:
-        with module_connection(module, events=True) as conn:
-            result = DeviceRun(module, conn).run()
-    except _xml.XMLInputError as e:
-        module.fail_json(msg=str(e))
+    with module_connection(module, events=True) as conn:
+        result = DeviceRun(module, conn).run()
     exit_module(module, result)

@@ -1015,7 +1015,4 @@ def run_module(module):
     waits = module.params['state'] in ('running', 'paused', 'shutdown', 'destroyed', 'restarted', 'saved', 'absent') \
         or module.params['restart_on_change']
     with module_connection(module, events=waits) as conn:
-        try:
-            return DomainRun(module, conn, outcome).run()
-        except _xml.XMLInputError as e:
-            module.fail_json(msg=str(e))
+        return DomainRun(module, conn, outcome).run()

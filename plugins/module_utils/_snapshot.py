@@ -426,8 +426,6 @@ def run_module(module):
     try:
         with module_connection(module) as conn:
             result = SnapshotRun(module, conn).run()
-    except _xml.XMLInputError as e:
-        module.fail_json(msg=str(e))
     except LibvirtFailure as failure:  # raised before the connection opened
         module.fail_json(**failure.fail_kwargs())
     exit_module(module, result)

@@ -3,7 +3,8 @@
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 """How the definition modules end a run: diff only in diff mode, the Outcome's warnings as warnings, bad XML as a
-plain failure (the shared exit_module / module_connection path their main() relies on)."""
+plain failure (the shared exit_module / module_connection path their main() relies on; domain_device and
+domain_snapshot run on test:///default's own 'test' domain, which each run gets afresh)."""
 
 from __future__ import annotations
 
@@ -71,6 +72,8 @@ def test_what_libvirt_does_not_keep_is_a_warning(module_runner, shared_test_conn
     ('secret', dict(xml="<secret ephemeral='no'><usage type='tls'>")),
     ('network', dict(xml="<network><name>sysvirt-test-n</name>")),
     ('storage_pool', dict(xml="<pool type='dir'><name>sysvirt-test-p</name>")),
+    ('domain_device', dict(domain='test', xml="<disk type='file'><source")),
+    ('domain_snapshot', dict(domain='test', xml="<domainsnapshot><name>sysvirt-test-s")),
 ])
 @pytest.mark.parametrize('check_mode', [False, True])
 def test_bad_xml_is_a_plain_failure(module_runner, module, args, check_mode):
