@@ -272,7 +272,6 @@ from ansible_collections.sysvirt.libvirt.plugins.module_utils._connection import
     exit_module,
     connection_argument_spec, module_connection)
 from ansible_collections.sysvirt.libvirt.plugins.module_utils._storage import run_volume
-from ansible_collections.sysvirt.libvirt.plugins.module_utils._xml import XMLInputError
 
 
 def main():
@@ -305,13 +304,8 @@ def main():
         required_one_of=[('name', 'path', 'key', 'xml')],
         supports_check_mode=True,
     )
-    try:
-        with module_connection(module) as conn:
-            result = run_volume(module, conn)
-    except XMLInputError as e:
-        module.fail_json(msg=str(e))
-    if not module._diff:
-        result.pop('diff', None)
+    with module_connection(module) as conn:
+        result = run_volume(module, conn)
     exit_module(module, result)
 
 

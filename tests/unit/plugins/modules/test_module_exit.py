@@ -29,17 +29,22 @@ def _pool(name):
 DOCUMENTS = dict(network=_network, host_interface=_interface, storage_pool=_pool)
 
 
+def _args(module, name):
+    if module == 'volume':
+        return dict(pool='default-pool', xml='<volume><name>%s.img</name><capacity>1048576</capacity></volume>' % name)
+    return dict(xml=DOCUMENTS[module](name))
+
+
 @pytest.mark.parametrize('diff', [False, True])
-@pytest.mark.parametrize('module', sorted(DOCUMENTS))
+@pytest.mark.parametrize('module', sorted(DOCUMENTS) + ['volume'])
 def test_diff_only_in_diff_mode(module_runner, module, diff):
     name = unique_name(module.replace('_', '')[:5])
-    result = module_runner(module, dict(uri='test:///default', xml=DOCUMENTS[module](name)), check_mode=True,
-                           diff=diff)
+    result = module_runner(module, dict(_args(module, name), uri='test:///default'), check_mode=True, diff=diff)
     assert not result.failed, result
-    assert result['changed'] is True and result['actions'] == ['define'], result
+    assert result['changed'] is True and len(result['actions']) == 1, result
     assert ('diff' in result) is diff, result
     if diff:
-        assert result['diff']['before'] == '' and name in result['diff']['after'], result
+        assert not result['diff']['before'] and name in str(result['diff']['after']), result
     assert 'warnings' not in result, result
 
 
@@ -74,6 +79,7 @@ def test_what_libvirt_does_not_keep_is_a_warning(module_runner, shared_test_conn
     ('storage_pool', dict(xml="<pool type='dir'><name>sysvirt-test-p</name>")),
     ('domain_device', dict(domain='test', xml="<disk type='file'><source")),
     ('domain_snapshot', dict(domain='test', xml="<domainsnapshot><name>sysvirt-test-s")),
+    ('volume', dict(pool='default-pool', xml="<volume><name>sysvirt-test-v.img")),
 ])
 @pytest.mark.parametrize('check_mode', [False, True])
 def test_bad_xml_is_a_plain_failure(module_runner, module, args, check_mode):
