@@ -17,9 +17,15 @@ times, alternating the order:
   (no process start-up).
 
 Also timed: the module's re-run with identical content (the comparison pass that keeps it idempotent), and the
-module's fixed cost (a new process on a missing volume with state=absent: Python and Ansible start-up, connect).
+module's fixed cost (a new process on a missing volume with state=absent: Python and Ansible start-up, connect)
+and, as its floor, a Python process that only imports ansible-core's AnsibleModule.
 Each volume's content is verified with SHA-256 after
 upload. Medians are reported, with the ratio module / virsh. The pool and folder are always removed.
+
+`--data-mib 0,64,128` (or `--sweep`: 0,64,128,256,512,1024) measures several data amounts inside the same
+apparent size, one after the other, and ends with a table of the medians and both ratios (module process / virsh,
+in-process transfer / virsh). With 0 MiB of data the file is all zeros like the fresh volume, so the module
+finds it identical and sends nothing (what it times then is the comparison alone).
 """
 
 from __future__ import annotations
@@ -95,15 +101,93 @@ def in_process_upload(uri, pool, name, image):
         conn.close()
 
 
+SWEEP = '0,64,128,256,512,1024'
+TARGET = 1.5
+
+
+def measure(opts, pool, folder, data_mib, say):
+    """One data amount: --rounds rounds in alternating order; returns the medians."""
+    virsh = ['virsh', '-q', '-c', opts.uri]
+    image = os.path.join(folder, 'image.raw')
+    size = opts.size_mib * MiB
+    make_file(image, size, data_mib, opts.extents)
+    digest = sha256(image)
+    # with no data the file is all zeros, like a fresh volume: the module rightly finds it identical
+    expected = [] if data_mib == 0 else ['upload']
+    say('## %d MiB apparent, %d MiB data in %d extents, %d rounds; load %s'
+        % (opts.size_mib, data_mib, opts.extents, opts.rounds, load()))
+    base = dict(uri=opts.uri, pool=pool)
+    times = dict(virsh=[], module=[], rerun=[], fixed=[], transfer=[], floor=[])
+
+    def fresh(name):
+        sh(*virsh, 'vol-create-as', pool, name, str(size), '--allocation', '0', '--format', 'raw')
+
+    def check(name):
+        got = sha256(os.path.join(folder, 'pool', name))
+        if got != digest:
+            raise SystemExit('content of %s differs after upload' % name)
+
+    for rnd in range(opts.rounds):
+        order = ('virsh', 'module', 'transfer') if rnd % 2 == 0 else ('transfer', 'module', 'virsh')
+        for who in order:
+            name = '%s-%d.raw' % (who, rnd)
+            fresh(name)
+            if who == 'virsh':
+                start = time.monotonic()
+                sh(*virsh, 'vol-upload', '--sparse', '--pool', pool, name, image)
+                times['virsh'].append(time.monotonic() - start)
+            elif who == 'transfer':
+                times['transfer'].append(in_process_upload(opts.uri, pool, name, image))
+            else:
+                elapsed, result = run_module(dict(base, name=name, upload=image), folder)
+                assert result['actions'] == expected, result
+                times['module'].append(elapsed)
+                elapsed, result = run_module(dict(base, name=name, upload=image), folder)
+                assert result['changed'] is False, result
+                times['rerun'].append(elapsed)
+            check(name)
+            sh(*virsh, 'vol-delete', '--pool', pool, name)
+        elapsed, _result = run_module(dict(base, name='sysvirt-none', state='absent'), folder)
+        times['fixed'].append(elapsed)
+        start = time.monotonic()
+        subprocess.run([sys.executable, '-c', 'from ansible.module_utils.basic import AnsibleModule'], check=True)
+        times['floor'].append(time.monotonic() - start)
+        say('round %d: virsh %.2fs  module %.2fs  module re-run (identical, no upload) %.2fs  '
+            'module fixed cost %.2fs  in-process compare+upload %.2fs'
+            % (rnd + 1, times['virsh'][-1], times['module'][-1], times['rerun'][-1], times['fixed'][-1],
+               times['transfer'][-1]))
+    med = dict((k, statistics.median(v)) for k, v in times.items())
+    say('median: virsh vol-upload --sparse %.2fs | volume module (new process, compare + upload) %.2fs | '
+        'ratio %.2fx (target <= %.1fx)' % (med['virsh'], med['module'], med['module'] / med['virsh'], TARGET))
+    say('median: in-process compare + upload (the module\'s _stream code, no process start) %.2fs | '
+        'ratio %.2fx' % (med['transfer'], med['transfer'] / med['virsh']))
+    say('median: module re-run with identical content %.2fs; module fixed cost (process start, connect, '
+        'no volume) %.2fs, of which Python + importing ansible-core\'s AnsibleModule alone %.2fs'
+        % (med['rerun'], med['fixed'], med['floor']))
+    say('sha256 of every uploaded volume matched the file (%s)%s'
+        % (digest, '; no data: the fresh volume already held these bytes, nothing was sent' if not data_mib else ''))
+    os.unlink(image)
+    return med
+
+
+def load():
+    return ' '.join('%.2f' % x for x in os.getloadavg())
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split('\n', maxsplit=1)[0])
     parser.add_argument('--uri', default='qemu:///system')
     parser.add_argument('--rounds', type=int, default=3)
     parser.add_argument('--size-mib', type=int, default=1024)
-    parser.add_argument('--data-mib', type=int, default=128)
+    parser.add_argument('--data-mib', default='128',
+                        help='MiB of data in the file; a comma-separated list measures each amount in turn')
+    parser.add_argument('--sweep', action='store_true', help='--data-mib %s' % SWEEP)
     parser.add_argument('--extents', type=int, default=16)
     parser.add_argument('--output', help='also write the report to this file')
     opts = parser.parse_args()
+    amounts = [int(x) for x in (SWEEP if opts.sweep else opts.data_mib).split(',')]
+    if any(not 0 <= x <= opts.size_mib for x in amounts):
+        parser.error('each data amount must be between 0 and --size-mib')
     if not os.path.isdir(os.path.join(COLLECTIONS, 'ansible_collections', 'sysvirt', 'libvirt')):
         os.makedirs(os.path.join(COLLECTIONS, 'ansible_collections', 'sysvirt'), exist_ok=True)
         os.symlink(REPO, os.path.join(COLLECTIONS, 'ansible_collections', 'sysvirt', 'libvirt'))
@@ -118,12 +202,7 @@ def main():
         print(text, flush=True)
         lines.append(text)
 
-    times = dict(virsh=[], module=[], rerun=[], fixed=[], transfer=[])
     try:
-        image = os.path.join(folder, 'image.raw')
-        size = opts.size_mib * MiB
-        make_file(image, size, opts.data_mib, opts.extents)
-        digest = sha256(image)
         xml = os.path.join(folder, 'pool.xml')
         with open(xml, 'w') as handle:
             handle.write("<pool type='dir'><name>%s</name><target><path>%s/pool</path></target></pool>"
@@ -132,53 +211,21 @@ def main():
         sh(*virsh, 'pool-build', pool)
         sh(*virsh, 'pool-start', pool)
         say('# volume upload benchmark, %s' % time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime()))
-        say('uri=%s file: %d MiB apparent, %d MiB data in %d extents, %d rounds; host: %d CPUs, load %s'
-            % (opts.uri, opts.size_mib, opts.data_mib, opts.extents, opts.rounds, os.cpu_count(),
-               ' '.join('%.2f' % x for x in os.getloadavg())))
-        base = dict(uri=opts.uri, pool=pool)
-
-        def fresh(name):
-            sh(*virsh, 'vol-create-as', pool, name, str(size), '--allocation', '0', '--format', 'raw')
-
-        def check(name):
-            got = sha256(os.path.join(folder, 'pool', name))
-            if got != digest:
-                raise SystemExit('content of %s differs after upload' % name)
-
-        for rnd in range(opts.rounds):
-            order = ('virsh', 'module', 'transfer') if rnd % 2 == 0 else ('transfer', 'module', 'virsh')
-            for who in order:
-                name = '%s-%d.raw' % (who, rnd)
-                fresh(name)
-                if who == 'virsh':
-                    start = time.monotonic()
-                    sh(*virsh, 'vol-upload', '--sparse', '--pool', pool, name, image)
-                    times['virsh'].append(time.monotonic() - start)
-                elif who == 'transfer':
-                    times['transfer'].append(in_process_upload(opts.uri, pool, name, image))
-                else:
-                    elapsed, result = run_module(dict(base, name=name, upload=image), folder)
-                    assert result['actions'] == ['upload'], result
-                    times['module'].append(elapsed)
-                    elapsed, result = run_module(dict(base, name=name, upload=image), folder)
-                    assert result['changed'] is False, result
-                    times['rerun'].append(elapsed)
-                check(name)
-                sh(*virsh, 'vol-delete', '--pool', pool, name)
-            elapsed, _result = run_module(dict(base, name='sysvirt-none', state='absent'), folder)
-            times['fixed'].append(elapsed)
-            say('round %d: virsh %.2fs  module %.2fs  module re-run (identical, no upload) %.2fs  '
-                'module fixed cost %.2fs  in-process compare+upload %.2fs'
-                % (rnd + 1, times['virsh'][-1], times['module'][-1], times['rerun'][-1], times['fixed'][-1],
-                   times['transfer'][-1]))
-        med = dict((k, statistics.median(v)) for k, v in times.items())
-        say('median: virsh vol-upload --sparse %.2fs | volume module (new process, compare + upload) %.2fs | '
-            'ratio %.2fx (target <= 1.5x)' % (med['virsh'], med['module'], med['module'] / med['virsh']))
-        say('median: in-process compare + upload (the module\'s _stream code, no process start) %.2fs | '
-            'ratio %.2fx' % (med['transfer'], med['transfer'] / med['virsh']))
-        say('median: module re-run with identical content %.2fs; module fixed cost (process start, connect, '
-            'no volume) %.2fs' % (med['rerun'], med['fixed']))
-        say('sha256 of every uploaded volume matched the file (%s)' % digest)
+        say('uri=%s file: %d MiB apparent, data MiB %s in %d extents, %d rounds; host: %d CPUs, load %s'
+            % (opts.uri, opts.size_mib, ','.join(map(str, amounts)), opts.extents, opts.rounds, os.cpu_count(),
+               load()))
+        results = [(amount, measure(opts, pool, folder, amount, say)) for amount in amounts]
+        if len(results) > 1:
+            say('## summary (medians; ratios against virsh vol-upload --sparse on the same file; load now %s)'
+                % load())
+            say('| data MiB | virsh | module | module/virsh | in-process | in-process/virsh | re-run | fixed '
+                '| AnsibleModule import | <= %.1fx |' % TARGET)
+            say('|---:|---:|---:|---:|---:|---:|---:|---:|---:|:---:|')
+            for amount, med in results:
+                ratio = med['module'] / med['virsh']
+                say('| %d | %.2f s | %.2f s | %.2fx | %.2f s | %.2fx | %.2f s | %.2f s | %.2f s | %s |'
+                    % (amount, med['virsh'], med['module'], ratio, med['transfer'], med['transfer'] / med['virsh'],
+                       med['rerun'], med['fixed'], med['floor'], 'yes' if ratio <= TARGET else 'no'))
     finally:
         subprocess.run(virsh + ['pool-destroy', pool], capture_output=True, check=False)
         subprocess.run(virsh + ['pool-undefine', pool], capture_output=True, check=False)
