@@ -354,7 +354,7 @@ ansible_facts:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.sysvirt.libvirt.plugins.module_utils._connection import (
-    connection_argument_spec, module_connection,
+    connection_argument_spec, exit_module, module_connection,
 )
 from ansible_collections.sysvirt.libvirt.plugins.module_utils._host import host_facts
 
@@ -378,9 +378,7 @@ def main():
     with module_connection(module) as conn:
         facts = host_facts(conn, capabilities_xml=module.params['capabilities_xml'], gather=module.params['gather'],
                            domain_capability_targets_=module.params['domain_capabilities'], warnings=warnings)
-    for warning in warnings:
-        module.warn(warning)
-    module.exit_json(changed=False, ansible_facts=dict(libvirt=facts))
+    exit_module(module, dict(changed=False, ansible_facts=dict(libvirt=facts), warnings=warnings))
 
 
 if __name__ == '__main__':
