@@ -253,7 +253,7 @@ domains:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.sysvirt.libvirt.plugins.module_utils._connection import (
-    connection_argument_spec, module_connection,
+    connection_argument_spec, exit_module, module_connection,
 )
 from ansible_collections.sysvirt.libvirt.plugins.module_utils._domain_data import collect_domains
 
@@ -289,9 +289,7 @@ def main():
             states=p['state'], persistent=p['persistent'], autostart=p['autostart'],
             address_sources=p['address_sources'], agent_timeout=p['agent_timeout'], include_xml=p['xml'],
             stats_groups=stats_groups, xml_flags=_XML_INACTIVE if p['inactive'] else 0, workers=4)
-    for warning in warnings:
-        module.warn(warning)
-    module.exit_json(changed=False, domains=domains)
+    exit_module(module, dict(changed=False, domains=domains, warnings=warnings))
 
 
 if __name__ == '__main__':

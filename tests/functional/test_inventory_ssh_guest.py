@@ -19,10 +19,10 @@ import shutil
 import subprocess
 import sys
 
-import libvirt
 import pytest
 
 from conftest import COLLECTIONS, QEMU_URI, unique_name
+from day2_guest import cleanup_domain
 from utils.guest import (GUEST_KERNEL, GUEST_SSH_INITRD, MARKER_SSH, free_loopback_port, serial_log_path,
                          ssh_guest_xml, wait_for_console)
 
@@ -56,23 +56,13 @@ def ssh_guest(qemu_conn, tmp_path_factory):
     name = unique_name('ssh')
     port = free_loopback_port()
     log = serial_log_path(name)
-    dom = None
     try:
         dom = qemu_conn.defineXML(ssh_guest_xml(name, (folder / 'id_ed25519.pub').read_text(), port))
         dom.create()
         wait_for_console(log, MARKER_SSH, timeout=60)
         yield dict(name=name, port=port, key=key, folder=folder, uuid=dom.UUIDString())
     finally:
-        if dom is not None:
-            try:
-                if dom.isActive():
-                    dom.destroy()
-            except libvirt.libvirtError:
-                pass
-            try:
-                dom.undefine()
-            except libvirt.libvirtError:
-                pass
+        cleanup_domain(qemu_conn, name)
         if os.path.exists(log):
             os.unlink(log)
 

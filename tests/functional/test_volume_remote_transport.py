@@ -18,7 +18,8 @@ import shutil
 import pytest
 
 from conftest import run_module
-from test_volume_transfer import allocated, images, pool, sha256  # noqa: F401 (fixtures)
+from test_volume_transfer import allocated, sha256
+from test_volume_transfer import images, pool  # noqa: F401 pylint: disable=unused-import (fixtures)
 
 MiB = 1024 * 1024
 

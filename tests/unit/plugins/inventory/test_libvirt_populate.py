@@ -239,9 +239,9 @@ FORWARDED = [
         dict(_domain('anyaddr'), port_forwards=[_fwd(2202, 22, '0.0.0.0', source='qemu_commandline')]),
         dict(_domain('ranged'), port_forwards=[_fwd(3000, 20, None, end=3010)]),  # 3000-3010 -> 20-30
         dict(_domain('udponly'), port_forwards=[_fwd(2203, 22, '127.0.0.1', proto='udp')]),
-        dict(_domain('leased', interfaces=[_iface('52:54:00:00:09:01', network='default',
-                                                   addresses=[('192.168.122.9', 'lease')])]),
-             port_forwards=[_fwd(2204, 22, '127.0.0.1')]),
+        dict(_domain('leased', interfaces=[
+            _iface('52:54:00:00:09:01', network='default', addresses=[('192.168.122.9', 'lease')])]),
+            port_forwards=[_fwd(2204, 22, '127.0.0.1')]),
     ]),
     _hv('local', 'qemu:///system', [dict(_domain('localany'), port_forwards=[_fwd(2205, 22, '::')])]),
 ]
