@@ -19,7 +19,8 @@ import pytest
 
 from conftest import run_module
 from test_volume_transfer import allocated, sha256
-from test_volume_transfer import images, pool  # noqa: F401 pylint: disable=unused-import (fixtures)
+# The pool and images fixtures, used by name in the tests below.
+from test_volume_transfer import images, pool  # noqa: F401 pylint: disable=unused-import
 
 MiB = 1024 * 1024
 
