@@ -4,7 +4,8 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 #
 # bench/volume_upload.sh [volume_upload.py options]: 1 GiB sparse upload, volume module vs virsh vol-upload --sparse.
-# Output to the terminal and bench/results/volume_upload-<date>.txt.
+# Output to the terminal and bench/results/volume_upload-<date>.txt; --sweep for several data amounts.
+# What it measures and the results: bench/VOLUMES.md.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 export PATH="${SYSVIRT_VENV:-/work/venv}/bin:$PATH"
