@@ -326,7 +326,6 @@ def fetch_one(uri, readonly=True, username=None, password=None, names=None, stat
     ``definition``: whose XML to read, ``all``, ``running`` or ``none`` (see collect_domains).
     """
     result = dict(uri=uri, error=None, hypervisor=None, domains=[], warnings=[], definition=definition)
-    address_sources = [source for source in address_sources or () if source != 'forward']
     try:
         with PluginConnection(uri, readonly, username, password) as conn:
             result['hypervisor'] = hypervisor_data(conn)
