@@ -113,10 +113,11 @@ def wall(cmd, env):
     return elapsed, proc.stdout
 
 
-def interleaved(cmds, env, repeat, cpu=None):
+def interleaved(cmds, env, repeat, cpu=None, rounds=None):
     """Run the commands round after round (A B C, A B C, ...) so load changes hit all alike; medians.
 
-    With a ``cpu`` dict, the median CPU time of each command goes there too (less sensitive to other load)."""
+    With a ``cpu`` dict, the median CPU time of each command goes there too (less sensitive to other load); with a
+    ``rounds`` dict, every round's wall times (name -> list, in round order)."""
     times = dict((name, []) for name in cmds)
     cpus = dict((name, []) for name in cmds)
     outs = {}
@@ -127,6 +128,8 @@ def interleaved(cmds, env, repeat, cpu=None):
             cpus[name].append(wall.cpu)
     if cpu is not None:
         cpu.update((name, statistics.median(values)) for name, values in cpus.items())
+    if rounds is not None:
+        rounds.update(times)
     return dict((name, statistics.median(values)) for name, values in times.items()), outs
 
 
@@ -266,8 +269,11 @@ def bench_inventory(args, env, tmp):
     order = ['floor', 'hostlist', 'ours', 'ours_all', 'cl', 'replay_ours', 'replay_ours_all', 'replay_cl']
     cmds = dict((name, cmd + [hostlist if name == 'hostlist' else paths[name]]) for name in order)
     cpu = {}
-    medians, dummy = interleaved(cmds, env, args.repeat, cpu)
+    rounds = {}
+    medians, dummy = interleaved(cmds, env, args.repeat, cpu, rounds)
     floor = medians['floor']
+    # The ratio within each round (each against that round's own floor): how the verdict spreads with the load.
+    per_round = sorted((c - f) / max(o - f, 1e-3) for f, o, c in zip(rounds['floor'], rounds['ours'], rounds['cl']))
     cpu_own = dict((name, max(cpu[name] - cpu['floor'], 1e-3)) for name in order)
     own = dict((name, max(medians[name] - floor, 1e-3)) for name in order)
     bare = statistics.median(bare_fetch(uri, xml=False) for dummy in range(args.repeat))
@@ -298,6 +304,8 @@ def bench_inventory(args, env, tmp):
         '  %-58s %6.3f s' % ('our fetch step, every XML (4 threads, parsed):', fetch_xml),
         '  ratios (issue 7: community / ours >= 5x, ours / bare <= 1.5x):',
         '  %-58s %6.1fx' % ('community / ours above floor, defaults:', own['cl'] / own['ours']),
+        '  %-58s %s' % ('  the same within each round, defaults (sorted):', ' '.join('%.1fx' % r for r in per_round)),
+        '  %-58s %d of %d' % ('  rounds at 5x or more:', sum(1 for r in per_round if r >= 5), len(per_round)),
         '  %-58s %6.1fx' % ('community / ours above floor, [all] + network:', own['cl'] / own['ours_all']),
         '  %-58s %6.2fx' % ('ours above floor / bare script, defaults:', own['ours'] / bare),
         '  %-58s %6.2fx' % ('ours above floor / bare script, [all] + network:', own['ours_all'] / bare_xml),
