@@ -123,6 +123,30 @@ def corpus_manifest(path=None):
     return rows
 
 
+class _NoCorpusRow(dict):
+    """Stands in for the corpus rows of a test when there are none; reading it fails the test."""
+
+    def __getitem__(self, key):
+        pytest.fail('the corpus manifest gives this test no row at all (%s)' % (corpus_path() or 'no corpus'),
+                    pytrace=False)
+
+    get = __getitem__
+
+
+def corpus_params(params, argcount=1):
+    """The parameter sets of a test over corpus rows, never an empty list.
+
+    pytest skips a test whose parameter set is empty, even in CI, and the test's `corpus` fixture never runs.
+    When there is no row (no corpus in this checkout, or a manifest without this kind), one placeholder case
+    takes their place: its `corpus` fixture skips it without the corpus and fails it in CI; with the corpus
+    present the placeholder itself fails, as soon as the test reads its row.
+    """
+    params = list(params)
+    if params:
+        return params
+    return [pytest.param(*[_NoCorpusRow()] * argcount, id='no-corpus-rows')]
+
+
 class ModuleResult(dict):
     @property
     def failed(self):
