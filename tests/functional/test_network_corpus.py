@@ -17,11 +17,13 @@ import libvirt
 import pytest
 from lxml import etree
 
-from conftest import QEMU_URI, SHARED_TEST_URI, corpus_manifest, run_module, unique_name
+from conftest import QEMU_URI, SHARED_TEST_URI, corpus_manifest, corpus_params, run_module, unique_name
 
 ROWS = [r for r in corpus_manifest() if r['kind'] == 'network']
-CASES = [(QEMU_URI, 'accepted_qemu_system', r) for r in ROWS] + \
-        [(SHARED_TEST_URI, 'accepted_test_driver', r) for r in ROWS]
+CASES = corpus_params([pytest.param(uri, column, r, id='%s-%s' % (label, r['file']))
+                       for uri, column, label in ((QEMU_URI, 'accepted_qemu_system', 'qemu'),
+                                                  (SHARED_TEST_URI, 'accepted_test_driver', 'test'))
+                       for r in ROWS], 3)
 
 
 def _document(path, name):
@@ -47,8 +49,7 @@ def _remove(conn, name):
     return True
 
 
-@pytest.mark.parametrize('uri,column,row', CASES,
-                         ids=['%s-%s' % ('qemu' if c[0] == QEMU_URI else 'test', c[2]['file']) for c in CASES])
+@pytest.mark.parametrize('uri,column,row', CASES)
 def test_network_document(uri, column, row, corpus, request):
     conn = request.getfixturevalue('qemu_conn' if uri == QEMU_URI else 'shared_test_conn')
     name = unique_name('net')

@@ -12,7 +12,7 @@ import uuid as uuidlib
 
 import pytest
 
-from conftest import PREFIX, QEMU_URI, corpus_manifest, unique_name
+from conftest import PREFIX, QEMU_URI, corpus_manifest, corpus_params, unique_name
 
 
 def _names(conn):
@@ -166,7 +166,8 @@ def _rewrite(path, name):
     return re.sub(r"(<filter\b[^>]*\bname=)(['\"])testcase\2", r"\1'%s'" % name, text, count=1)
 
 
-@pytest.mark.parametrize('row', _corpus_rows(), ids=lambda r: ('invalid/' if r['invalid'] else '') + r['file'])
+@pytest.mark.parametrize('row', corpus_params(_corpus_rows()),
+                         ids=lambda r: ('invalid/' if r['invalid'] else '') + r['file'])
 def test_corpus(module_runner, qemu_conn, cleanup, corpus, row):
     name = unique_name('corpus')
     args = dict(uri=QEMU_URI, xml=_rewrite(row['path'], name))

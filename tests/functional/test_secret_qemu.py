@@ -14,7 +14,7 @@ import re
 import libvirt
 import pytest
 
-from conftest import PREFIX, QEMU_URI, corpus_manifest, unique_name
+from conftest import PREFIX, QEMU_URI, corpus_manifest, corpus_params, unique_name
 
 PLANTED = 'sysvirt-planted-9f3c2a7e41d8'
 
@@ -218,7 +218,7 @@ def _rewrite_secret(path):
     return text
 
 
-@pytest.mark.parametrize('row', _corpus_rows('secret'), ids=lambda r: r['file'])
+@pytest.mark.parametrize('row', corpus_params(_corpus_rows('secret')), ids=lambda r: r['file'])
 def test_corpus(module_runner, qemu_conn, cleanup, corpus, row):
     xml = _rewrite_secret(row['path'])
     before = _secret_uuids(qemu_conn)

@@ -15,7 +15,7 @@ import libvirt
 import pytest
 from lxml import etree
 
-from conftest import QEMU_URI, corpus_manifest, run_module, unique_name
+from conftest import QEMU_URI, corpus_manifest, corpus_params, run_module, unique_name
 
 ROWS = [r for r in corpus_manifest() if r['kind'] == 'pool']
 
@@ -42,7 +42,7 @@ def _remove(conn, name):
     return True
 
 
-@pytest.mark.parametrize('row', ROWS, ids=[r['file'] for r in ROWS])
+@pytest.mark.parametrize('row', corpus_params(ROWS), ids=lambda r: r['file'])
 def test_pool_document(row, corpus, qemu_conn):
     name = unique_name('pool')
     xml = _document(row['path'], name)

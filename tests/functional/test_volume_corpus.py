@@ -16,7 +16,7 @@ import libvirt
 import pytest
 from lxml import etree
 
-from conftest import SHARED_TEST_URI, corpus_manifest, run_module, unique_name
+from conftest import SHARED_TEST_URI, corpus_manifest, corpus_params, run_module, unique_name
 
 ROWS = [r for r in corpus_manifest() if r['kind'] == 'volume']
 POOL = 'default-pool'
@@ -31,7 +31,7 @@ def _document(path, name):
     return etree.tostring(root, encoding='unicode')
 
 
-@pytest.mark.parametrize('row', ROWS, ids=[r['file'] for r in ROWS])
+@pytest.mark.parametrize('row', corpus_params(ROWS), ids=lambda r: r['file'])
 def test_volume_document(row, corpus, shared_test_conn):
     name = unique_name('vol')
     args = dict(uri=SHARED_TEST_URI, pool=POOL, xml=_document(row['path'], name))

@@ -15,7 +15,7 @@ import libvirt
 import pytest
 from lxml import etree
 
-from conftest import QEMU_URI, corpus_manifest, run_module, unique_name
+from conftest import QEMU_URI, corpus_manifest, corpus_params, run_module, unique_name
 from utils.reliability import problems_with, snapshot, snapshot_changes
 
 TEST_URI = 'test:///default'
@@ -64,7 +64,7 @@ def _remove(conn, kind, name):
         pass
 
 
-@pytest.mark.parametrize('row,uri,verdict', list(_cases()))
+@pytest.mark.parametrize('row,uri,verdict', corpus_params(_cases(), 3))
 def test_invalid_document(corpus, row, uri, verdict):
     name = unique_name('inv')
     module = MODULE_FOR[row['kind']]

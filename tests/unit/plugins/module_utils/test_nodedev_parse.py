@@ -11,7 +11,7 @@ import os
 import pytest
 
 from ansible_collections.sysvirt.libvirt.plugins.module_utils import _nodedev, _xml
-from conftest import corpus_manifest
+from conftest import corpus_manifest, corpus_params
 
 ROWS = [r for r in corpus_manifest() if r['kind'] == 'nodedev']
 
@@ -21,7 +21,7 @@ def _load(corpus, name):
         return _nodedev.device_to_dict(handle.read(), with_xml=True)
 
 
-@pytest.mark.parametrize('row', ROWS, ids=lambda r: r['file'])
+@pytest.mark.parametrize('row', corpus_params(ROWS), ids=lambda r: r['file'])
 def test_every_document_parses(corpus, row):
     with open(row['path'], encoding='utf-8') as handle:
         text = handle.read()
