@@ -11,7 +11,7 @@ import re
 import libvirt
 import pytest
 
-from conftest import corpus_manifest, unique_name
+from conftest import corpus_manifest, corpus_params, unique_name
 
 URI = 'test+unix:///default'
 
@@ -48,7 +48,7 @@ def _four(module_runner, args, actions):
 
 
 def test_lifecycle(module_runner, shared_test_conn, cleanup):
-    name = unique_name('if')[:15]
+    name = unique_name('if')
     args = dict(uri=URI, xml=_ethernet(name))
     results = _four(module_runner, args, ['define'])
     assert results[1]['interface']['mtu'] == 1500 and results[1]['interface']['active'] is False
@@ -69,7 +69,7 @@ def test_lifecycle(module_runner, shared_test_conn, cleanup):
 
 
 def test_failure_rolls_back(module_runner, shared_test_conn, cleanup, monkeypatch):
-    name = unique_name('if')[:15]
+    name = unique_name('if')
 
     def broken_start(self, flags=0):
         raise libvirt.libvirtError('injected failure to start')
@@ -80,7 +80,7 @@ def test_failure_rolls_back(module_runner, shared_test_conn, cleanup, monkeypatc
 
 
 def test_without_transaction_the_define_stays(module_runner, shared_test_conn, cleanup, monkeypatch):
-    name = unique_name('if')[:15]
+    name = unique_name('if')
 
     def broken_start(self, flags=0):
         raise libvirt.libvirtError('injected failure to start')
@@ -107,11 +107,11 @@ def test_bad_input_fails_cleanly(module_runner, shared_test_conn, cleanup, args,
 ROWS = [r for r in corpus_manifest() if r['kind'] == 'interface']
 
 
-@pytest.mark.parametrize('row', ROWS, ids=lambda r: r['file'])
+@pytest.mark.parametrize('row', corpus_params(ROWS), ids=lambda r: r['file'])
 def test_corpus(module_runner, shared_test_conn, cleanup, corpus, row):
     with open(row['path'], encoding='utf-8') as handle:
         text = handle.read()
-    name = unique_name('c')[:15]
+    name = unique_name('c')
     text = re.sub(r"(<interface\b[^>]*\bname=)(['\"])[^'\"]*\2", r"\1'%s'" % name, text, count=1)
     args = dict(uri=URI, xml=text)
     before = _names(shared_test_conn)
