@@ -35,11 +35,16 @@ def cleanup(qemu_conn):
     """UUIDs of secrets made by a test; all of ours removed afterwards, even on failure."""
     before = _secret_uuids(qemu_conn)
     yield
+    foreign = []
     for secret in qemu_conn.listAllSecrets(0):
         if secret.UUIDString() not in before:
             usage = secret.usageID() or ''
-            assert PREFIX in usage, 'a secret not made by this test appeared: %s' % usage
-            secret.undefine()
+            if PREFIX in usage:
+                secret.undefine()
+            else:
+                foreign.append(usage)
+    # ours are all removed before this check fails
+    assert not foreign, 'secrets not made by this test appeared: %s' % foreign
 
 
 def _no_value_anywhere(result, *values):

@@ -11,7 +11,7 @@ import re
 import libvirt
 import pytest
 
-from conftest import corpus_manifest, corpus_params, unique_name
+from conftest import PREFIX, corpus_manifest, corpus_params, unique_name
 
 URI = 'test+unix:///default'
 
@@ -24,11 +24,16 @@ def _names(conn):
 def cleanup(shared_test_conn):
     before = _names(shared_test_conn)
     yield
+    foreign = []
     for iface in shared_test_conn.listAllInterfaces(0):
         if iface.name() not in before:
+            if not iface.name().startswith(PREFIX):
+                foreign.append(iface.name())  # not ours to remove (a parallel run's, or a module bug)
+                continue
             if iface.isActive():
                 iface.destroy(0)
             iface.undefine()
+    assert not foreign, 'interfaces not made by this test appeared: %s' % foreign
 
 
 def _ethernet(name, mac='52:54:00:aa:00:01', mtu=1500):
