@@ -60,10 +60,18 @@ def cleanup_domain(conn, name):
     except libvirt.libvirtError:
         pass
     try:
-        dom.undefineFlags(libvirt.VIR_DOMAIN_UNDEFINE_SNAPSHOTS_METADATA
-                          | libvirt.VIR_DOMAIN_UNDEFINE_CHECKPOINTS_METADATA)
+        if dom.isPersistent():
+            dom.undefineFlags(libvirt.VIR_DOMAIN_UNDEFINE_SNAPSHOTS_METADATA
+                              | libvirt.VIR_DOMAIN_UNDEFINE_CHECKPOINTS_METADATA
+                              | libvirt.VIR_DOMAIN_UNDEFINE_MANAGED_SAVE)
     except libvirt.libvirtError:
         pass
+    # the errors above are swallowed so that every step is tried; a guest that is still there is a leak
+    try:
+        conn.lookupByName(name)
+    except libvirt.libvirtError:
+        return
+    raise AssertionError('could not remove the test guest %s' % name)
 
 
 @contextlib.contextmanager

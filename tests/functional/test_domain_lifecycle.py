@@ -43,9 +43,11 @@ def guest(qemu_conn):
     except libvirt.libvirtError:
         dom = None
     if dom is not None:
+        persistent = dom.isPersistent()
         if dom.isActive():
-            dom.destroy()
-        dom.undefineFlags(libvirt.VIR_DOMAIN_UNDEFINE_MANAGED_SAVE | libvirt.VIR_DOMAIN_UNDEFINE_KEEP_NVRAM)
+            dom.destroy()  # a transient guest is gone after this
+        if persistent:
+            dom.undefineFlags(libvirt.VIR_DOMAIN_UNDEFINE_MANAGED_SAVE | libvirt.VIR_DOMAIN_UNDEFINE_KEEP_NVRAM)
     if os.path.exists(log):
         os.unlink(log)
 
