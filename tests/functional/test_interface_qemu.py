@@ -24,7 +24,7 @@ def test_info_matches_libvirt_and_sysfs(module_runner, qemu_conn):
 
 
 @pytest.mark.parametrize('args', [
-    dict(xml="<interface type='ethernet' name='sysvirt-t9'><start mode='none'/></interface>"),
+    dict(xml="<interface type='ethernet' name='sysvirt-test-t9'><start mode='none'/></interface>"),
     dict(name='lo', state='absent'),
 ])
 def test_changes_on_a_read_only_backend_fail_plainly(module_runner, qemu_conn, args):
