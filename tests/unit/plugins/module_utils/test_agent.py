@@ -37,7 +37,7 @@ def test_gather_on_test_driver(shared_test_conn):
     result = agent(check=True, gather=['hostname', 'filesystems', 'interfaces'])
     assert not result.failed and not result['changed'], result
     guest = result['guest']
-    assert guest['hostname']
+    assert guest['hostname'] == shared_test_conn.lookupByName('test').hostname(0) == 'testhost'
     assert [f['mountpoint'] for f in guest['filesystems']] == ['/', '/boot']
     assert guest['interfaces'][0]['hwaddr'] == 'aa:bb:cc:dd:ee:ff'
     assert guest['interfaces'][0]['addresses'][0] == {'address': '192.168.122.3', 'prefix': 24, 'type': 'ipv4'}
