@@ -109,6 +109,21 @@ class Kind:
             raise LibvirtFailure('The %s %r exists with UUID %s, but the document asks for UUID %s; remove the '
                                  '<uuid> element or the other %s first' % values)
 
+    def check_found(self, obj, name=None, uuid=None):
+        """Return ``obj``; fail when both a name and a UUID were asked for and ``obj`` (found by one of them)
+        does not carry both, so a run never acts on an object that one of them does not identify."""
+        if obj is None or not name or not uuid or not self.uuid_tag:
+            return obj
+        found_name, found_uuid = obj.name(), obj.UUIDString()
+        if found_name != name:
+            raise LibvirtFailure('The %s with UUID %s is named %s, not %s; the name and the UUID must identify the '
+                                 'same %s (libvirt cannot rename it)' % (self.noun, found_uuid, found_name, name,
+                                                                         self.noun))
+        if found_uuid.lower() != uuid.lower():
+            raise LibvirtFailure('The %s %s exists with UUID %s, not %s; the name and the UUID must identify the '
+                                 'same %s' % (self.noun, name, found_uuid, uuid, self.noun))
+        return obj
+
 
 def reconcile_definition(conn, kind, desired, check_mode, outcome=None, rules=None, obj=None):
     """Bring the stored definition of one object in line with ``desired`` (text or element).
