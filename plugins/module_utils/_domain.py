@@ -586,7 +586,8 @@ class DomainRun:
     def run(self):
         p = self.params
         self.read_input()
-        self.dom = self.kind.lookup(self.conn, name=self.name, uuid=self.uuid)
+        self.dom = self.kind.check_found(self.kind.lookup(self.conn, name=self.name, uuid=self.uuid),
+                                         self.name, self.uuid)
         self.state_before = self.current_state()
         state = p['state']
         if state == 'absent':

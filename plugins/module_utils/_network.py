@@ -793,7 +793,7 @@ def ensure(conn, params, check_mode):
     uuid = params.get('uuid') or (_xml.find_text(desired, 'uuid') if desired is not None else None)
     want_persistent = params.get('persistent', True)
     state = params['state']
-    net = find_network(conn, name=name, uuid=uuid)
+    net = KIND.check_found(find_network(conn, name=name, uuid=uuid), name, uuid)
     if net is not None and desired is not None and net.name() != _xml.find_text(desired, 'name'):
         raise LibvirtFailure('The network with UUID %s is named %s, not %s; libvirt cannot rename networks'
                              % (uuid, net.name(), _xml.find_text(desired, 'name')))

@@ -255,7 +255,7 @@ def ensure(conn, params, check_mode):
     desired = desired_document(params) if params.get('xml') else None
     if desired is not None:
         name, uuid = KIND.identity(desired)
-    existing = KIND.lookup(conn, name=name, uuid=uuid)
+    existing = KIND.check_found(KIND.lookup(conn, name=name, uuid=uuid), name, uuid)
     if existing is not None:
         name = existing.name()
     if params['state'] == 'absent':

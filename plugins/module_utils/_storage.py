@@ -91,6 +91,15 @@ def pool_inactive_xml(pool):
             return pool.XMLDesc(0)
 
 
+def parse_document(text, root_tag, what):
+    """Parse a user's document and check its root element, so a document of another kind fails plainly (in check
+    mode too) instead of being predicted as created."""
+    root = _xml.parse(text, what)
+    if root.tag != root_tag:
+        raise _xml.XMLInputError('%s must have a <%s> root element, not <%s>' % (what, root_tag, root.tag))
+    return root
+
+
 def normalise_pool_xml(desired):
     """Spell the desired document as libvirt stores it where the comparison cannot (target paths)."""
     for path in desired.iterfind('target/path'):
@@ -185,7 +194,7 @@ def run_pool(module, conn):
     desired = None
     name, uuid = p['name'], p['uuid']
     if p['xml']:
-        desired = normalise_pool_xml(_xml.parse(p['xml'], 'storage pool XML'))
+        desired = normalise_pool_xml(parse_document(p['xml'], 'pool', 'storage pool XML'))
         doc_name = _xml.find_text(desired, 'name')
         if name and doc_name and name != doc_name:
             raise LibvirtFailure('name %r differs from the <name> %r in xml' % (name, doc_name))
@@ -195,7 +204,7 @@ def run_pool(module, conn):
         uuid = uuid or _xml.find_text(desired, 'uuid')
     if not name and not uuid:
         raise LibvirtFailure('Give name, uuid or an xml document with a <name>')
-    pool = find_pool(conn, name, uuid)
+    pool = POOL_KIND.check_found(find_pool(conn, name, uuid), name, uuid)
     state = p['state']
 
     if state in ('absent', 'deleted'):
@@ -397,6 +406,9 @@ def find_volume(conn, pool=None, name=None, path=None, key=None):
     elif path:
         vol = lookup(conn.storageVolLookupByPath, path)
     else:
+        if not pool:
+            raise LibvirtFailure('Give the pool of volume %s (a volume name is unique only within its pool), or '
+                                 'find the volume by path or key' % name)
         pool_obj = _active_pool(conn, pool)
         vol = lookup(pool_obj.storageVolLookupByName, name)
         return vol, pool_obj
@@ -500,7 +512,7 @@ def run_volume(module, conn):
     outcome = Outcome()
     warnings = []
     name = p['name']
-    desired_doc = _xml.parse(p['xml'], 'volume XML') if p['xml'] else None
+    desired_doc = parse_document(p['xml'], 'volume', 'volume XML') if p['xml'] else None
     if desired_doc is not None:
         doc_name = _xml.find_text(desired_doc, 'name')
         if name and doc_name and doc_name != name:
