@@ -23,7 +23,8 @@ import binascii
 import hmac
 
 from ansible_collections.sysvirt.libvirt.plugins.module_utils import _xml
-from ansible_collections.sysvirt.libvirt.plugins.module_utils._connection import LibvirtFailure, call, lookup
+from ansible_collections.sysvirt.libvirt.plugins.module_utils._connection import (
+    LibvirtFailure, call, failure_from, lookup)
 from ansible_collections.sysvirt.libvirt.plugins.module_utils._resource import Kind, Outcome, reconcile_definition
 
 try:
@@ -183,10 +184,8 @@ def read_value(secret):
             return 'private', None
         if 'does not have a value' in message or e.get_error_code() == libvirt.VIR_ERR_NO_SECRET:
             return 'unset', None
-        what = (secret.UUIDString(), e.get_error_message())
-        raise LibvirtFailure('Failed to read the value of secret %s: %s' % what,
-                             code=e.get_error_code(), domain=e.get_error_domain(),
-                             libvirt_message=e.get_error_message())
+        # failure_from adds the hint (read-only connection, permission) to libvirt's code and domain
+        raise failure_from(e, 'read the value of secret %s' % secret.UUIDString())
 
 
 def secret_to_dict(secret, xml_text=None):
