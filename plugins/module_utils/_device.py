@@ -72,6 +72,13 @@ DEVICE_RULES = _xml.CompareRules(
 )
 
 
+# Root elements of libvirt's other documents: never a device of a domain (given by mistake, they would be
+# predicted as attached in check mode and fail only in the real run).
+_NOT_DEVICES = ('domain', 'devices', 'network', 'networkport', 'pool', 'volume', 'secret', 'filter',
+                'filterbinding', 'domainsnapshot', 'domaincheckpoint', 'domainbackup', 'capabilities',
+                'domainCapabilities', 'cpu')
+
+
 def _flag(name):
     return getattr(libvirt, name, 0)
 
@@ -80,7 +87,7 @@ def device_from_params(params):
     """The desired device element, from O(xml), O(disk) or O(interface)."""
     if params.get('xml'):
         element = _xml.parse(params['xml'], what='device XML')
-        if element.tag in ('domain', 'devices'):
+        if element.tag in _NOT_DEVICES:
             raise _xml.XMLInputError('Give one device element (<disk>, <interface>, ...), not <%s>' % element.tag)
         return element
     if params.get('disk'):
