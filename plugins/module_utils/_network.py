@@ -14,6 +14,8 @@ __metaclass__ = type
 
 import copy
 import fnmatch
+import ipaddress
+import re
 
 from ansible_collections.sysvirt.libvirt.plugins.module_utils import _xml
 from ansible_collections.sysvirt.libvirt.plugins.module_utils._connection import (
@@ -127,6 +129,18 @@ def live_xml(net):
 # Live updates (virNetworkUpdate), one section per structured option.
 
 
+_MAC_RE = re.compile(r'^[0-9a-fA-F]{1,2}(:[0-9a-fA-F]{1,2}){5}$')
+
+
+def _address(value, what):
+    """The ip_address of an option value; LibvirtFailure naming the option when it is not one (checked before
+    anything is looked at, so check mode fails as the real run would)."""
+    try:
+        return ipaddress.ip_address(u'%s' % value)
+    except ValueError:
+        raise LibvirtFailure('%s %r is not an IP address' % (what, value))
+
+
 def _is_ipv6(address):
     return bool(address) and ':' in address
 
@@ -221,6 +235,11 @@ class DhcpHosts(_DhcpSection):
             raise LibvirtFailure('Each dhcp_hosts entry needs a mac or a name to identify it')
         if entry.get('state', 'present') == 'present' and not entry.get('ip') and not entry.get('name'):
             raise LibvirtFailure('The DHCP host %s needs an ip or a name' % self.describe(entry))
+        if entry.get('mac') and not _MAC_RE.match(entry['mac']):
+            raise LibvirtFailure('dhcp_hosts: %r is not a MAC address (six hex bytes separated by colons, such as '
+                                 '52:54:00:12:34:56)' % entry['mac'])
+        if entry.get('ip'):
+            _address(entry['ip'], 'dhcp_hosts: ip')
 
     def elements(self, parent):
         return parent.findall('host')
@@ -258,6 +277,13 @@ class DhcpRanges(_DhcpSection):
 
     def address(self, entry):
         return entry.get('start')
+
+    def validate(self, entry):
+        start, end = _address(entry['start'], 'dhcp_ranges: start'), _address(entry['end'], 'dhcp_ranges: end')
+        if start.version != end.version:
+            raise LibvirtFailure('The DHCP range %s mixes IPv4 and IPv6 addresses' % self.describe(entry))
+        if entry.get('state', 'present') == 'present' and start > end:
+            raise LibvirtFailure('The DHCP range %s is reversed: its start is above its end' % self.describe(entry))
 
     def elements(self, parent):
         return parent.findall('range')
