@@ -172,7 +172,8 @@ fi
 needs_daemon=0
 case " ${stages[*]} " in *" functional "*|*" reliability "*|*" integration "*|*" molecule "*|*" demo "*) needs_daemon=1 ;; esac
 if [ "$venv_ok" = 1 ] && [ "$needs_daemon" = 1 ]; then
-    python "$REPO/tests/utils/leftovers.py" --remove || true
+    rm -f "$logs/unnamed-objects.json"
+    python "$REPO/tests/utils/leftovers.py" --remove --save-baseline "$logs/unnamed-objects.json" || true
 fi
 
 # ---------------------------------------------------------------- stages
@@ -246,11 +247,14 @@ done
 
 # ---------------------------------------------------------------- leftovers
 # Every test removes what it made, even when it fails: anything named sysvirt-test-* / sysvirt-demo-* still on
-# the daemon now is a leak, reported (and removed) here, and it fails the run.
+# the daemon now is a leak, reported (and removed) here, and it fails the run; so is a secret or filter binding
+# (nameless objects) that was not there when the run began (reported, not removed).
 if [ "$venv_ok" = 1 ] && [ "$needs_daemon" = 1 ]; then
     banner leftovers
     t0=$SECONDS
-    if leftover_report=$(python "$REPO/tests/utils/leftovers.py" --remove --fail-if-any 2>&1); then
+    baseline=()
+    [ -f "$logs/unnamed-objects.json" ] && baseline=(--baseline "$logs/unnamed-objects.json")
+    if leftover_report=$(python "$REPO/tests/utils/leftovers.py" --remove --fail-if-any "${baseline[@]}" 2>&1); then
         record leftovers passed $((SECONDS - t0)) "nothing left on qemu:///system"
     else
         echo "$leftover_report"
