@@ -575,10 +575,10 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         hv_names = set()
         for result in results:
             if result.get('error'):
-                message = 'sysvirt.libvirt.libvirt: skipping %s: %s' % (result['uri'], result['error'])
                 if strict:
-                    raise AnsibleError(message)
-                self.display.warning(message)
+                    raise AnsibleError('sysvirt.libvirt.libvirt: cannot read %s (strict: true): %s'
+                                       % (result['uri'], result['error']))
+                self.display.warning('sysvirt.libvirt.libvirt: skipping %s: %s' % (result['uri'], result['error']))
                 continue
             for warning in result.get('warnings') or []:
                 self.display.vvv('sysvirt.libvirt.libvirt: %s: %s' % (result['uri'], warning))

@@ -213,6 +213,8 @@ class AgentRun(ModuleRun):
 
     def run(self):
         p = self.params
+        if p['timeout'] < 1:
+            raise LibvirtFailure('timeout must be at least 1 second, not %d' % p['timeout'])
         dom = require_domain(self.conn, p['domain'])
         require_agent(self.conn, dom)
         set_timeout(dom, p['timeout'])

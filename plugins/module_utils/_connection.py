@@ -139,6 +139,9 @@ _READONLY_HINT = ("The connection is read-only (readonly: true). This task chang
                   "read-write connection.")
 _URI_HINT = ("Unknown URI scheme or a hypervisor driver that is not installed. Examples of valid URIs: "
              "qemu:///system, qemu+ssh://user@host/system, qemu+tls://host/system, test:///default.")
+_TLS_HINT = ("A remote URI without '+transport' (and one whose scheme libvirt does not know, e.g. 'bogus://host') "
+             "uses TLS, which needs libvirt's CA and client certificates on this host (/etc/pki/CA/cacert.pem, "
+             "/etc/pki/libvirt/). Check the URI's scheme, or use qemu+ssh://user@host/system.")
 
 
 def hint_for(code, domain, message):
@@ -159,6 +162,8 @@ def hint_for(code, domain, message):
         return _URI_HINT
     if 'unexpected' in text and 'uri' in text:
         return _URI_HINT
+    if 'ca certificate' in text or 'client certificate' in text or 'x509' in text:
+        return _TLS_HINT
     transport = domain in (libvirt.VIR_FROM_RPC, libvirt.VIR_FROM_REMOTE) or code == libvirt.VIR_ERR_NO_CONNECT
     if transport and code in (libvirt.VIR_ERR_NO_CONNECT, libvirt.VIR_ERR_SYSTEM_ERROR, libvirt.VIR_ERR_RPC) and (
             'failed to connect socket' in text or 'no such file' in text or 'connection refused' in text

@@ -102,7 +102,12 @@ class MigrateRun(ModuleRun):
         p = self.params
         dest_conn = LibvirtConnection(p['destination'], username=p.get('destination_username'),
                                       password=p.get('destination_password'))
-        dconn = dest_conn.open()
+        try:
+            dconn = dest_conn.open()
+        except LibvirtFailure as failure:
+            # Say which of the two connections failed: the source's failure reads the same otherwise.
+            failure.msg = failure.msg.replace('Failed to connect to ', 'Failed to connect to the destination ', 1)
+            raise
         try:
             return self._run(dconn)
         finally:

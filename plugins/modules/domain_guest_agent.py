@@ -62,7 +62,7 @@ options:
         default: false
   timeout:
     description:
-      - Seconds to wait for the agent to answer each call.
+      - Seconds to wait for the agent to answer each call (at least 1).
     type: int
     default: 10
 extends_documentation_fragment:

@@ -314,8 +314,10 @@ def test_unreachable_is_a_warning_or_fatal_with_strict(make_plugin, monkeypatch)
     plugin = make_plugin(results)
     assert _hosts(plugin, 'libvirt_guests') == ['db1', 'web1', 'web1@kvm02']
     assert any('qemu+ssh://down/system' in w for w in warnings)
-    with pytest.raises(AnsibleError, match='down'):
+    assert any('skipping qemu+ssh://down/system' in w for w in warnings)
+    with pytest.raises(AnsibleError, match='down') as info:
         make_plugin(results, strict=True)
+    assert 'skipping' not in str(info.value) and 'cannot read qemu+ssh://down/system (strict: true)' in str(info.value)
 
 
 def test_hypervisor_names_fall_back_to_uri(make_plugin):

@@ -64,6 +64,13 @@ def test_password_is_never_shown(shared_test_conn, capsys):
     assert secret not in json.dumps(result)
 
 
+@pytest.mark.parametrize('timeout', [0, -1, -2])
+def test_timeout_below_one_second_is_refused(shared_test_conn, timeout):
+    result = agent(gather=['hostname'], timeout=timeout)
+    assert result.failed and result['msg'] == 'timeout must be at least 1 second, not %d' % timeout
+    assert 'guest' not in result
+
+
 def test_stopped_guest_is_refused(shared_test_conn):
     from conftest import unique_name
     name = unique_name('agentoff')

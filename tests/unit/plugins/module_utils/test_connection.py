@@ -60,6 +60,16 @@ def test_unknown_scheme_gets_uri_hint():
     assert '\n' not in info.value.full_message()
 
 
+@pytest.mark.parametrize('uri', ['bogus://127.0.0.1:1/system', 'qemu+tls://127.0.0.1:1/system'])
+def test_remote_uri_without_tls_certificates_gets_tls_hint(uri):
+    # No certificates here: libvirt fails before connecting (a scheme it does not know, with a host, is TLS);
+    # were there certificates, the only address tried is loopback's port 1.
+    with pytest.raises(c.LibvirtFailure) as info:
+        c.LibvirtConnection(uri).open()
+    assert 'certificate' in info.value.msg.lower()
+    assert 'TLS' in info.value.hint and 'daemon' not in info.value.hint
+
+
 def test_missing_daemon_socket_gets_daemon_hint():
     with pytest.raises(c.LibvirtFailure) as info:
         c.LibvirtConnection('qemu+unix:///system?socket=/nonexistent/sysvirt.sock').open()
