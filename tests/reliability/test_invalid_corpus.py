@@ -80,6 +80,9 @@ def test_invalid_document(corpus, row, uri, verdict):
         assert not problems_with(result, args, module), result
         if verdict == 'yes':
             assert not result.failed, result
+            added = [key for what, key in snapshot_changes(before, after) if what == 'added']
+            assert any(name in repr(key) for key in added), 'accepted, yet nothing named %s appeared: %r' % (
+                name, added)
         else:
             assert result.failed, 'libvirt rejects %s, but the module reported %r' % (row['file'], result)
             assert not snapshot_changes(before, after), snapshot_changes(before, after)
