@@ -119,7 +119,7 @@ class Kind:
             raise LibvirtFailure('The %s with UUID %s is named %s, not %s; the name and the UUID must identify the '
                                  'same %s (libvirt cannot rename it)' % (self.noun, found_uuid, found_name, name,
                                                                          self.noun))
-        if found_uuid.lower() != uuid.lower():
+        if found_uuid.lower().replace('-', '') != uuid.lower().replace('-', ''):  # libvirt's spellings of a UUID
             raise LibvirtFailure('The %s %s exists with UUID %s, not %s; the name and the UUID must identify the '
                                  'same %s' % (self.noun, name, found_uuid, uuid, self.noun))
         return obj
