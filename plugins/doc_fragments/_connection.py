@@ -4,7 +4,8 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 
 # Private to sysvirt.libvirt: the connection options of every module, paired with
-# CONNECTION_ARGUMENT_SPEC in plugins/module_utils/_connection.py.
+# CONNECTION_ARGUMENT_SPEC in plugins/module_utils/_connection.py, and what a failure returns
+# (LibvirtFailure.fail_kwargs() and module_connection there; tests/utils/returns.py reads these notes).
 
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
@@ -41,6 +42,13 @@ options:
       - When not set, the E(LIBVIRT_PASSWORD) environment variable is used.
       - Never logged and never part of a result.
     type: str
+notes:
+  - When the module fails, its result holds C(failed) and C(msg), one line that ends with libvirt's error code and
+    domain and a hint when there are some. When libvirt reported the failure, C(error) holds libvirt's error as
+    a dictionary, C(error.code) and C(error.domain) being libvirt's numbers, C(error.code_name) and
+    C(error.domain_name) their names (for example V(VIR_ERR_NO_DOMAIN) and V(VIR_FROM_QEMU)) and C(error.message)
+    libvirt's own message. C(hint), when set, says the likely cause and what to do about it. C(uri) is the URI of
+    the connection the module used, once it was known.
 requirements:
   - libvirt-python
   - lxml
