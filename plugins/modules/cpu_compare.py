@@ -118,26 +118,26 @@ result:
   description:
     - V(identical) when the host CPU is the given CPU, V(superset) when the host CPU offers more, V(incompatible)
       when the host cannot run it.
-  returned: success
+  returned: when the comparison ran, also when O(fail_on_incompatible=true) fails the task
   type: str
   sample: superset
 against:
   description: What the CPU was compared with, V(hypervisor), V(host) or V(host_cpu) (the O(host_cpu) definition).
-  returned: success
+  returned: when the comparison ran, also when O(fail_on_incompatible=true) fails the task
   type: str
   sample: hypervisor
 hypervisor_aware:
   description: Whether the hypervisor-aware comparison was used.
-  returned: success
+  returned: when the comparison ran, also when O(fail_on_incompatible=true) fails the task
   type: bool
 reason:
   description: libvirt's reason when the result is V(incompatible), otherwise null.
-  returned: success
+  returned: when the comparison ran, also when O(fail_on_incompatible=true) fails the task
   type: str
   sample: "Host CPU does not provide required features: avx512f, avx512dq"
 missing_features:
   description: The features of the CPU that the host lacks (empty unless the result is V(incompatible)).
-  returned: success
+  returned: when the comparison ran, also when O(fail_on_incompatible=true) fails the task
   type: list
   elements: str
   sample: [avx512f, avx512dq]
@@ -148,7 +148,7 @@ extra_features:
   elements: str
 cpu_xml:
   description: The CPU as given to libvirt.
-  returned: success
+  returned: when the comparison ran, also when O(fail_on_incompatible=true) fails the task
   type: str
 '''
 

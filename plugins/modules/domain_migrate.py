@@ -222,9 +222,23 @@ on_source:
   returned: always
   type: bool
 cpu_check:
-  description: The CPU pre-flight comparison (C(result), C(against), C(missing_features)), when one ran.
+  description: The CPU pre-flight comparison, when one ran (as M(sysvirt.libvirt.cpu_compare) makes it).
   returned: when O(cpu_compare=true) and something was to migrate
   type: dict
+  contains:
+    result:
+      description: V(identical) or V(superset) (V(incompatible) fails the task before anything migrates).
+      type: str
+      sample: superset
+    against:
+      description: What the CPU was compared with, V(hypervisor) (the destination's) or V(host).
+      type: str
+      sample: hypervisor
+    missing_features:
+      description: The features of the guest's CPU that the destination lacks.
+      type: list
+      elements: str
+      sample: []
 job:
   description: The migration job.
   returned: when a migration ran

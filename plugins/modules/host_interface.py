@@ -100,7 +100,7 @@ EXAMPLES = r'''
 RETURN = r'''
 interface:
   description: The interface after the run (in check mode, as it would be), keys as in
-    M(sysvirt.libvirt.host_interface_info); null when absent.
+    RV(sysvirt.libvirt.host_interface_info#module:interfaces); null when absent.
   returned: always
   type: dict
   sample: {name: br1, type: bridge, mac: null, mtu: null, start_mode: onboot, members: [eth1], vlan_tag: null,

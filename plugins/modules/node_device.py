@@ -128,8 +128,8 @@ EXAMPLES = r'''
 
 RETURN = r'''
 device:
-  description: The device after the run (in check mode, as it would be), as M(sysvirt.libvirt.node_device_info)
-    returns it; null when absent.
+  description: The device after the run (in check mode, as it would be), keys as in
+    RV(sysvirt.libvirt.node_device_info#module:devices); null when absent.
   returned: always
   type: dict
   sample: {name: pci_0000_65_00_0, parent: pci_0000_64_00_0, driver: vfio-pci, capability_types: [pci]}

@@ -159,7 +159,9 @@ nwfilter:
              protocols: [{protocol: tcp, attributes: {dstportstart: '22'}}]}]
     references: [{filter: clean-traffic, parameters: {}}]
 bindings:
-  description: The bindings of this filter after the run (in check mode, as they would be), sorted by port.
+  description: >-
+    The bindings of this filter after the run (in check mode, as they would be), sorted by port, each as in
+    RV(sysvirt.libvirt.nwfilter_info#module:bindings).
   returned: always
   type: list
   elements: dict
