@@ -492,6 +492,8 @@ class DomainRun:
         self.predicted = None
         self.extra = dict(restart_needed=False)
         self.state_before = None
+        #: title / description the document gives empty: libvirt keeps none, so "none" is what is wanted.
+        self.emptied = set()
 
     # -- helpers -------------------------------------------------------------------------------------
     def fail(self, msg, **kwargs):
@@ -560,6 +562,11 @@ class DomainRun:
         p = self.params
         for option in ('title', 'description'):
             if p[option] is None:
+                element = desired.find(option)
+                if element is not None and not (element.text or '') and len(element) == 0:
+                    # An empty <title/> is no title to libvirt: compared as is, it would never be kept.
+                    desired.remove(element)
+                    self.emptied.add(option)
                 continue
             element = desired.find(option)
             if p[option] == '':
@@ -700,11 +707,12 @@ class DomainRun:
             return
         for option, mtype in (('title', libvirt.VIR_DOMAIN_METADATA_TITLE),
                               ('description', libvirt.VIR_DOMAIN_METADATA_DESCRIPTION)):
-            if p[option] is None:
+            wanted = '' if p[option] is None and option in self.emptied else p[option]
+            if wanted is None:
                 continue
             current = get_metadata(self.dom, mtype) or ''
-            if current != p[option]:
-                self.act('set %s' % option, lambda m=mtype, v=p[option]: set_metadata(self.dom, m, v or None))
+            if current != wanted:
+                self.act('set %s' % option, lambda m=mtype, v=wanted: set_metadata(self.dom, m, v or None))
         for entry in p['metadata'] or ():
             uri = entry['namespace']
             current = get_metadata(self.dom, libvirt.VIR_DOMAIN_METADATA_ELEMENT, uri)

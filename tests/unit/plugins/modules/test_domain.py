@@ -188,6 +188,20 @@ def test_autostart_title_description_metadata(test_conn, name):
         dom.metadata(libvirt.VIR_DOMAIN_METADATA_ELEMENT, 'https://example.com/ns/owner', 0)
 
 
+def test_empty_title_and_description_in_the_document_mean_none(test_conn, name):
+    # libvirt keeps no empty <title/> or <description/>: "none" is what such a document asks for, so a re-run
+    # neither warns that it was not kept nor redefines, and a stored title is cleared.
+    run_module('domain', dict(uri=URI, xml=domain_xml(name), title='Old title', description='old'))
+    dom = test_conn.lookupByName(name)
+    assert dom.metadata(libvirt.VIR_DOMAIN_METADATA_TITLE, None, 0) == 'Old title'
+    xml = domain_xml(name).replace('</name>', '</name><title></title><description/>')
+    results = four_runs(dict(xml=xml), ['set title', 'set description'])
+    assert not any(r.get('warnings') for r in results), [r.get('warnings') for r in results]
+    for mtype in (libvirt.VIR_DOMAIN_METADATA_TITLE, libvirt.VIR_DOMAIN_METADATA_DESCRIPTION):
+        with pytest.raises(libvirt.libvirtError):
+            dom.metadata(mtype, None, 0)
+
+
 def test_running_domain_with_changed_definition_needs_restart(test_conn, name):
     run_module('domain', dict(uri=URI, xml=domain_xml(name), state='running'))
     args = dict(uri=URI, xml=domain_xml(name, nics=2), state='running')
