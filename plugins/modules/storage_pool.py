@@ -172,7 +172,7 @@ refreshed:
   type: bool
 diff:
   description: Stored definition before and after (in check mode, the document that would be defined).
-  returned: always
+  returned: when diff mode is on
   type: dict
 '''
 
