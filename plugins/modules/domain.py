@@ -261,7 +261,8 @@ actions:
 differences:
   description:
     - Where the stored definition did not satisfy O(xml); drives the redefinition.
-    - Each item has C(path), C(desired), C(current) and C(reason) (C(missing), C(changed), C(extra)).
+    - Each item has C(path), C(desired), C(current) and C(reason) (C(missing), C(changed), C(extra)), as in
+      RV(sysvirt.libvirt.network#module:differences).
   returned: always
   type: list
   elements: dict
@@ -273,7 +274,7 @@ restart_needed:
   returned: always
   type: bool
 restart_differences:
-  description: The parts of O(xml) the live definition does not have.
+  description: The parts of O(xml) the live definition does not have, each item as in RV(differences).
   returned: when RV(restart_needed) is true
   type: list
   elements: dict

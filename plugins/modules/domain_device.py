@@ -209,7 +209,7 @@ actions:
   elements: str
   sample: ["attach disk target vdb (live)", "attach disk target vdb (config)"]
 differences:
-  description: Why an existing device is updated (path, desired, current, reason).
+  description: Why an existing device is updated, each item as in RV(sysvirt.libvirt.network#module:differences).
   returned: always
   type: list
   elements: dict

@@ -370,7 +370,9 @@ restart_needed:
   returned: always
   type: bool
 pending_live_changes:
-  description: When RV(restart_needed) is true, where the running network differs from O(xml).
+  description: >-
+    When RV(restart_needed) is true, where the running network differs from O(xml), each item as in
+    RV(differences).
   returned: when restart_needed is true
   type: list
   elements: dict

@@ -175,7 +175,9 @@ actions:
   elements: str
   sample: [define, create binding tap-app1]
 differences:
-  description: The parts of the stored definition that did not match the document (path, desired, current, reason).
+  description: >-
+    The parts of the stored definition that did not match the document, each item as in
+    RV(sysvirt.libvirt.network#module:differences).
   returned: always
   type: list
   elements: dict

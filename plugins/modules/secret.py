@@ -201,7 +201,9 @@ actions:
   elements: str
   sample: [define, set value]
 differences:
-  description: The parts of the stored definition that did not match the desired one (path, desired, current, reason).
+  description: >-
+    The parts of the stored definition that did not match the desired one, each item as in
+    RV(sysvirt.libvirt.network#module:differences).
   returned: always
   type: list
   elements: dict

@@ -162,7 +162,7 @@ actions:
   elements: str
   sample: [define, build, start, autostart]
 differences:
-  description: The parts of O(xml) that the stored definition did not satisfy.
+  description: The parts of O(xml) that the stored definition did not satisfy, each item as in RV(sysvirt.libvirt.network#module:differences).
   returned: always
   type: list
   elements: dict
