@@ -42,6 +42,8 @@ from ansible.module_utils import _internal as _ansible_internal  # noqa: E402
 from ansible.module_utils.common import warnings as _warnings  # noqa: E402
 from ansible.module_utils.testing import patch_module_args  # noqa: E402
 
+from utils.returns import check_result as _check_documented  # noqa: E402
+
 libvirt.registerErrorHandler(lambda ctx, err: None, None)
 
 #: Every object a test creates is named with this prefix, so a cleanup can find leftovers.
@@ -172,9 +174,12 @@ def run_module(name, args, check_mode=False, diff=False):
             module.main()
     text = out.getvalue()
     try:
-        return ModuleResult(json.loads(text[text.index('{'):]))
+        result = ModuleResult(json.loads(text[text.index('{'):]))
     except ValueError:
         raise AssertionError('module %s printed no JSON result: %r' % (name, text))
+    # Every key of every result is documented (tests/utils/returns.py): an undocumented one fails the test.
+    _check_documented(name, result)
+    return result
 
 
 @pytest.fixture
