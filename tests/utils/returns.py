@@ -5,10 +5,10 @@
 """Every value a module returns is documented: the check tests/conftest.py's run_module() makes on each result.
 
 A successful result may hold Ansible's standard keys (STANDARD_KEYS) and the keys of the module's RETURN, nothing
-else, and holds each top-level key RETURN says is ``returned: always``. A failed result may also hold the failure keys the connection doc fragment documents in its notes (as
-``C(key)`` and ``C(key.subkey)``) when the module extends that fragment. Below the top level, every documented
-value with ``contains`` is followed down: each key of a returned dict, or of each dict in a returned list, is one of
-its ``contains`` (to any depth). A value documented without ``contains`` whose description gives its shape as
+else, and holds each top-level key RETURN says is ``returned: always``. A failed result may also hold the failure
+keys the connection doc fragment documents in its notes (as ``C(key)`` and ``C(key.subkey)``) when the module
+extends that fragment. Below the top level, every documented value with ``contains`` is followed down: each key
+of a returned dict, or of each dict in a returned list, is one of its ``contains`` (to any depth). A value documented without ``contains`` whose description gives its shape as
 another return value ("as in RV(differences)", "keys as in RV(sysvirt.libvirt.<module>#module:<key>)", "in the
 shape of one RV(...) item") is held to that value's ``contains``; any other dict documented without ``contains``
 is free-form and not looked into.
