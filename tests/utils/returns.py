@@ -8,10 +8,11 @@ A successful result may hold Ansible's standard keys (STANDARD_KEYS) and the key
 else, and holds each top-level key RETURN says is ``returned: always``. A failed result may also hold the failure
 keys the connection doc fragment documents in its notes (as ``C(key)`` and ``C(key.subkey)``) when the module
 extends that fragment. Below the top level, every documented value with ``contains`` is followed down: each key
-of a returned dict, or of each dict in a returned list, is one of its ``contains`` (to any depth). A value documented without ``contains`` whose description gives its shape as
-another return value ("as in RV(differences)", "keys as in RV(sysvirt.libvirt.<module>#module:<key>)", "in the
-shape of one RV(...) item") is held to that value's ``contains``; any other dict documented without ``contains``
-is free-form and not looked into.
+of a returned dict, or of each dict in a returned list, is one of its ``contains`` (to any depth). A value
+documented without ``contains`` whose description gives its shape as another return value ("as in
+RV(differences)", "keys as in RV(sysvirt.libvirt.<module>#module:<key>)", "in the shape of one RV(...) item") is
+held to that value's ``contains``; any other dict documented without ``contains`` is free-form and not looked
+into.
 
 ``check_result(module, result)`` raises AssertionError naming the module and each undocumented key path
 (``domain.title``, ``domains[].disks[].bus``).
