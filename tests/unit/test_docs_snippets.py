@@ -340,8 +340,8 @@ def _inventory_problems(config):
         for var in re.findall(r'(?<![\w.])%s(\w+)' % re.escape(prefix), str(expr)):
             if var not in host_vars:
                 problems.append('inventory %s: %r uses %s%s, which host_vars (%s) does not set, so compose, groups '
-                                'and keyed_groups do not see it' % (INVENTORY, expr, prefix, var,
-                                                                     ', '.join(sorted(host_vars))))
+                                'and keyed_groups do not see it'
+                                % (INVENTORY, expr, prefix, var, ', '.join(sorted(host_vars))))
     return problems
 
 
@@ -381,7 +381,7 @@ def test_snippet(where, text, error):
         data = yaml.safe_load(text)
     except yaml.YAMLError as e:
         pytest.fail('%s: not valid YAML: %s' % (where, e))
-    problems, _, _ = check_snippet(data)
+    problems = check_snippet(data)[0]
     assert not problems, '%s:\n  %s' % (where, '\n  '.join(problems))
 
 
@@ -435,7 +435,7 @@ BAD = [
 
 @pytest.mark.parametrize('text, expected', BAD, ids=[str(i) for i in range(len(BAD))])
 def test_checker_finds(text, expected):
-    problems, _, _ = check_snippet(yaml.safe_load(text))
+    problems = check_snippet(yaml.safe_load(text))[0]
     assert any(expected in p for p in problems), problems
 
 
