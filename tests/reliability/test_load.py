@@ -82,7 +82,7 @@ def _state_problems(conn, prefix, names, want, rules):
     return problems
 
 
-def test_load_100_guests_20_forks(qemu_conn, owned_prefix, tmp_path, record_property):
+def test_load_100_guests_20_forks(qemu_conn, owned_prefix, tmp_path, record_testsuite_property):
     prefix = owned_prefix('load')
     names = ['%s-%03d' % (prefix, i) for i in range(1, GUESTS + 1)]
     hosts = tmp_path / 'hosts.ini'
@@ -99,7 +99,7 @@ def test_load_100_guests_20_forks(qemu_conn, owned_prefix, tmp_path, record_prop
                                                os.path.join(PLAY_DIR, 'play.yml')], env, str(log), RUN_TIMEOUT)
             seconds = time.monotonic() - started
             timings.append((phase, run, seconds))
-            record_property('%s_run%d_seconds' % (phase, run), round(seconds, 1))
+            record_testsuite_property('%s_run%d_seconds' % (phase, run), round(seconds, 1))
             what = '%s run %d' % (phase, run)
             assert returncode == 0, '%s: ansible-playbook rc=%s after %.0fs:\n%s' % (
                 what, returncode, seconds, output[-4000:])
@@ -115,6 +115,6 @@ def test_load_100_guests_20_forks(qemu_conn, owned_prefix, tmp_path, record_prop
             assert not problems, '%s: end state not as asked (%d problems): %s' % (what, len(problems),
                                                                                    problems[:5])
     total = sum(t for _p, _r, t in timings)
-    record_property('total_seconds', round(total, 1))
+    record_testsuite_property('total_seconds', round(total, 1))
     print('load: %d guests, %d forks, all started; %s; total %.1fs' % (
         GUESTS, FORKS, ', '.join('%s %d %.1fs' % t for t in timings), total))
