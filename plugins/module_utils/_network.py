@@ -238,8 +238,13 @@ class DhcpHosts(_DhcpSection):
         if entry.get('mac') and not _MAC_RE.match(entry['mac']):
             raise LibvirtFailure('dhcp_hosts: %r is not a MAC address (six hex bytes separated by colons, such as '
                                  '52:54:00:12:34:56)' % entry['mac'])
-        if entry.get('ip'):
-            _address(entry['ip'], 'dhcp_hosts: ip')
+        if entry.get('mac') and int(entry['mac'].split(':')[0], 16) & 1:
+            raise LibvirtFailure('dhcp_hosts: %s is a multicast MAC address; a DHCP host needs a unicast one'
+                                 % entry['mac'])
+        address = _address(entry['ip'], 'dhcp_hosts: ip') if entry.get('ip') else None
+        if address is not None and address.version == 6 and entry.get('mac'):
+            raise LibvirtFailure('dhcp_hosts: the IPv6 host %s is identified by name (or DHCPv6 id), not by MAC; '
+                                 'libvirt refuses a mac on an IPv6 DHCP host' % entry['ip'])
 
     def elements(self, parent):
         return parent.findall('host')
@@ -819,6 +824,10 @@ def ensure(conn, params, check_mode):
     uuid = params.get('uuid') or (_xml.find_text(desired, 'uuid') if desired is not None else None)
     want_persistent = params.get('persistent', True)
     state = params['state']
+    # Bad update entries fail before anything is looked up, defined or started (and check mode fails alike).
+    for section in SECTIONS:
+        for entry in params.get(section.option) or []:
+            section.validate(entry)
     net = KIND.check_found(find_network(conn, name=name, uuid=uuid), name, uuid)
     if net is not None and desired is not None and net.name() != _xml.find_text(desired, 'name'):
         raise LibvirtFailure('The network with UUID %s is named %s, not %s; libvirt cannot rename networks'

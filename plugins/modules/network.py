@@ -80,7 +80,9 @@ options:
     elements: dict
     suboptions:
       mac:
-        description: The guest interface's MAC address.
+        description:
+          - The guest interface's MAC address (unicast). IPv6 hosts are found by O(dhcp_hosts[].name) instead;
+            libvirt refuses a MAC on them.
         type: str
       name:
         description: The host name handed out.

@@ -30,6 +30,8 @@ URI = 'test:///default'
      'The DHCP range 192.168.122.30-192.168.122.25 is reversed'),
     (dict(dhcp_ranges=[dict(start='192.168.122.30', end='fd00::1')]), 'mixes IPv4 and IPv6'),
     (dict(dhcp_ranges=[dict(start='x', end='192.168.122.40')]), "dhcp_ranges: start 'x' is not an IP address"),
+    (dict(dhcp_hosts=[dict(mac='01:00:5e:00:00:01', ip='192.168.122.40')]), 'is a multicast MAC address'),
+    (dict(dhcp_hosts=[dict(mac='52:54:00:00:00:01', ip='fd00::40')]), 'not by MAC'),
 ])
 def test_bad_dhcp_entry_fails_in_check_mode_too_and_changes_nothing(test_conn, args, message, check_mode):
     before = test_conn.networkLookupByName('default').XMLDesc(0)
@@ -48,3 +50,25 @@ def test_bad_dhcp_entry_fails_in_check_mode_too_and_changes_nothing(test_conn, a
 def test_good_dhcp_entries_still_apply(test_conn, args):
     result = run_module('network', dict(uri=URI, name='default', **args), check_mode=True)
     assert not result.failed, result['msg']
+
+
+@pytest.mark.parametrize('check_mode', [True, False])
+def test_bad_entry_for_a_new_network_defines_and_starts_nothing(test_conn, check_mode):
+    # The entries are checked before the network is looked up, defined or started, not after.
+    from conftest import unique_name
+    name = unique_name('net')
+    xml = ("<network><name>%s</name><ip address='198.51.100.1' netmask='255.255.255.0'><dhcp>"
+           "<range start='198.51.100.100' end='198.51.100.200'/></dhcp></ip></network>" % name)
+    try:
+        result = run_module('network', dict(uri=URI, xml=xml, state='active',
+                                            dhcp_hosts=[dict(mac='zz:54:00:00:00:01', ip='198.51.100.5')]),
+                            check_mode=check_mode)
+        assert result.failed and 'is not a MAC address' in result['msg'], result
+        assert name not in [n.name() for n in test_conn.listAllNetworks()]
+    finally:
+        for net in test_conn.listAllNetworks():
+            if net.name() == name:
+                if net.isActive():
+                    net.destroy()
+                if net.isPersistent():
+                    net.undefine()
