@@ -539,7 +539,7 @@ class DomainRun:
             dname, duuid = self.kind.identity(desired)
             if name and dname and name != dname:
                 self.fail('The name option (%s) and the <name> of the XML (%s) differ; give one name' % (name, dname))
-            if uuid and duuid and uuid.lower() != duuid.lower():
+            if uuid and duuid and not _xml.same_uuid(uuid, duuid):
                 self.fail('The uuid option (%s) and the <uuid> of the XML (%s) differ' % (uuid, duuid))
             if not dname:
                 if not name:

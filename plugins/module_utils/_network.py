@@ -761,7 +761,7 @@ def _desired(params, version=None, warnings=None):
     if warnings is not None:
         warnings.extend(found)
     uuid = _xml.find_text(root, 'uuid')
-    if params.get('uuid') and uuid and uuid.lower() != params['uuid'].lower():
+    if params.get('uuid') and uuid and not _xml.same_uuid(uuid, params['uuid']):
         raise _xml.XMLInputError('The uuid option (%s) and the <uuid> of the XML (%s) differ'
                                  % (params['uuid'], uuid))
     return root

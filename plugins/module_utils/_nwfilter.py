@@ -113,7 +113,7 @@ def desired_document(params):
         raise _xml.XMLInputError('network filter XML has no name attribute and no name option is given')
     uuid = _xml.find_text(root, 'uuid')
     if params.get('uuid'):
-        if uuid and uuid.lower() != params['uuid'].lower():
+        if uuid and not _xml.same_uuid(uuid, params['uuid']):
             raise _xml.XMLInputError('uuid %s and the <uuid> of the XML (%s) differ' % (params['uuid'], uuid))
         if not uuid:
             _xml.set_child_text(root, 'uuid', params['uuid'])

@@ -104,7 +104,7 @@ class Kind:
         """Fail when the document names one object and identifies another (UUID mismatch)."""
         name, uuid = self.identity(desired)
         stored_uuid = _xml.find_text(stored, self.uuid_tag) if self.uuid_tag else None
-        if uuid and stored_uuid and uuid.lower() != stored_uuid.lower():
+        if uuid and stored_uuid and not _xml.same_uuid(uuid, stored_uuid):
             values = (self.noun, name, stored_uuid, uuid, self.noun)
             raise LibvirtFailure('The %s %r exists with UUID %s, but the document asks for UUID %s; remove the '
                                  '<uuid> element or the other %s first' % values)
@@ -119,7 +119,7 @@ class Kind:
             raise LibvirtFailure('The %s with UUID %s is named %s, not %s; the name and the UUID must identify the '
                                  'same %s (libvirt cannot rename it)' % (self.noun, found_uuid, found_name, name,
                                                                          self.noun))
-        if found_uuid.lower().replace('-', '') != uuid.lower().replace('-', ''):  # libvirt's spellings of a UUID
+        if not _xml.same_uuid(found_uuid, uuid):
             raise LibvirtFailure('The %s %s exists with UUID %s, not %s; the name and the UUID must identify the '
                                  'same %s' % (self.noun, name, found_uuid, uuid, self.noun))
         return obj
@@ -134,6 +134,10 @@ def reconcile_definition(conn, kind, desired, check_mode, outcome=None, rules=No
     rules = rules or kind.rules
     if not _xml._is_element(desired):
         desired = _xml.parse(desired, '%s XML' % kind.noun)
+    element = desired.find(kind.uuid_tag) if kind.uuid_tag else None
+    if element is not None and element.text:
+        # Written as libvirt stores it, so 'E3E7...' or a UUID without dashes is no difference on re-runs.
+        element.text = _xml.canonical_uuid(element.text)
     name, uuid = kind.identity(desired)
     if obj is None:
         obj = kind.lookup(conn, name=name, uuid=uuid)

@@ -87,7 +87,7 @@ class SecretKind(Kind):
     def check_identity(self, obj, desired, stored):
         uuid = _xml.find_text(desired, 'uuid')
         stored_uuid = _xml.find_text(stored, 'uuid')
-        if uuid and stored_uuid and uuid.lower() != stored_uuid.lower():
+        if uuid and stored_uuid and not _xml.same_uuid(uuid, stored_uuid):
             raise LibvirtFailure('The secret for this usage exists with UUID %s, but the document asks for UUID '
                                  '%s; remove the <uuid> element or the other secret first' % (stored_uuid, uuid))
         desired_usage, stored_usage = usage_of(desired), usage_of(stored)
@@ -146,7 +146,7 @@ def desired_document(params):
         if root.tag != 'secret':
             raise _xml.XMLInputError('secret XML must have a <secret> root element, not <%s>' % root.tag)
         uuid = _xml.find_text(root, 'uuid')
-        if params.get('uuid') and uuid and uuid.lower() != params['uuid'].lower():
+        if params.get('uuid') and uuid and not _xml.same_uuid(uuid, params['uuid']):
             raise _xml.XMLInputError('uuid %s and the <uuid> of the XML (%s) differ' % (params['uuid'], uuid))
         if params.get('uuid') and not uuid:
             _xml.set_child_text(root, 'uuid', params['uuid'])

@@ -157,6 +157,27 @@ def size_to_bytes(value, default_unit='b'):
     return int(match.group(1)) * _UNITS[unit]
 
 
+_UUID_HEX = re.compile(r'^[0-9a-fA-F]{32}$')
+
+
+def uuid_key(text):
+    """A UUID as libvirt compares it: case, dashes and surrounding space do not matter."""
+    return ''.join((text or '').split()).replace('-', '').lower()
+
+
+def canonical_uuid(text):
+    """The spelling libvirt stores (lower case, 8-4-4-4-12 dashes) of a UUID; other text unchanged."""
+    key = uuid_key(text)
+    if not _UUID_HEX.match(key):
+        return text
+    return '-'.join((key[0:8], key[8:12], key[12:16], key[16:20], key[20:32]))
+
+
+def same_uuid(a, b):
+    """True when two spellings name the same UUID."""
+    return uuid_key(a) == uuid_key(b)
+
+
 def parse_int(value):
     """An integer in the bases libvirt writes ('12', '0x0c', '0o14'); None when it is not one."""
     if value is None:

@@ -256,6 +256,7 @@ from ansible_collections.sysvirt.libvirt.plugins.module_utils._connection import
     connection_argument_spec, exit_module, module_connection,
 )
 from ansible_collections.sysvirt.libvirt.plugins.module_utils._domain_data import collect_domains
+from ansible_collections.sysvirt.libvirt.plugins.module_utils._xml import canonical_uuid
 
 _XML_INACTIVE = 2  # VIR_DOMAIN_XML_INACTIVE
 
@@ -285,7 +286,7 @@ def main():
     stats_groups = list(p['stats_groups']) if (p['stats'] or p['stats_groups']) else None
     with module_connection(module) as conn:
         domains, warnings = collect_domains(
-            conn, names=p['name'], uuids=[u.lower() for u in p['uuid']] if p['uuid'] else None,
+            conn, names=p['name'], uuids=[canonical_uuid(u) for u in p['uuid']] if p['uuid'] else None,
             states=p['state'], persistent=p['persistent'], autostart=p['autostart'],
             address_sources=p['address_sources'], agent_timeout=p['agent_timeout'], include_xml=p['xml'],
             stats_groups=stats_groups, xml_flags=_XML_INACTIVE if p['inactive'] else 0, workers=4)

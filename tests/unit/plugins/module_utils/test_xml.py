@@ -182,3 +182,19 @@ def test_difference_text():
     diff = _xml.Difference('/d/x', 'a', 'b', 'changed')
     assert str(diff) == "/d/x: wanted 'a', found 'b'"
     assert diff.as_dict() == dict(path='/d/x', desired='a', current='b', reason='changed')
+
+
+@pytest.mark.parametrize('text,canonical', [
+    ('9CA9B51A-C2BE-4F6A-8A9D-0E5B6C7D8E9F', '9ca9b51a-c2be-4f6a-8a9d-0e5b6c7d8e9f'),
+    ('9ca9b51ac2be4f6a8a9d0e5b6c7d8e9f', '9ca9b51a-c2be-4f6a-8a9d-0e5b6c7d8e9f'),
+    (' 9ca9b51a-c2be-4f6a-8a9d-0e5b6c7d8e9f\n', '9ca9b51a-c2be-4f6a-8a9d-0e5b6c7d8e9f'),
+    ('not-a-uuid', 'not-a-uuid'),
+    ('9ca9b51a-c2be-4f6a-8a9d-0e5b6c7d8e9', '9ca9b51a-c2be-4f6a-8a9d-0e5b6c7d8e9'),  # 31 digits: left alone
+])
+def test_canonical_uuid(text, canonical):
+    assert _xml.canonical_uuid(text) == canonical
+
+
+def test_same_uuid():
+    assert _xml.same_uuid('9CA9B51AC2BE4F6A8A9D0E5B6C7D8E9F', '9ca9b51a-c2be-4f6a-8a9d-0e5b6c7d8e9f')
+    assert not _xml.same_uuid('9ca9b51a-c2be-4f6a-8a9d-0e5b6c7d8e9f', '9ca9b51a-c2be-4f6a-8a9d-0e5b6c7d8e90')

@@ -90,3 +90,26 @@ def test_network_filter_lookup_checks_both(name, uuid, message):
 def test_network_filter_lookup_by_one_or_matching_both_passes(name, uuid):
     found = _FakeFilter()
     assert _nwfilter.KIND.check_found(found, name, uuid) is found
+
+
+@pytest.mark.parametrize('spelling', [str.upper, lambda u: u.replace('-', '')])
+def test_uuid_in_the_document_in_another_spelling_is_no_change(test_conn, spelling):
+    # libvirt stores 9ca9...-... for '9CA9...' or a UUID without dashes: a re-run is unchanged, with no warning
+    # that the document was not kept as written, and no "exists with another UUID" failure.
+    from conftest import unique_name
+    name = unique_name('dom')
+    uuid = '9ca9b51a-c2be-4f6a-8a9d-0e5b6c7d8e9f'
+    xml = ("<domain type='test'><name>%s</name><uuid>%s</uuid><memory>65536</memory><os><type>hvm</type></os>"
+           "</domain>" % (name, spelling(uuid)))
+    try:
+        runs = [run_module('domain', dict(uri=URI, xml=xml), check_mode=check) for check in (True, False, True, False)]
+        assert [r.get('failed', False) for r in runs] == [False] * 4, [r.get('msg') for r in runs]
+        assert [r['changed'] for r in runs] == [True, True, False, False]
+        assert not any(r.get('warnings') for r in runs), [r.get('warnings') for r in runs]
+        assert test_conn.lookupByName(name).UUIDString() == uuid
+        info = run_module('domain_info', dict(uri=URI, uuid=[spelling(uuid)]))
+        assert [d['name'] for d in info['domains']] == [name]
+    finally:
+        for dom in test_conn.listAllDomains(0):
+            if dom.name() == name:
+                dom.undefine()
