@@ -349,6 +349,15 @@ def get_metadata(dom, mtype, uri=None):
                              code=e.get_error_code(), domain=e.get_error_domain())
 
 
+def _desired_metadata(desired, uri):
+    """The element of namespace ``uri`` in a document's <metadata>, as text (as get_metadata gives it), or None."""
+    container = desired.find('metadata')
+    for child in container if container is not None else ():
+        if isinstance(child.tag, str) and etree.QName(child).namespace == uri:
+            return _xml.to_string(child, pretty=False)
+    return None
+
+
 def set_metadata(dom, mtype, value, key=None, uri=None):
     flags = libvirt.VIR_DOMAIN_AFFECT_CONFIG
     if dom.isActive():
@@ -701,6 +710,10 @@ class DomainRun:
                 self.extra['restart_needed'] = True
 
     # -- metadata, autostart --------------------------------------------------------------------------
+    def redefining_in_check_mode(self):
+        """In check mode, a redefinition is planned: what it stores, not the domain now, is what comes next."""
+        return self.check and self.desired is not None and 'redefine' in self.outcome.actions
+
     def ensure_metadata(self):
         p = self.params
         if self.dom is None:
@@ -710,12 +723,18 @@ class DomainRun:
             wanted = '' if p[option] is None and option in self.emptied else p[option]
             if wanted is None:
                 continue
-            current = get_metadata(self.dom, mtype) or ''
+            if self.redefining_in_check_mode():
+                current = _xml.find_text(self.desired, option) or ''  # what the redefinition will store
+            else:
+                current = get_metadata(self.dom, mtype) or ''
             if current != wanted:
                 self.act('set %s' % option, lambda m=mtype, v=wanted: set_metadata(self.dom, m, v or None))
         for entry in p['metadata'] or ():
             uri = entry['namespace']
-            current = get_metadata(self.dom, libvirt.VIR_DOMAIN_METADATA_ELEMENT, uri)
+            if self.redefining_in_check_mode():
+                current = _desired_metadata(self.desired, uri)
+            else:
+                current = get_metadata(self.dom, libvirt.VIR_DOMAIN_METADATA_ELEMENT, uri)
             if entry['state'] == 'absent':
                 if current is not None:
                     self.act('remove metadata %s' % uri, lambda u=uri: set_metadata(

@@ -202,6 +202,28 @@ def test_empty_title_and_description_in_the_document_mean_none(test_conn, name):
             dom.metadata(mtype, None, 0)
 
 
+@pytest.mark.parametrize('clear', ['option', 'document'])
+def test_check_mode_predicts_metadata_actions_with_a_redefinition(test_conn, name, clear):
+    # A redefinition already stores the document's title and metadata: check mode must not predict a
+    # 'set title' / 'set metadata' that the real run (reading the redefined domain) does not do.
+    meta = [dict(namespace='https://example.com/ns/owner', key='owner', xml='<owner>alice</owner>')]
+    run_module('domain', dict(uri=URI, xml=domain_xml(name), title='T', metadata=meta))
+    xml = domain_xml(name, vcpus=2)
+    args = dict(xml=xml, metadata=[dict(meta[0], xml='<owner>bob</owner>')])
+    if clear == 'option':
+        args['title'] = ''
+    else:
+        args['xml'] = xml.replace('</name>', '</name><title/>')
+    check = run_module('domain', dict(uri=URI, **args), check_mode=True)
+    real = run_module('domain', dict(uri=URI, **args))
+    assert not check.failed and not real.failed, (check.get('msg'), real.get('msg'))
+    assert check['actions'] == real['actions'] == ['redefine'], (check['actions'], real['actions'])
+    dom = test_conn.lookupByName(name)
+    with pytest.raises(libvirt.libvirtError):
+        dom.metadata(libvirt.VIR_DOMAIN_METADATA_TITLE, None, 0)
+    assert 'bob' in dom.metadata(libvirt.VIR_DOMAIN_METADATA_ELEMENT, 'https://example.com/ns/owner', 0)
+
+
 def test_running_domain_with_changed_definition_needs_restart(test_conn, name):
     run_module('domain', dict(uri=URI, xml=domain_xml(name), state='running'))
     args = dict(uri=URI, xml=domain_xml(name, nics=2), state='running')
