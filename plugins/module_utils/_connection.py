@@ -162,7 +162,7 @@ def hint_for(code, domain, message):
         return _URI_HINT
     if 'unexpected' in text and 'uri' in text:
         return _URI_HINT
-    if 'ca certificate' in text or 'client certificate' in text or 'x509' in text:
+    if 'ca certificate' in text or 'client certificate' in text:
         return _TLS_HINT
     transport = domain in (libvirt.VIR_FROM_RPC, libvirt.VIR_FROM_REMOTE) or code == libvirt.VIR_ERR_NO_CONNECT
     if transport and code in (libvirt.VIR_ERR_NO_CONNECT, libvirt.VIR_ERR_SYSTEM_ERROR, libvirt.VIR_ERR_RPC) and (

@@ -998,7 +998,7 @@ class DomainRun:
             failure = _failure(e, 'convert domain %s to the native %s format' % (self.name, fmt))
             if e.get_error_code() == libvirt.VIR_ERR_NO_SUPPORT:
                 failure.hint = ('This libvirt driver cannot export native configurations; the QEMU driver '
-                                'supports the qemu-argv format')
+                                'exports the qemu-argv format')
             raise failure
         self.extra['native_config'] = native
 

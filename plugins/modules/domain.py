@@ -33,7 +33,8 @@ options:
     type: str
   uuid:
     description:
-      - UUID of the domain. Looked up first when given together with O(name).
+      - UUID of the domain. Given together with O(name), both must identify the same domain, or the run fails
+        and changes nothing. Any spelling libvirt accepts (upper case, no dashes) names the same UUID.
     type: str
   xml:
     description:
@@ -43,12 +44,14 @@ options:
   from_native:
     description:
       - Define from a native hypervisor configuration instead of O(xml), converted by libvirt
-        (C(virConnectDomainXMLFromNative)). The QEMU driver understands C(qemu-argv); other drivers may not
-        support it, which fails with a clear message.
+        (C(virConnectDomainXMLFromNative)). Which formats a driver converts from is up to the driver, for example
+        C(xen-xl) and C(xen-xm) (Xen), C(vmware-vmx) (VMware, ESX), C(bhyve-argv) (bhyve). The QEMU driver of
+        current libvirt (9.0 measured) converts to C(qemu-argv) (O(to_native)) but not from it; a driver without
+        the conversion fails with a clear message.
     type: dict
     suboptions:
       format:
-        description: The native format, for example C(qemu-argv).
+        description: The native format, for example C(xen-xl) or C(vmware-vmx).
         type: str
         required: true
       config:

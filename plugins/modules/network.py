@@ -32,7 +32,8 @@ options:
     type: str
   uuid:
     description:
-      - The network's UUID, to find it by UUID instead of by name.
+      - The network's UUID, to find it by UUID instead of by name. Given together with O(name), both must
+        identify the same network, or the run fails and changes nothing.
     type: str
   xml:
     description:

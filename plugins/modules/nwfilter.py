@@ -32,7 +32,8 @@ options:
     type: str
   uuid:
     description:
-      - The filter's UUID; looks the filter up by it when O(name) is not given.
+      - The filter's UUID; looks the filter up by it when O(name) is not given. Given together with O(name),
+        both must identify the same filter, or the run fails and changes nothing.
     type: str
   xml:
     description:

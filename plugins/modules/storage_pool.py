@@ -27,7 +27,8 @@ options:
     type: str
   uuid:
     description:
-      - UUID of the pool, to look it up by UUID.
+      - UUID of the pool, to look it up by UUID. Given together with O(name), both must identify the same pool,
+        or the run fails and changes nothing.
     type: str
   xml:
     description:
