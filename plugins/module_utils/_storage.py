@@ -406,6 +406,9 @@ def find_volume(conn, pool=None, name=None, path=None, key=None):
     elif path:
         vol = lookup(conn.storageVolLookupByPath, path)
     else:
+        if not name:
+            raise LibvirtFailure('Give the volume: its name (option name, or <name> in the xml) with its pool, '
+                                 'or its path or key')
         if not pool:
             raise LibvirtFailure('Give the pool of volume %s (a volume name is unique only within its pool), or '
                                  'find the volume by path or key' % name)

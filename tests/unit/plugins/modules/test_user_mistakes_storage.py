@@ -49,3 +49,10 @@ def test_volume_by_name_in_its_pool_still_works(test_conn):
     result = run_module('volume', args, check_mode=True)
     assert not result.failed, result['msg']
     assert result['changed'] is True and result['actions'] == ['create']
+
+
+@pytest.mark.parametrize('extra', [dict(), dict(pool='default-pool')])
+def test_volume_without_a_name_says_so(extra):
+    result = run_module('volume', dict(uri='test:///default', xml='<volume><capacity>1048576</capacity></volume>',
+                                       **extra))
+    assert result.failed and result['msg'].startswith('Give the volume: its name'), result['msg']
