@@ -16,12 +16,10 @@ alone recognises libvirt's stored form) is written to the terminal; see test_cor
 
 from __future__ import annotations
 
-import os
-
 import libvirt
 import pytest
 
-from conftest import QEMU_URI, SHARED_TEST_URI, corpus_manifest, corpus_params, run_module, unique_name
+from conftest import QEMU_URI, SHARED_TEST_URI, corpus_manifest, corpus_params, in_ci, run_module, unique_name
 
 from ansible_collections.sysvirt.libvirt.plugins.module_utils import _xml
 
@@ -96,13 +94,13 @@ def test_accepted_document_is_idempotent(uri, row, corpus, qemu_conn, shared_tes
             try:
                 conn.defineXML(xml)
             except libvirt.libvirtError as e:
-                if os.environ.get('CI') and not known:
+                if in_ci() and not known:
                     pytest.fail('the CI host rejects a document the manifest accepts, even through plain '
                                 'defineXML, and CI_HOST_REJECTS does not list it: %s' % e.get_error_message())
                 pytest.xfail('this host rejects the document even through plain defineXML (manifest made on '
                              'another host): %s' % e.get_error_message())
             pytest.fail('module failed where plain defineXML succeeds: %s' % first['msg'])
-        if os.environ.get('CI') and known:
+        if in_ci() and known:
             pytest.fail('CI_HOST_REJECTS lists this document (%s) but the CI host accepts it: remove it' % known)
         assert first['changed'] is True and first['actions'] == ['define']
         assert first['domain']['name'] == name

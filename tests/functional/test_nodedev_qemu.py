@@ -10,18 +10,16 @@ detach/re-attach path is tested only for its refusals and clean errors; nothing 
 
 from __future__ import annotations
 
-import os
-
 import libvirt
 import pytest
 
-from conftest import QEMU_URI
+from conftest import QEMU_URI, in_ci
 
 
 def _absent_here(reason):
     """The hardware a test needs is not on this machine: a skip on a user's machine, a failure in CI, whose
     host has it (a CI host without it would silently stop testing the refusal)."""
-    if os.environ.get('CI'):
+    if in_ci():
         pytest.fail('%s; the CI host is expected to have one' % reason, pytrace=False)
     pytest.skip(reason)
 
