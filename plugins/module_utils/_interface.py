@@ -75,9 +75,7 @@ KIND = InterfaceKind()
 
 
 def desired_document(params):
-    root = _xml.parse(params['xml'], 'host interface XML')
-    if root.tag != 'interface':
-        raise _xml.XMLInputError('host interface XML must have an <interface> root element, not <%s>' % root.tag)
+    root = _xml.parse(params['xml'], 'host interface XML', root='interface')
     if params.get('name'):
         if root.get('name') and root.get('name') != params['name']:
             raise _xml.XMLInputError('name %r and the name of the XML (%r) differ' % (params['name'], root.get('name')))

@@ -15,7 +15,6 @@ __metaclass__ = type
 import copy
 import fnmatch
 import ipaddress
-import re
 
 from ansible_collections.sysvirt.libvirt.plugins.module_utils import _xml
 from ansible_collections.sysvirt.libvirt.plugins.module_utils._connection import (
@@ -129,9 +128,6 @@ def live_xml(net):
 # Live updates (virNetworkUpdate), one section per structured option.
 
 
-_MAC_RE = re.compile(r'^[0-9a-fA-F]{1,2}(:[0-9a-fA-F]{1,2}){5}$')
-
-
 def _address(value, what):
     """The ip_address of an option value; LibvirtFailure naming the option when it is not one (checked before
     anything is looked at, so check mode fails as the real run would)."""
@@ -235,7 +231,7 @@ class DhcpHosts(_DhcpSection):
             raise LibvirtFailure('Each dhcp_hosts entry needs a mac or a name to identify it')
         if entry.get('state', 'present') == 'present' and not entry.get('ip') and not entry.get('name'):
             raise LibvirtFailure('The DHCP host %s needs an ip or a name' % self.describe(entry))
-        if entry.get('mac') and not _MAC_RE.match(entry['mac']):
+        if entry.get('mac') and not _xml.is_mac(entry['mac']):
             raise LibvirtFailure('dhcp_hosts: %r is not a MAC address (six hex bytes separated by colons, such as '
                                  '52:54:00:12:34:56)' % entry['mac'])
         if entry.get('mac') and int(entry['mac'].split(':')[0], 16) & 1:
@@ -743,9 +739,7 @@ def _gone_codes():
 
 def _desired(params, version=None, warnings=None):
     """The user's document as an element, with its name set from (and checked against) the name option."""
-    root = _xml.parse(params['xml'], 'network XML')
-    if root.tag != 'network':
-        raise _xml.XMLInputError('network XML must have <network> as its root element, not <%s>' % root.tag)
+    root = _xml.parse(params['xml'], 'network XML', root='network')
     name = _xml.find_text(root, 'name')
     if params.get('name'):
         if name and name != params['name']:

@@ -282,9 +282,7 @@ def ensure_pci(conn, params, check_mode):
 
 
 def _xml_name(params):
-    root = _xml.parse(params['xml'], 'node device XML')
-    if root.tag != 'device':
-        raise _xml.XMLInputError('node device XML must have a <device> root element, not <%s>' % root.tag)
+    root = _xml.parse(params['xml'], 'node device XML', root='device')
     name = params.get('name') or _xml.find_text(root, 'name')
     return root, name
 

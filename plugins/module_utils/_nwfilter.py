@@ -64,13 +64,12 @@ class NWFilterKind(Kind):
 KIND = NWFilterKind()
 
 
-_MAC_RE = re.compile(r'^[0-9a-fA-F]{1,2}(:[0-9a-fA-F]{1,2}){5}$')
 _UUID_RE = re.compile(r'^\s*[0-9a-fA-F]{2}(-?[0-9a-fA-F]{2}){15}\s*$')
 
 
 def _spelled_as_stored(name, value):
     """An attribute value as libvirt writes it back (measured on libvirt 9.0); unknown forms unchanged."""
-    if _MAC_RE.match(value):
+    if _xml.is_mac(value):
         return ':'.join('%02x' % int(part, 16) for part in value.split(':'))
     if name.endswith('ipmask') and '.' in value:
         try:
@@ -101,9 +100,7 @@ def normalise(root):
 
 
 def desired_document(params):
-    root = _xml.parse(params['xml'], 'network filter XML')
-    if root.tag != 'filter':
-        raise _xml.XMLInputError('network filter XML must have a <filter> root element, not <%s>' % root.tag)
+    root = _xml.parse(params['xml'], 'network filter XML', root='filter')
     name = root.get('name')
     if params.get('name'):
         if name and name != params['name']:
@@ -189,7 +186,7 @@ def _wanted_binding(filter_name, spec):
 def check_bindings(specs):
     """Refuse binding specs libvirt would refuse, before anything (the filter included) is changed."""
     for spec in specs or []:
-        if not _MAC_RE.match(spec['mac']):
+        if not _xml.is_mac(spec['mac']):
             raise _xml.XMLInputError('bindings: mac %r of port %s is not a MAC address (quote MAC addresses in '
                                      'YAML: an unquoted 52:54:00:00:00:07 is read as a number)'
                                      % (spec['mac'], spec['port_dev']))

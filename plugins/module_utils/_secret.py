@@ -142,9 +142,7 @@ def build_xml(params):
 def desired_document(params):
     """The desired document: the user's XML (with uuid/usage options checked against it) or one built."""
     if params.get('xml'):
-        root = _xml.parse(params['xml'], 'secret XML')
-        if root.tag != 'secret':
-            raise _xml.XMLInputError('secret XML must have a <secret> root element, not <%s>' % root.tag)
+        root = _xml.parse(params['xml'], 'secret XML', root='secret')
         uuid = _xml.find_text(root, 'uuid')
         if params.get('uuid') and uuid and not _xml.same_uuid(uuid, params['uuid']):
             raise _xml.XMLInputError('uuid %s and the <uuid> of the XML (%s) differ' % (params['uuid'], uuid))

@@ -139,9 +139,7 @@ def _flag(name):
 def desired_xml(params):
     """The <domainsnapshot> document asked for by the module options (or the user's XML, named)."""
     if params.get('xml') is not None:
-        root = _xml.parse(params['xml'], what='snapshot XML')
-        if root.tag != 'domainsnapshot':
-            raise _xml.XMLInputError('The snapshot XML must have <domainsnapshot> as its root, not <%s>' % root.tag)
+        root = _xml.parse(params['xml'], what='snapshot XML', root='domainsnapshot')
         if params.get('name'):
             _xml.set_child_text(root, 'name', params['name'])
         elif not root.findtext('name'):

@@ -91,15 +91,6 @@ def pool_inactive_xml(pool):
             return pool.XMLDesc(0)
 
 
-def parse_document(text, root_tag, what):
-    """Parse a user's document and check its root element, so a document of another kind fails plainly (in check
-    mode too) instead of being predicted as created."""
-    root = _xml.parse(text, what)
-    if root.tag != root_tag:
-        raise _xml.XMLInputError('%s must have a <%s> root element, not <%s>' % (what, root_tag, root.tag))
-    return root
-
-
 def normalise_pool_xml(desired):
     """Spell the desired document as libvirt stores it where the comparison cannot (target paths)."""
     for path in desired.iterfind('target/path'):
@@ -194,7 +185,7 @@ def run_pool(module, conn):
     desired = None
     name, uuid = p['name'], p['uuid']
     if p['xml']:
-        desired = normalise_pool_xml(parse_document(p['xml'], 'pool', 'storage pool XML'))
+        desired = normalise_pool_xml(_xml.parse(p['xml'], 'storage pool XML', root='pool'))
         doc_name = _xml.find_text(desired, 'name')
         if name and doc_name and name != doc_name:
             raise LibvirtFailure('name %r differs from the <name> %r in xml' % (name, doc_name))
@@ -515,7 +506,7 @@ def run_volume(module, conn):
     outcome = Outcome()
     warnings = []
     name = p['name']
-    desired_doc = parse_document(p['xml'], 'volume', 'volume XML') if p['xml'] else None
+    desired_doc = _xml.parse(p['xml'], 'volume XML', root='volume') if p['xml'] else None
     if desired_doc is not None:
         doc_name = _xml.find_text(desired_doc, 'name')
         if name and doc_name and doc_name != name:

@@ -45,11 +45,12 @@ def _parser():
 MAX_XML_BYTES = 10 * 1024 * 1024
 
 
-def parse(text, what='XML'):
+def parse(text, what='XML', root=None):
     """Parse a document safely into an lxml element; raise XMLInputError with a plain message.
 
     Documents with a DOCTYPE are refused: libvirt never needs one, and entity declarations are how
-    XML reads local files or fetches URLs.
+    XML reads local files or fetches URLs. With ``root``, a document whose root element is another one (a
+    document of another kind) is refused too.
     """
     if etree is None:
         raise XMLInputError('The lxml Python library is required')
@@ -67,19 +68,22 @@ def parse(text, what='XML'):
         # lxml refuses an encoding declaration in a str; bytes keep it meaningful.
         pass
     try:
-        root = etree.fromstring(data, _parser())
+        element = etree.fromstring(data, _parser())
     except etree.XMLSyntaxError as e:
         # lxml's message can hold newlines (e.g. for a NUL byte): keep ours on one line.
         raise XMLInputError('%s is not well-formed: %s' % (what, ' '.join(str(e).split())))
-    tree = root.getroottree()
+    tree = element.getroottree()
     docinfo = tree.docinfo
     if docinfo.doctype or (docinfo.internalDTD is not None) or (docinfo.externalDTD is not None):
         raise XMLInputError('%s has a DOCTYPE declaration; libvirt documents need none and entities are '
                             'not accepted' % what)
-    for node in root.iter():
+    for node in element.iter():
         if isinstance(node, etree._Entity):
             raise XMLInputError('%s uses an entity reference (%s); entities are not accepted' % (what, node))
-    return root
+    if root is not None and element.tag != root:
+        raise XMLInputError('%s must have %s <%s> root element, not <%s>'
+                            % (what, 'an' if root[:1] in 'aeiou' else 'a', root, element.tag))
+    return element
 
 
 def to_string(element, pretty=True):
@@ -171,6 +175,14 @@ def canonical_uuid(text):
     if not _UUID_HEX.match(key):
         return text
     return '-'.join((key[0:8], key[8:12], key[12:16], key[16:20], key[20:32]))
+
+
+_MAC = re.compile(r'^[0-9a-fA-F]{1,2}(:[0-9a-fA-F]{1,2}){5}$')
+
+
+def is_mac(value):
+    """True for a MAC address as libvirt writes it (six hex bytes separated by colons)."""
+    return bool(_MAC.match(value or ''))
 
 
 def same_uuid(a, b):

@@ -23,7 +23,6 @@ line before its fence; it is skipped with that reason, and only it.
 
 from __future__ import annotations
 
-import importlib
 import pathlib
 import re
 
@@ -35,6 +34,7 @@ from ansible.utils.plugin_docs import get_docstring
 
 from utils.argspec import BLOCK_SECTIONS, COLLECTION, MODULES, module_spec, task_actions, validate
 from utils.reliability import strings_in
+from utils import returns
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
 DOC_FILES = sorted({*REPO.glob('README.md'), *REPO.glob('docs/**/*.md'), *REPO.glob('roles/*/README.md')})
@@ -101,8 +101,7 @@ SNIPPETS = snippet_cases()
 # --------------------------------------------------------------------------------- what modules return
 
 def _returns(name):
-    return yaml.safe_load(importlib.import_module('ansible_collections.sysvirt.libvirt.plugins.modules.%s'
-                                                  % name).RETURN) or {}
+    return returns.module_docs(name)[0]
 
 
 def _chain_parts(chain):

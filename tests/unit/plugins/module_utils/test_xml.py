@@ -6,6 +6,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from ansible_collections.sysvirt.libvirt.plugins.module_utils import _xml
@@ -198,3 +200,19 @@ def test_canonical_uuid(text, canonical):
 def test_same_uuid():
     assert _xml.same_uuid('9CA9B51AC2BE4F6A8A9D0E5B6C7D8E9F', '9ca9b51a-c2be-4f6a-8a9d-0e5b6c7d8e9f')
     assert not _xml.same_uuid('9ca9b51a-c2be-4f6a-8a9d-0e5b6c7d8e9f', '9ca9b51a-c2be-4f6a-8a9d-0e5b6c7d8e90')
+
+
+@pytest.mark.parametrize('root,text,message', [
+    ('pool', '<volume><name>v</name></volume>', 'pool XML must have a <pool> root element, not <volume>'),
+    ('interface', '<network/>', 'interface XML must have an <interface> root element, not <network>'),
+])
+def test_parse_refuses_another_root_element(root, text, message):
+    with pytest.raises(_xml.XMLInputError, match='^%s$' % re.escape(message)):
+        _xml.parse(text, '%s XML' % root, root=root)
+    assert _xml.parse('<%s/>' % root, root=root).tag == root
+
+
+@pytest.mark.parametrize('value,ok', [('52:54:00:ab:CD:01', True), ('52:54:0:0:0:1', True), ('zz', False),
+                                      ('52-54-00-ab-cd-01', False), ('52:54:00:ab:cd', False), (None, False)])
+def test_is_mac(value, ok):
+    assert _xml.is_mac(value) is ok
