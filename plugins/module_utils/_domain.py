@@ -15,14 +15,14 @@ import copy
 import os
 import time
 
-from ansible_collections.sysvirt.libvirt.plugins.module_utils import _xml
+from ansible_collections.sysvirt.libvirt.plugins.module_utils import _resource, _xml
 from ansible_collections.sysvirt.libvirt.plugins.module_utils._connection import (
-    LibvirtFailure, call, failure_from, lookup, module_connection,
+    LibvirtFailure, call, failure_from, lookup,
 )
 from ansible_collections.sysvirt.libvirt.plugins.module_utils._domain_data import STATE_NAMES, describe_domain
 from ansible_collections.sysvirt.libvirt.plugins.module_utils._events import DomainEvents
 from ansible_collections.sysvirt.libvirt.plugins.module_utils._host import machine_aliases, read_capabilities
-from ansible_collections.sysvirt.libvirt.plugins.module_utils._resource import Kind, Outcome, reconcile_definition
+from ansible_collections.sysvirt.libvirt.plugins.module_utils._resource import Kind, reconcile_definition
 
 try:
     import libvirt
@@ -509,11 +509,7 @@ class DomainRun:
         raise LibvirtFailure(msg, **kwargs)
 
     def act(self, action, func=None, what=None):
-        self.outcome.act(action)
-        if not self.check and func is not None:
-            with call(what or action):
-                return func()
-        return None
+        return self.outcome.perform(action, func, self.check, what)
 
     def op(self, method, *args):
         """A deferred call of a method of the domain (looked up when it runs: never in check mode)."""
@@ -851,14 +847,13 @@ class DomainRun:
 
     def transition(self, action, func, states):
         """Do ``func`` and wait (event-driven) until the domain is in one of ``states``."""
-        self.outcome.act(action)
         if self.check:
+            self.outcome.act(action)
             self.predicted = states[0]
             return
         started = _now()
         with self.waiter() as waiter:
-            with call('%s domain %s' % (action, self.name)):
-                func()
+            self.outcome.perform(action, func, what='%s domain %s' % (action, self.name))
             ok = waiter.until_state(states, self.timeout())
         self.extra['wait_seconds'] = round(_now() - started, 3)
         if not ok:
@@ -1038,9 +1033,7 @@ def _namespaced(element, uri, prefix):
 
 
 def run_module(module):
-    """The domain module's main: returns the result dict, or fails through fail_json."""
-    outcome = Outcome()
+    """The domain module's main: exits with the result, or fails through fail_json."""
     waits = module.params['state'] in ('running', 'paused', 'shutdown', 'destroyed', 'restarted', 'saved', 'absent') \
         or module.params['restart_on_change']
-    with module_connection(module, events=waits) as conn:
-        return DomainRun(module, conn, outcome).run()
+    _resource.run_module(module, lambda conn, outcome: DomainRun(module, conn, outcome).run(), events=waits)

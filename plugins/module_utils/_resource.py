@@ -22,7 +22,8 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.sysvirt.libvirt.plugins.module_utils import _xml
-from ansible_collections.sysvirt.libvirt.plugins.module_utils._connection import LibvirtFailure
+from ansible_collections.sysvirt.libvirt.plugins.module_utils._connection import (
+    LibvirtFailure, call, exit_module, module_connection)
 
 
 class Outcome:
@@ -42,6 +43,15 @@ class Outcome:
         self.actions.append(action)
         self.changed = True
 
+    def perform(self, action, func=None, check=False, what=None):
+        """Do ``func`` (not in check mode), then record ``action``: an action that failed is not reported as done."""
+        value = None
+        if not check and func is not None:
+            with call(what or action):
+                value = func()
+        self.act(action)
+        return value
+
     def diff(self):
         """The --diff payload: before and after definitions as text."""
         return dict(before=self.before or '', after=self.after or '')
@@ -51,6 +61,20 @@ class Outcome:
                       differences=[d.as_dict() for d in self.differences])
         result.update(extra)
         return result
+
+
+def run_module(module, run, outcome=None, events=False):
+    """The one way into and out of a module that changes things: open the connection, ``run(conn, outcome)``,
+    exit with the result it returns. A failure after the run changed something reports ``changed`` and the
+    ``actions`` done so far (module_connection reads them from the failure)."""
+    outcome = Outcome() if outcome is None else outcome
+    with module_connection(module, events=events) as conn:
+        try:
+            result = run(conn, outcome)
+        except Exception as exc:
+            exc.outcome = outcome
+            raise
+    exit_module(module, result)
 
 
 class ModuleRun(Outcome):
@@ -145,13 +169,13 @@ def reconcile_definition(conn, kind, desired, check_mode, outcome=None, rules=No
             # Same name, other UUID: found here so check_identity can say so plainly.
             obj = kind.lookup(conn, name=name)
     if obj is None:
-        outcome.act('define')
         outcome.before = ''
         if check_mode:
             outcome.after = _xml.to_string(desired)
         else:
             obj = kind.define(conn, _xml.to_string(desired, pretty=False))
             outcome.after = kind.stored_xml(obj)
+        outcome.act('define')
         outcome.obj = obj
         return outcome
 

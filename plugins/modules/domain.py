@@ -437,7 +437,7 @@ domain:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.sysvirt.libvirt.plugins.module_utils._connection import connection_argument_spec, exit_module
+from ansible_collections.sysvirt.libvirt.plugins.module_utils._connection import connection_argument_spec
 from ansible_collections.sysvirt.libvirt.plugins.module_utils._domain import run_module
 
 
@@ -480,7 +480,7 @@ def main():
         required_one_of=[('name', 'uuid', 'xml', 'from_native', 'restore')],
         supports_check_mode=True,
     )
-    exit_module(module, run_module(module))
+    run_module(module)
 
 
 if __name__ == '__main__':
