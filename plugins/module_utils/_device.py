@@ -21,7 +21,7 @@ try:
 except ImportError:
     libvirt = None
 
-from ansible_collections.sysvirt.libvirt.plugins.module_utils._connection import LibvirtFailure, lookup, exit_module
+from ansible_collections.sysvirt.libvirt.plugins.module_utils._connection import LibvirtFailure, lookup
 
 _UUID_RE = re.compile(r'^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}$')
 
@@ -62,7 +62,7 @@ except ImportError:  # reported by _xml (missing_required_lib)
 from ansible_collections.sysvirt.libvirt.plugins.module_utils import _xml  # noqa: E402
 from ansible_collections.sysvirt.libvirt.plugins.module_utils._connection import call  # noqa: E402
 from ansible_collections.sysvirt.libvirt.plugins.module_utils._events import DomainEvents  # noqa: E402
-from ansible_collections.sysvirt.libvirt.plugins.module_utils._resource import ModuleRun  # noqa: E402
+from ansible_collections.sysvirt.libvirt.plugins.module_utils._resource import ModuleRun, assumed_parent  # noqa: E402
 
 #: How device definitions are compared: what the user wrote must be in what libvirt stored; what libvirt
 #: fills in (addresses, aliases, driver names, backing chains, target buses) is not compared unless given.
@@ -236,10 +236,12 @@ class DeviceRun(ModuleRun):
 
     def run(self):
         p = self.params
-        dom = require_domain(self.conn, p['domain'])
         desired = device_from_params(p)
         what, match = identity(desired)
         label = '%s %s' % (desired.tag, what)
+        dom = find_domain(self.conn, p['domain'])
+        if dom is None:
+            return self.without_domain(desired, label)
         result_devices = {}
         for scope, read_flags, affect in self.scopes(dom):
             with call('read the %s definition of %s' % (scope, dom.name())):
@@ -250,7 +252,21 @@ class DeviceRun(ModuleRun):
             else:
                 self.absent(dom, scope, affect, current, label)
                 result_devices[scope] = None
-        result = dict(changed=self.changed, actions=self.actions, domain=dom.name(),
+        return self._result(dom.name(), result_devices)
+
+    def without_domain(self, desired, label):
+        """The guest does not exist: removing succeeds unchanged (teardown re-runs), check mode predicts attaching
+        to the definition as if an earlier task defined the guest, anything else fails."""
+        p = self.params
+        if p['state'] == 'absent':
+            return self._result(p['domain'], {})
+        if self.check and p.get('persistent') and not p.get('live'):
+            self.warnings.append(assumed_parent('Domain', p['domain']))
+            return self._result(p['domain'], dict(config=self.present(None, 'config', 0, desired, None, label)))
+        require_domain(self.conn, p['domain'])  # fails: the domain does not exist
+
+    def _result(self, domain, result_devices):
+        result = dict(changed=self.changed, actions=self.actions, domain=domain,
                       differences=[d.as_dict() for d in self.differences],
                       device=result_devices.get('live', result_devices.get('config')),
                       devices=result_devices)
@@ -382,7 +398,4 @@ def _overlay(src, dst):
 
 
 def run_module(module):
-    from ansible_collections.sysvirt.libvirt.plugins.module_utils._connection import module_connection
-    with module_connection(module, events=True) as conn:
-        result = DeviceRun(module, conn).run()
-    exit_module(module, result)
+    DeviceRun.main(module, events=True)

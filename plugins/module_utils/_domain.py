@@ -610,8 +610,8 @@ class DomainRun:
         else:
             self.ensure_transient()
         if self.dom is None and not self.outcome.changed:
-            if not p['persistent'] and state in ('shutdown', 'destroyed'):
-                return self.finish()
+            if state in ('shutdown', 'destroyed'):
+                return self.finish()  # teardown re-runs: a missing domain is not running
             if p['restore']:
                 self.restore()
             else:

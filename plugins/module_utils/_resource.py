@@ -63,6 +63,12 @@ class Outcome:
         return result
 
 
+def assumed_parent(noun, name):
+    """The warning of a check-mode run whose parent object does not exist yet (an earlier task would create it)."""
+    return ('%s %s does not exist yet; check mode predicts this task as if an earlier task of the play had '
+            'created it' % (noun, name))
+
+
 def run_module(module, run, outcome=None, events=False):
     """The one way into and out of a module that changes things: open the connection, ``run(conn, outcome)``,
     exit with the result it returns. A failure after the run changed something reports ``changed`` and the
@@ -72,7 +78,8 @@ def run_module(module, run, outcome=None, events=False):
         try:
             result = run(conn, outcome)
         except Exception as exc:
-            exc.outcome = outcome
+            if getattr(exc, 'outcome', None) is None:
+                exc.outcome = outcome
             raise
     exit_module(module, result)
 
@@ -86,6 +93,18 @@ class ModuleRun(Outcome):
         self.conn = conn
         self.params = module.params
         self.check = module.check_mode
+
+    @classmethod
+    def main(cls, module, events=False):
+        """Run the module through run_module; the run is its own Outcome."""
+        def run(conn, outcome):
+            runner = cls(module, conn)
+            try:
+                return runner.run()
+            except Exception as exc:
+                exc.outcome = runner
+                raise
+        run_module(module, run, events=events)
 
 
 class Kind:

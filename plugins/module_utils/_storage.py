@@ -21,7 +21,7 @@ except ImportError:
 
 from ansible_collections.sysvirt.libvirt.plugins.module_utils import _xml, _stream
 from ansible_collections.sysvirt.libvirt.plugins.module_utils._connection import LibvirtFailure, call, failure_from, lookup
-from ansible_collections.sysvirt.libvirt.plugins.module_utils._resource import Kind, Outcome, reconcile_definition
+from ansible_collections.sysvirt.libvirt.plugins.module_utils._resource import Kind, Outcome, assumed_parent, reconcile_definition
 
 POOL_STATES = {0: 'inactive', 1: 'building', 2: 'running', 3: 'degraded', 4: 'inaccessible'}
 VOLUME_TYPES = {0: 'file', 1: 'block', 2: 'dir', 3: 'network', 4: 'netdir', 5: 'ploop'}
@@ -433,7 +433,7 @@ def _source_volume(conn, spec, default_pool):
     return vol
 
 
-def volume_xml_from_options(conn, p, pool_obj, clone_source):
+def volume_xml_from_options(conn, p, pool_name, clone_source):
     """The <volume> document from structured options (or the user's xml with the options applied)."""
     from lxml import etree
     if p['xml']:
@@ -453,7 +453,7 @@ def volume_xml_from_options(conn, p, pool_obj, clone_source):
             backing_path = b['path']
             backing_vol = lookup(conn.storageVolLookupByPath, backing_path)
         else:
-            backing_vol = _source_volume(conn, b, pool_obj.name())
+            backing_vol = _source_volume(conn, b, pool_name)
             backing_path = backing_vol.path()
         backing_format = b.get('format')
         if backing_vol is not None and not backing_format:
@@ -486,33 +486,29 @@ def volume_xml_from_options(conn, p, pool_obj, clone_source):
     return root
 
 
-def predicted_volume_dict(root, pool_obj):
+def predicted_volume_dict(root, pool_name):
     fmt = root.find('target/format')
     capacity = root.find('capacity')
     backing = root.find('backingStore')
     cap = None
     if capacity is not None and capacity.text:
         cap = _xml.size_to_bytes(capacity.text.strip(), capacity.get('unit') or 'b')
-    return dict(name=_xml.find_text(root, 'name'), key=None, path=None, pool=pool_obj.name(), type=None,
+    return dict(name=_xml.find_text(root, 'name'), key=None, path=None, pool=pool_name, type=None,
                 format=fmt.get('type') if fmt is not None else None, capacity=cap, allocation=None,
                 backing_store=dict(path=_xml.find_text(backing, 'path'), format=None)
                 if backing is not None else None)
 
 
-def run_volume(module, conn):
-    """The volume module's logic; returns the result dict."""
+def _volume_params(module):
+    """(parameters with the name from the document, the document or None), checked before anything changes."""
     p = module.params
-    check = module.check_mode
-    outcome = Outcome()
-    warnings = []
     name = p['name']
     desired_doc = _xml.parse(p['xml'], 'volume XML', root='volume') if p['xml'] else None
     if desired_doc is not None:
         doc_name = _xml.find_text(desired_doc, 'name')
         if name and doc_name and doc_name != name:
             raise LibvirtFailure('name %r differs from the <name> %r in xml' % (name, doc_name))
-        name = name or doc_name
-        p = dict(p, name=name)
+        p = dict(p, name=name or doc_name)
     if p['upload'] and not os.path.isfile(p['upload']):
         raise LibvirtFailure('upload: %s is not a readable file' % p['upload'])
     if p['upload'] and p['checksum'] and p['state'] == 'present':
@@ -530,89 +526,41 @@ def run_volume(module, conn):
     upload_size = os.path.getsize(p['upload']) if p['upload'] else None
     if upload_size is not None and capacity is not None and capacity < upload_size:
         raise LibvirtFailure('capacity %s is smaller than %s (%d bytes)' % (p['capacity'], p['upload'], upload_size))
-    vol, pool_obj = find_volume(conn, pool=p['pool'], name=name, path=p['path'], key=p['key'])
-    before = volume_to_dict(vol) if vol is not None else {}
+    return p, desired_doc
 
+
+def run_volume(module, conn, outcome):
+    """The volume module's logic; returns the result dict."""
+    check = module.check_mode
+    p, desired_doc = _volume_params(module)
+    warnings = []
+    vol = pool_obj = None
+    if p['pool'] and not (p['path'] or p['key']) and (p['state'] == 'absent' or check) \
+            and find_pool(conn, p['pool']) is None:
+        # No pool: deleting succeeds unchanged (teardown re-runs); check mode assumes an earlier task defines it.
+        if p['state'] == 'present':
+            warnings.append(assumed_parent('Storage pool', p['pool']))
+    else:
+        vol, pool_obj = find_volume(conn, pool=p['pool'], name=p['name'], path=p['path'], key=p['key'])
+    before = volume_to_dict(vol) if vol is not None else {}
     if p['state'] == 'absent':
         if vol is not None:
-            outcome.act('delete')
-            if not check:
-                with call('delete volume %s' % vol.name()):
-                    vol.delete(0)
+            if p['wipe']:
+                outcome.perform('wipe', vol.wipe, check, 'wipe volume %s' % vol.name())
+            outcome.perform('delete', lambda: vol.delete(0), check, 'delete volume %s' % vol.name())
         return dict(outcome.result(volume={}), diff=dict(before=before, after={}))
-
-    created = False
-    predicted = None
-    if vol is None:
-        if pool_obj is None or not name:
+    created = vol is None
+    if created:
+        if not p['name'] or (pool_obj is None and not warnings):
             raise LibvirtFailure('volume %s does not exist; give pool and name to create it'
-                                 % (p['path'] or p['key'] or name))
-        clone_source = _source_volume(conn, p['clone_from'], pool_obj.name()) if p['clone_from'] else None
-        root = volume_xml_from_options(conn, p, pool_obj, clone_source)
-        xml_text = _xml.to_string(root, pretty=False)
-        if clone_source is not None:
-            outcome.act('clone')
-            if not check:
-                with call('clone volume %s into %s' % (clone_source.name(), name)):
-                    vol = pool_obj.createXMLFrom(xml_text, clone_source, 0)
-        else:
-            outcome.act('create')
-            if not check:
-                with call('create volume %s in pool %s' % (name, pool_obj.name())):
-                    vol = pool_obj.createXML(xml_text, 0)
-        created = True
-        if check:
-            predicted = predicted_volume_dict(root, pool_obj)
-            if clone_source is not None:
-                predicted['capacity'] = predicted['capacity'] or clone_source.info()[1]
+                                 % (p['path'] or p['key'] or p['name']))
+        pool_name = pool_obj.name() if pool_obj is not None else p['pool']
+        vol, predicted = _create_volume(conn, p, pool_name, pool_obj, check, outcome)
     else:
-        # capacity: from the option, or from the document
-        wanted = capacity
-        if desired_doc is not None:
-            stored = _xml.parse(vol.XMLDesc(0), 'stored volume XML')
-            for diff in _xml.differences(desired_doc, stored, VOLUME_RULES):
-                if diff.path.startswith('/volume/capacity'):
-                    cap = desired_doc.find('capacity')
-                    wanted = _xml.size_to_bytes(cap.text.strip(), cap.get('unit') or 'b')
-                else:
-                    warnings.append('volume %s: %s; a volume cannot be redefined, so this is left as it is'
-                                    % (vol.name(), diff))
-        if p['format'] and before['format'] and p['format'] != before['format']:
-            warnings.append('volume %s has format %s, not %s; the format of an existing volume is not '
-                            'converted' % (vol.name(), before['format'], p['format']))
-        current = before['capacity']
-        if wanted is not None and wanted != current and not (0 <= current - wanted < 512):
-            if wanted > current:
-                outcome.act('grow')
-                if not check:
-                    with call('grow volume %s' % vol.name()):
-                        vol.resize(wanted, 0)
-            elif p['shrink']:
-                outcome.act('shrink')
-                if not check:
-                    with call('shrink volume %s' % vol.name()):
-                        vol.resize(wanted, libvirt.VIR_STORAGE_VOL_RESIZE_SHRINK)
-            else:
-                warnings.append('volume %s has %d bytes, more than the %d asked for; set shrink: true to '
-                                'shrink it (data beyond the new end is lost)' % (vol.name(), current, wanted))
-            if check:
-                predicted = dict(before, capacity=wanted if (wanted > current or p['shrink']) else current)
-
+        predicted = _reconcile_volume(vol, p, desired_doc, before, check, outcome, warnings)
     if p['wipe']:
-        outcome.act('wipe')
-        if not check and vol is not None:
-            with call('wipe volume %s' % vol.name()):
-                vol.wipe(0)
-
-    transfer = {}
-    try:
-        if p['upload']:
-            transfer = _upload(module, conn, vol, created, outcome, check)
-        if p['download']:
-            transfer = _download(module, conn, vol, outcome, check)
-    except (OSError, IOError) as e:
-        raise LibvirtFailure('Failed to transfer %s: %s' % (p['upload'] or p['download'], e))
-
+        outcome.perform('wipe', vol.wipe if vol is not None else None, check, 'wipe volume %s' % p['name'])
+    transfer = _transfer(module, conn, vol, created, outcome, check)
     info = predicted if predicted is not None else (volume_to_dict(vol) if vol is not None else {})
     result = outcome.result(volume=info, diff=dict(before=before, after=info))
     if transfer:
@@ -620,6 +568,69 @@ def run_volume(module, conn):
     if warnings:
         result['warnings'] = warnings
     return result
+
+
+def _create_volume(conn, p, pool_name, pool_obj, check, outcome):
+    """Create (or clone) the volume; (the volume, None), or in check mode (None, the predicted volume)."""
+    clone_source = _source_volume(conn, p['clone_from'], pool_name) if p['clone_from'] else None
+    root = volume_xml_from_options(conn, p, pool_name, clone_source)
+    xml_text = _xml.to_string(root, pretty=False)
+    if clone_source is not None:
+        vol = outcome.perform('clone', lambda: pool_obj.createXMLFrom(xml_text, clone_source, 0), check,
+                              'clone volume %s into %s' % (clone_source.name(), p['name']))
+    else:
+        vol = outcome.perform('create', lambda: pool_obj.createXML(xml_text, 0), check,
+                              'create volume %s in pool %s' % (p['name'], pool_name))
+    if not check:
+        return vol, None
+    predicted = predicted_volume_dict(root, pool_name)
+    if clone_source is not None:
+        predicted['capacity'] = predicted['capacity'] or clone_source.info()[1]
+    return None, predicted
+
+
+def _reconcile_volume(vol, p, desired_doc, before, check, outcome, warnings):
+    """Bring an existing volume's capacity in line (a volume cannot be redefined; other differences are
+    warnings); returns the predicted volume in check mode when the capacity would change, else None."""
+    wanted = _size(p['capacity'], 'capacity')
+    if desired_doc is not None:
+        stored = _xml.parse(vol.XMLDesc(0), 'stored volume XML')
+        for diff in _xml.differences(desired_doc, stored, VOLUME_RULES):
+            if diff.path.startswith('/volume/capacity'):
+                cap = desired_doc.find('capacity')
+                wanted = _xml.size_to_bytes(cap.text.strip(), cap.get('unit') or 'b')
+            else:
+                warnings.append('volume %s: %s; a volume cannot be redefined, so this is left as it is'
+                                % (vol.name(), diff))
+    if p['format'] and before['format'] and p['format'] != before['format']:
+        warnings.append('volume %s has format %s, not %s; the format of an existing volume is not '
+                        'converted' % (vol.name(), before['format'], p['format']))
+    current = before['capacity']
+    if wanted is None or wanted == current or 0 <= current - wanted < 512:
+        return None
+    if wanted > current:
+        outcome.perform('grow', lambda: vol.resize(wanted, 0), check, 'grow volume %s' % vol.name())
+    elif p['shrink']:
+        outcome.perform('shrink', lambda: vol.resize(wanted, libvirt.VIR_STORAGE_VOL_RESIZE_SHRINK), check,
+                        'shrink volume %s' % vol.name())
+    else:
+        warnings.append('volume %s has %d bytes, more than the %d asked for; set shrink: true to '
+                        'shrink it (data beyond the new end is lost)' % (vol.name(), current, wanted))
+    if check:
+        return dict(before, capacity=wanted if (wanted > current or p['shrink']) else current)
+    return None
+
+
+def _transfer(module, conn, vol, created, outcome, check):
+    p = module.params
+    try:
+        if p['upload']:
+            return _upload(module, conn, vol, created, outcome, check)
+        if p['download']:
+            return _download(module, conn, vol, outcome, check)
+    except (OSError, IOError) as e:
+        raise LibvirtFailure('Failed to transfer %s: %s' % (p['upload'] or p['download'], e))
+    return {}
 
 
 def _upload(module, conn, vol, created, outcome, check):

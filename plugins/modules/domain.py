@@ -78,6 +78,8 @@ options:
         and checkpoint metadata. Its NVRAM file is removed only when it lies in libvirt's own NVRAM directory
         C(/var/lib/libvirt/qemu/nvram), since a definition may point at the system's firmware template.
         TPM state is kept unless O(remove_tpm=true). Storage is kept unless O(remove_storage) says otherwise.
+      - Teardown runs again without failing. V(absent), and V(shutdown) and V(destroyed) without O(xml), succeed
+        with no change when the domain does not exist.
     type: str
     choices: [present, absent, running, paused, shutdown, destroyed, restarted, saved]
     default: present

@@ -47,6 +47,9 @@ options:
   state:
     description:
       - V(present) creates the volume when it is missing; V(absent) deletes it (its data is lost).
+      - V(absent) succeeds with no change when the volume or its O(pool) does not exist, so teardown runs again.
+      - In check mode, a volume whose O(pool) does not exist yet is predicted as created, with a warning that
+        the prediction assumes an earlier task defines the pool.
     type: str
     choices: [present, absent]
     default: present
@@ -117,7 +120,8 @@ options:
   wipe:
     description:
       - Wipe the volume's data (C(virStorageVolWipe)).
-      - An action, not a state; it runs and reports a change on every run where it is set.
+      - An action, not a state; it runs and reports a change on every run where it is set. With
+        O(state=absent) the volume is wiped before it is deleted.
     type: bool
     default: false
   upload:
@@ -268,9 +272,8 @@ transfer:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.sysvirt.libvirt.plugins.module_utils._connection import (
-    exit_module,
-    connection_argument_spec, module_connection)
+from ansible_collections.sysvirt.libvirt.plugins.module_utils._connection import connection_argument_spec
+from ansible_collections.sysvirt.libvirt.plugins.module_utils._resource import run_module
 from ansible_collections.sysvirt.libvirt.plugins.module_utils._storage import run_volume
 
 
@@ -304,9 +307,7 @@ def main():
         required_one_of=[('name', 'path', 'key', 'xml')],
         supports_check_mode=True,
     )
-    with module_connection(module) as conn:
-        result = run_volume(module, conn)
-    exit_module(module, result)
+    run_module(module, lambda conn, outcome: run_volume(module, conn, outcome))
 
 
 if __name__ == '__main__':
