@@ -54,6 +54,15 @@ DOMAIN_RULES = _xml.CompareRules(
                         size=2 * 1024 * 1024),
     cpuset_attributes=('cpuset', 'cpus', 'nodeset', 'vcpus', 'vcpu', 'iothreads'),
     removable={'devices': REMOVABLE_DEVICES},
+    order={'': ('name', 'uuid', 'genid', 'title', 'description', 'metadata', 'maxMemory', 'memory', 'currentMemory',
+                'blkiotune', 'memtune', 'memoryBacking', 'vcpu', 'vcpus', 'iothreads', 'iothreadids', 'cputune',
+                'numatune', 'resource', 'sysinfo', 'bootloader', 'bootloader_args', 'os', 'idmap', 'features',
+                'cpu', 'clock', 'on_poweroff', 'on_reboot', 'on_crash', 'pm', 'perf', 'devices', 'seclabel',
+                'keywrap', 'launchSecurity'),
+           'devices': ('emulator', 'disk', 'controller', 'lease', 'filesystem', 'interface', 'smartcard', 'serial',
+                       'parallel', 'console', 'channel', 'input', 'tpm', 'graphics', 'sound', 'audio', 'video',
+                       'hostdev', 'redirdev', 'redirfilter', 'hub', 'watchdog', 'memballoon', 'rng', 'panic',
+                       'shmem', 'memory', 'iommu', 'vsock', 'crypto')},
 )
 
 
@@ -455,7 +464,7 @@ def redact(text):
         if isinstance(node.tag, str) and 'passwd' in node.attrib:
             node.set('passwd', '********')
             found = True
-    return _xml.to_string(root) if found else text
+    return _xml.as_stored(root) if found else text
 
 
 def strip_namespaces(element):
@@ -648,7 +657,8 @@ class DomainRun:
             after_state = self.predicted or (safe_state(self.dom) if self.dom is not None else 'absent')
             result['diff'] = [
                 dict(before_header='domain XML (%s)' % self.name, after_header='domain XML (%s)' % self.name,
-                     before=redact(self.outcome.before or ''), after=redact(self.outcome.after or '')),
+                     before=redact(_xml.as_stored(self.outcome.before)),
+                     after=redact(_xml.as_stored(self.outcome.after))),
                 dict(before_header='domain state', after_header='domain state',
                      before='state: %s\n' % self.state_before, after='state: %s\n' % after_state),
             ]

@@ -39,6 +39,8 @@ NETWORK_RULES = _xml.CompareRules(
         ('bridge', 'stp'): {'yes': 'on', 'no': 'off'},
         ('mac', 'address'): {},
     },
+    order={'': ('name', 'uuid', 'metadata', 'forward', 'bridge', 'mtu', 'mac', 'domain', 'dns', 'virtualport',
+                'vlan', 'bandwidth', 'port', 'ip', 'route', 'portgroup')},
 )
 
 

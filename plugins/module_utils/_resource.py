@@ -53,8 +53,9 @@ class Outcome:
         return value
 
     def diff(self):
-        """The --diff payload: before and after definitions as text."""
-        return dict(before=self.before or '', after=self.after or '')
+        """The --diff payload: before and after definitions as text, laid out as libvirt writes them (in check
+        mode too, so a check run's diff shows the lines the real run's does)."""
+        return dict(before=_xml.as_stored(self.before), after=_xml.as_stored(self.after))
 
     def result(self, **extra):
         result = dict(changed=self.changed, actions=list(self.actions),
@@ -131,6 +132,10 @@ class Kind:
         """Define (create or replace) from text; return the object."""
         raise NotImplementedError
 
+    def predict(self, desired, stored, rules):
+        """The definition libvirt would store when ``desired`` is defined over ``stored`` (check mode's "after")."""
+        return _xml.overlay(desired, stored, rules)
+
     def carry_over(self, desired, stored):
         """Copy into ``desired`` what libvirt generated in ``stored`` and must be kept (UUID by default)."""
         if self.uuid_tag and desired.find(self.uuid_tag) is None:
@@ -188,12 +193,14 @@ def reconcile_definition(conn, kind, desired, check_mode, outcome=None, rules=No
             # Same name, other UUID: found here so check_identity can say so plainly.
             obj = kind.lookup(conn, name=name)
     if obj is None:
+        # A new object's stored form holds what libvirt generates (UUID, MACs, default devices), which check mode
+        # cannot know: its "after" is the document as given.
         outcome.before = ''
         if check_mode:
-            outcome.after = _xml.to_string(desired)
+            outcome.after = _xml.as_stored(desired)
         else:
             obj = kind.define(conn, _xml.to_string(desired, pretty=False))
-            outcome.after = kind.stored_xml(obj)
+            outcome.after = _xml.as_stored(kind.stored_xml(obj))
         outcome.act('define')
         outcome.obj = obj
         return outcome
@@ -201,22 +208,23 @@ def reconcile_definition(conn, kind, desired, check_mode, outcome=None, rules=No
     before_text = kind.stored_xml(obj)
     stored = _xml.parse(before_text, 'stored %s XML' % kind.noun)
     kind.check_identity(obj, desired, stored)
-    outcome.before = before_text
+    # Both sides laid out as libvirt writes them, in check mode and for real, so --diff shows the same lines.
+    outcome.before = _xml.as_stored(stored)
     outcome.obj = obj
     diffs = _xml.differences(desired, stored, rules)
     if not diffs:
-        outcome.after = before_text
+        outcome.after = outcome.before
         return outcome
     outcome.differences.extend(diffs)
     kind.carry_over(desired, stored)
     if check_mode:
         outcome.act('redefine')
-        outcome.after = _xml.to_string(desired)
+        outcome.after = _xml.as_stored(kind.predict(desired, stored, rules))
         return outcome
     obj = kind.define(conn, _xml.to_string(desired, pretty=False))
     after_text = kind.stored_xml(obj)
     outcome.obj = obj
-    outcome.after = after_text
+    outcome.after = _xml.as_stored(after_text)
     if _xml.canonical(after_text) != _xml.canonical(before_text):
         outcome.act('redefine')
     else:

@@ -33,6 +33,7 @@ DIRECTORY_POOLS = ('dir', 'fs', 'netfs')
 POOL_RULES = _xml.CompareRules(
     default_units={'capacity': 'b', 'allocation': 'b', 'available': 'b'},
     ignore=('capacity', 'allocation', 'available'),
+    order={'': ('name', 'uuid', 'capacity', 'allocation', 'available', 'features', 'source', 'target')},
 )
 
 # Volumes cannot be redefined: only the capacity is reconciled (resize); what libvirt computes or only uses
