@@ -145,6 +145,19 @@ class DomainKind(Kind):
         super(DomainKind, self).carry_over(desired, stored)
         carry_over_macs(desired, stored)
 
+    def predict(self, desired, stored, rules):
+        """The overlay, with libvirt's memory rule: the current memory is the maximum unless the document gives
+        it, and never more than the maximum."""
+        predicted = super(DomainKind, self).predict(desired, stored, rules)
+        memory, current = predicted.find('memory'), predicted.find('currentMemory')
+        if memory is None or current is None:
+            return predicted
+        size = _xml.size_to_bytes(memory.text.strip(), memory.get('unit') or 'KiB')
+        have = _xml.size_to_bytes(current.text.strip(), current.get('unit') or 'KiB')
+        if desired.find('currentMemory') is None or have > size:
+            current.text, current.attrib['unit'] = memory.text, memory.get('unit') or 'KiB'
+        return predicted
+
 
 def carry_over_macs(desired, stored):
     """Give each desired NIC without <mac> the MAC of the stored NIC it stands for.

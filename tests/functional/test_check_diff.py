@@ -155,6 +155,20 @@ def _more_memory(root):
     return _xml.to_string(root)
 
 
+#: Where check mode cannot know what libvirt stores, with the reason (counted apart in the summary).
+NOT_PREDICTABLE = {
+    'kept': 'libvirt does not keep parts of this document as written (a check run of the unchanged document '
+            'already reports differences), and check mode predicts them as written',
+    'memory': 'libvirt derives <memory> from the NUMA cells or memory devices, so the change is not kept',
+    'host': "this host's libvirt rejects the document (TPM 1.2 without swtpm)",
+}
+
+
+def _exception(kind, reason):
+    SHARE[kind, reason] += 1
+    pytest.xfail(NOT_PREDICTABLE[reason])
+
+
 @pytest.mark.parametrize('uri, row', _rows(('domain-qemu', 'domain-test')))
 def test_corpus_domain_memory(corpus, uri, row):
     name = unique_name('chkdiff')
@@ -162,7 +176,13 @@ def test_corpus_domain_memory(corpus, uri, row):
     conn = libvirt.open(uri)
     try:
         first = run_module('domain', dict(uri=uri, xml=_xml.to_string(root)))
+        if first.failed and 'TPM version' in first['msg']:
+            _exception('domain corpus', 'host')
         assert not first.failed, first['msg']
+        if run_module('domain', dict(uri=uri, xml=_xml.to_string(root)), check_mode=True)['changed']:
+            _exception('domain corpus', 'kept')
+        if root.find('cpu/numa') is not None or root.find('maxMemory') is not None:
+            _exception('domain corpus', 'memory')
         check_then_real('domain', dict(uri=uri, xml=_more_memory(root)), 'domain corpus')
     finally:
         flags = libvirt.VIR_DOMAIN_UNDEFINE_KEEP_NVRAM | libvirt.VIR_DOMAIN_UNDEFINE_SNAPSHOTS_METADATA
@@ -197,5 +217,7 @@ def test_share_summary(capsys):
     """Print the share of equal check/real diffs of this run (run after the tests above)."""
     with capsys.disabled():
         for kind in sorted(set(k for k, _ in SHARE)):
-            equal, total = SHARE[kind, True], SHARE[kind, True] + SHARE[kind, False]
-            print('\ncheck --diff equals the real diff: %s %d of %d' % (kind, equal, total))
+            equal, total = SHARE[kind, True], sum(n for (k, _), n in SHARE.items() if k == kind)
+            apart = ', '.join('%d %s' % (SHARE[kind, r], r) for r in NOT_PREDICTABLE if SHARE[kind, r])
+            print('\ncheck --diff equals the real diff: %s %d of %d%s' % (kind, equal, total,
+                                                                       ' (not predictable: %s)' % apart if apart else ''))
