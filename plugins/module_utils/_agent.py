@@ -27,7 +27,7 @@ except ImportError:
     libvirt_qemu = None
 
 from ansible_collections.sysvirt.libvirt.plugins.module_utils import _xml
-from ansible_collections.sysvirt.libvirt.plugins.module_utils._connection import LibvirtFailure, call, exit_module
+from ansible_collections.sysvirt.libvirt.plugins.module_utils._connection import LibvirtFailure, call
 from ansible_collections.sysvirt.libvirt.plugins.module_utils._device import require_domain
 from ansible_collections.sysvirt.libvirt.plugins.module_utils._resource import ModuleRun
 
@@ -252,7 +252,4 @@ class AgentRun(ModuleRun):
 
 
 def run_module(module):
-    from ansible_collections.sysvirt.libvirt.plugins.module_utils._connection import module_connection
-    with module_connection(module) as conn:
-        result = AgentRun(module, conn).run()
-    exit_module(module, result)
+    AgentRun.main(module)

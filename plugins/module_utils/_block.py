@@ -29,7 +29,7 @@ except ImportError:
     libvirt = None
 
 from ansible_collections.sysvirt.libvirt.plugins.module_utils import _xml
-from ansible_collections.sysvirt.libvirt.plugins.module_utils._connection import LibvirtFailure, call, exit_module
+from ansible_collections.sysvirt.libvirt.plugins.module_utils._connection import LibvirtFailure, call
 from ansible_collections.sysvirt.libvirt.plugins.module_utils._device import require_domain
 from ansible_collections.sysvirt.libvirt.plugins.module_utils._events import DomainEvents
 from ansible_collections.sysvirt.libvirt.plugins.module_utils._resource import ModuleRun
@@ -341,7 +341,4 @@ class BlockRun(ModuleRun):
 
 
 def run_module(module):
-    from ansible_collections.sysvirt.libvirt.plugins.module_utils._connection import module_connection
-    with module_connection(module, events=True) as conn:
-        result = BlockRun(module, conn).run()
-    exit_module(module, result)
+    BlockRun.main(module, events=True)

@@ -22,7 +22,6 @@ except ImportError:
 
 from ansible_collections.sysvirt.libvirt.plugins.module_utils import _xml
 from ansible_collections.sysvirt.libvirt.plugins.module_utils._connection import (
-    exit_module,
     LibvirtConnection, LibvirtFailure, call, failure_from, lookup,
 )
 from ansible_collections.sysvirt.libvirt.plugins.module_utils._device import find_domain
@@ -298,7 +297,4 @@ def _state_name(dom):
 
 
 def run_module(module):
-    from ansible_collections.sysvirt.libvirt.plugins.module_utils._connection import module_connection
-    with module_connection(module) as conn:
-        result = MigrateRun(module, conn).run()
-    exit_module(module, result)
+    MigrateRun.main(module)

@@ -808,9 +808,9 @@ def _state_of(net):
         return bool(net.isActive()), bool(net.isPersistent())
 
 
-def ensure(conn, params, check_mode):
+def ensure(conn, params, check_mode, outcome=None):
     """Bring one network to what the parameters ask; return (outcome, result extras)."""
-    outcome = Outcome()
+    outcome = Outcome() if outcome is None else outcome
     version = None
     if params.get('xml'):
         with call('read the libvirt version'):
@@ -836,15 +836,10 @@ def ensure(conn, params, check_mode):
             outcome.before = KIND.stored_xml(net)
             outcome.after = ''
             if active:
-                outcome.act('stop')
-                if not check_mode:
-                    with call('stop network %s' % net.name()):
-                        net.destroy()
+                outcome.perform('stop', lambda: net.destroy(), check_mode, lambda: 'stop network %s' % net.name())
             if persistent:
-                outcome.act('undefine')
-                if not check_mode:
-                    with call('undefine network %s' % net.name()):
-                        net.undefine()
+                outcome.perform('undefine', lambda: net.undefine(), check_mode,
+                                lambda: 'undefine network %s' % net.name())
         return outcome, dict(extras, network=None)
 
     if net is None and desired is None:
@@ -903,33 +898,22 @@ def ensure(conn, params, check_mode):
                 outcome.after = ''
                 if not active:
                     # An inactive persistent network: start it, then drop the persistent definition.
-                    outcome.act('start')
-                    if not check_mode:
-                        with call('start network %s' % net.name()):
-                            net.create()
+                    outcome.perform('start', lambda: net.create(), check_mode, lambda: 'start network %s' % net.name())
                     predicted_live = outcome.before
                     active = started = True
-                outcome.act('make transient')
-                if not check_mode:
-                    with call('undefine network %s (it keeps running)' % net.name()):
-                        net.undefine()
+                outcome.perform('make transient', lambda: net.undefine(), check_mode,
+                                lambda: 'undefine network %s (it keeps running)' % net.name())
                 persistent = False
             else:
                 outcome.before = outcome.after = before_live
 
     # 2. state
     if state == 'active' and not active:
-        outcome.act('start')
-        if not check_mode:
-            with call('start network %s' % net.name()):
-                net.create()
+        outcome.perform('start', lambda: net.create(), check_mode, lambda: 'start network %s' % net.name())
         active = started = True
         predicted_live = outcome.after
     elif state == 'inactive' and active:
-        outcome.act('stop')
-        if not check_mode:
-            with call('stop network %s' % net.name()):
-                net.destroy()
+        outcome.perform('stop', lambda: net.destroy(), check_mode, lambda: 'stop network %s' % net.name())
         active = False
         predicted_live = None
 
@@ -975,10 +959,10 @@ def ensure(conn, params, check_mode):
     if params.get('autostart') is not None and persistent:
         current = bool(net.autostart()) if net is not None else False
         if current != params['autostart']:
-            outcome.act('autostart %s' % ('on' if params['autostart'] else 'off'))
-            if not check_mode:
-                with call('set autostart of network %s' % net.name()):
-                    net.setAutostart(1 if params['autostart'] else 0)
+            wanted = params['autostart']
+            outcome.perform('autostart %s' % ('on' if wanted else 'off'), lambda: net.setAutostart(1 if wanted else 0),
+                            check_mode,
+                            lambda: 'set autostart of network %s' % net.name())
 
     # the result
     if net is not None and not check_mode:

@@ -241,9 +241,9 @@ def _pci_device(conn, name):
     return device, data
 
 
-def ensure_pci(conn, params, check_mode):
+def ensure_pci(conn, params, check_mode, outcome=None):
     """state detached / attached, and reset. Returns (outcome, device dict)."""
-    outcome = Outcome()
+    outcome = Outcome() if outcome is None else outcome
     name = params['name']
     device, data = _pci_device(conn, name)
     state = params['state']
@@ -267,15 +267,9 @@ def ensure_pci(conn, params, check_mode):
                 else:
                     device.dettach()
     elif state == 'attached' and detached:
-        outcome.act('reattach')
-        if not check_mode:
-            with call('re-attach PCI device %s to the host' % name):
-                device.reAttach()
+        outcome.perform('reattach', lambda: device.reAttach(), check_mode, 're-attach PCI device %s to the host' % name)
     if params.get('reset'):
-        outcome.act('reset')
-        if not check_mode:
-            with call('reset PCI device %s' % name):
-                device.reset()
+        outcome.perform('reset', lambda: device.reset(), check_mode, 'reset PCI device %s' % name)
     if outcome.changed and not check_mode:
         data = describe(lookup(conn.nodeDeviceLookupByName, name) or device)
     return outcome, data
@@ -332,16 +326,16 @@ def _mdevctl_hint(failure):
     return failure
 
 
-def ensure_virtual(conn, params, check_mode):
+def ensure_virtual(conn, params, check_mode, outcome=None):
     try:
-        return _ensure_virtual(conn, params, check_mode)
+        return _ensure_virtual(conn, params, check_mode, outcome)
     except LibvirtFailure as failure:
         raise _mdevctl_hint(failure)
 
 
-def _ensure_virtual(conn, params, check_mode):
+def _ensure_virtual(conn, params, check_mode, outcome=None):
     """state present / absent for virtual devices (vHBA, mdev). Returns (outcome, device dict or None)."""
-    outcome = Outcome()
+    outcome = Outcome() if outcome is None else outcome
     name = params.get('name')
     root = None
     if params.get('xml'):
@@ -356,10 +350,7 @@ def _ensure_virtual(conn, params, check_mode):
         data = describe(device)
         # drivers that cannot say (the test driver) only have active, transient devices
         if data.get('active') is not False:
-            outcome.act('destroy')
-            if not check_mode:
-                with call('destroy node device %s' % name):
-                    device.destroy()
+            outcome.perform('destroy', lambda: device.destroy(), check_mode, 'destroy node device %s' % name)
         if data.get('persistent'):
             outcome.act('undefine')
             if not check_mode:
@@ -396,16 +387,13 @@ def _ensure_virtual(conn, params, check_mode):
         raise LibvirtFailure('The node device %s exists but is not persistent; libvirt cannot make it persistent'
                              % name, hint='Remove it (state: absent) and create it again with persistent: true.')
     if not data.get('active') and data.get('persistent'):
-        outcome.act('start')
-        if not check_mode:
-            with call('start node device %s' % name):
-                device.create()
+        outcome.perform('start', lambda: device.create(), check_mode, 'start node device %s' % name)
     if params.get('autostart') is not None and data.get('persistent') and \
             bool(data.get('autostart')) != params['autostart']:
-        outcome.act('autostart' if params['autostart'] else 'no autostart')
-        if not check_mode:
-            with call('set autostart of node device %s' % name):
-                device.setAutostart(1 if params['autostart'] else 0)
+        wanted = params['autostart']
+        outcome.perform('autostart' if wanted else 'no autostart', lambda: device.setAutostart(1 if wanted else 0),
+                        check_mode,
+                        'set autostart of node device %s' % name)
     if outcome.changed and not check_mode:
         data = describe(lookup(conn.nodeDeviceLookupByName, name) or device)
     return outcome, data

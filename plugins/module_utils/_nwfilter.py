@@ -208,10 +208,8 @@ def reconcile_bindings(conn, filter_name, specs, check_mode, outcome, remove_all
         if state == 'absent':
             if current is None or current['filter'] != filter_name:
                 continue
-            outcome.act('delete binding %s' % port)
-            if not check_mode:
-                with call('delete the filter binding of port %s' % port):
-                    existing.delete()
+            outcome.perform('delete binding %s' % port, lambda: existing.delete(), check_mode,
+                            'delete the filter binding of port %s' % port)
             continue
         wanted = _wanted_binding(filter_name, spec)
         if current == wanted:
@@ -221,10 +219,8 @@ def reconcile_bindings(conn, filter_name, specs, check_mode, outcome, remove_all
                 raise LibvirtFailure('Port %s is bound to network filter %r, not %r; a port has one binding'
                                      % (port, current['filter'], filter_name),
                                      hint='Set replace: true on this binding to replace the other one.')
-            outcome.act('recreate binding %s' % port)
-            if not check_mode:
-                with call('delete the filter binding of port %s' % port):
-                    existing.delete()
+            outcome.perform('recreate binding %s' % port, lambda: existing.delete(), check_mode,
+                            'delete the filter binding of port %s' % port)
         else:
             outcome.act('create binding %s' % port)
         if not check_mode:
@@ -245,7 +241,7 @@ def _predicted_bindings(conn, filter_name, specs, remove_all):
     return [current[k] for k in sorted(current)]
 
 
-def ensure(conn, params, check_mode):
+def ensure(conn, params, check_mode, outcome=None):
     """Returns (outcome, filter dict or None, bindings)."""
     check_bindings(params.get('bindings'))
     name, uuid = params.get('name'), params.get('uuid')
@@ -255,25 +251,21 @@ def ensure(conn, params, check_mode):
     existing = KIND.check_found(KIND.lookup(conn, name=name, uuid=uuid), name, uuid)
     if existing is not None:
         name = existing.name()
+    outcome = Outcome() if outcome is None else outcome
     if params['state'] == 'absent':
-        outcome = Outcome()
         bindings = reconcile_bindings(conn, name, params.get('bindings'), check_mode, outcome, remove_all=True)
         if existing is not None:
             outcome.before, outcome.after = KIND.stored_xml(existing), ''
-            outcome.act('undefine')
-            if not check_mode:
-                with call('undefine network filter %s' % name):
-                    existing.undefine()
+            outcome.perform('undefine', lambda: existing.undefine(), check_mode, 'undefine network filter %s' % name)
         return outcome, None, bindings
     if desired is None:
         if existing is None:
             raise LibvirtFailure('The network filter %s does not exist; give its definition (xml) to create it'
                                  % (name or uuid))
-        outcome = Outcome()
         outcome.before = outcome.after = KIND.stored_xml(existing)
         outcome.obj = existing
     else:
-        outcome = reconcile_definition(conn, KIND, desired, check_mode, obj=existing)
+        reconcile_definition(conn, KIND, desired, check_mode, outcome, obj=existing)
     bindings = reconcile_bindings(conn, name, params.get('bindings'), check_mode, outcome)
     # outcome.after is the stored definition after the run, or in check mode the predicted one
     data = filter_to_dict(None, outcome.after)

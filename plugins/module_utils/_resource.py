@@ -44,10 +44,11 @@ class Outcome:
         self.changed = True
 
     def perform(self, action, func=None, check=False, what=None):
-        """Do ``func`` (not in check mode), then record ``action``: an action that failed is not reported as done."""
+        """Do ``func`` (not in check mode), then record ``action``: an action that failed is not reported as done.
+        ``what`` (for the error message) may be a callable, evaluated only when ``func`` runs."""
         value = None
         if not check and func is not None:
-            with call(what or action):
+            with call((what() if callable(what) else what) or action):
                 value = func()
         self.act(action)
         return value
@@ -62,6 +63,10 @@ class Outcome:
                       differences=[d.as_dict() for d in self.differences])
         result.update(extra)
         return result
+
+    def module_result(self, **extra):
+        """The result in the one shape of every module: changed, actions, differences, diff, warnings, extras."""
+        return self.result(diff=self.diff(), warnings=list(self.warnings), **extra)
 
 
 def assumed_parent(noun, name):
@@ -115,6 +120,33 @@ class Kind:
     rules = _xml.DEFAULT_RULES
     #: Tag of the UUID element, or None for kinds without one.
     uuid_tag = 'uuid'
+    #: The actions that turn autostart on and off.
+    autostart_actions = ('autostart', 'no autostart')
+
+    def label(self, obj):
+        """How messages name the object."""
+        return '%s %s' % (self.noun, obj.name())
+
+    def is_active(self, obj):
+        return bool(obj.isActive())
+
+    def is_persistent(self, obj):
+        return bool(obj.isPersistent())
+
+    def start(self, obj):
+        return obj.create()
+
+    def stop(self, obj):
+        return obj.destroy()
+
+    def undefine(self, obj):
+        return obj.undefine()
+
+    def get_autostart(self, obj):
+        return bool(obj.autostart())
+
+    def set_autostart(self, obj, wanted):
+        return obj.setAutostart(1 if wanted else 0)
 
     def identity(self, desired):
         """(name, uuid) from a desired document."""
@@ -232,3 +264,45 @@ def reconcile_definition(conn, kind, desired, check_mode, outcome=None, rules=No
             'libvirt stores this %s unchanged, so these parts of the document are not kept as written: %s'
             % (kind.noun, '; '.join(str(d) for d in diffs)))
     return outcome
+
+
+# -- the lifecycle after the definition: removal, start/stop, autostart -----------------------------------------------
+
+def missing(noun, name, how='give its definition (xml) to create it'):
+    """The one failure for an object that does not exist and cannot be created from what was given."""
+    return LibvirtFailure('The %s %s does not exist; %s' % (noun, name, how))
+
+
+def remove(kind, obj, check, outcome, between=None):
+    """Stop ``obj`` if it runs, then ``between()`` (kind-specific, e.g. delete its storage), then undefine it if it
+    is persistent. The diff shows the stored definition going away."""
+    outcome.before, outcome.after = kind.stored_xml(obj), ''
+    if kind.is_active(obj):
+        outcome.perform('stop', lambda: kind.stop(obj), check, lambda: 'stop %s' % kind.label(obj))
+    if between is not None:
+        between()
+    if kind.is_persistent(obj):
+        outcome.perform('undefine', lambda: kind.undefine(obj), check, lambda: 'undefine %s' % kind.label(obj))
+
+
+def ensure_active(kind, obj, wanted, check, outcome, start=None):
+    """Start (``wanted`` true) or stop (false) ``obj``; None leaves it. ``obj`` None is one check mode would define
+    (inactive). ``start`` replaces the kind's start. Returns whether it runs afterwards (or would)."""
+    active = kind.is_active(obj) if obj is not None else False
+    if wanted and not active:
+        outcome.perform('start', lambda: (start or kind.start)(obj), check, lambda: 'start %s' % kind.label(obj))
+        return True
+    if wanted is False and active:
+        outcome.perform('stop', lambda: kind.stop(obj), check, lambda: 'stop %s' % kind.label(obj))
+        return False
+    return active
+
+
+def ensure_autostart(kind, obj, wanted, check, outcome):
+    """Set autostart when ``wanted`` (a bool) differs; ``obj`` None is one check mode would define (off)."""
+    if wanted is None:
+        return
+    current = kind.get_autostart(obj) if obj is not None else False
+    if current != wanted:
+        outcome.perform(kind.autostart_actions[0 if wanted else 1], lambda: kind.set_autostart(obj, wanted), check,
+                        lambda: 'set autostart of %s' % kind.label(obj))

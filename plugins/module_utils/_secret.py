@@ -215,22 +215,19 @@ def find(conn, params, desired=None):
     return secret
 
 
-def ensure_absent(conn, params, check_mode):
-    outcome = Outcome()
+def ensure_absent(conn, params, check_mode, outcome=None):
+    outcome = Outcome() if outcome is None else outcome
     secret = find(conn, params, desired_document(params) if params.get('xml') else None)
     if secret is None:
         return outcome, None
     before = KIND.stored_xml(secret)
     outcome.before, outcome.after = before, ''
     data = secret_to_dict(secret, before)
-    outcome.act('undefine')
-    if not check_mode:
-        with call('undefine secret %s' % data['uuid']):
-            secret.undefine()
+    outcome.perform('undefine', lambda: secret.undefine(), check_mode, lambda: 'undefine secret %s' % data['uuid'])
     return outcome, None
 
 
-def ensure_present(conn, params, check_mode):
+def ensure_present(conn, params, check_mode, outcome=None):
     """Define/redefine the secret and set its value. Returns (outcome, secret dict, value report)."""
     wanted = decode_value(params)
     desired = desired_document(params)
@@ -240,7 +237,7 @@ def ensure_present(conn, params, check_mode):
         raise _xml.XMLInputError('A new secret needs usage_type and usage_id, or a uuid, so that the next run '
                                  'finds it again')
     created = secret is None
-    outcome = reconcile_definition(conn, KIND, desired, check_mode, obj=secret)
+    outcome = reconcile_definition(conn, KIND, desired, check_mode, outcome, obj=secret)
     secret = outcome.obj
     report = dict(value_given=wanted is not None, value_update=params.get('value_update'), value_changed=False,
                   value_comparable=None, value_note=None)

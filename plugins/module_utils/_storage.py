@@ -21,7 +21,8 @@ except ImportError:
 
 from ansible_collections.sysvirt.libvirt.plugins.module_utils import _xml, _stream
 from ansible_collections.sysvirt.libvirt.plugins.module_utils._connection import LibvirtFailure, call, failure_from, lookup
-from ansible_collections.sysvirt.libvirt.plugins.module_utils._resource import Kind, Outcome, assumed_parent, reconcile_definition
+from ansible_collections.sysvirt.libvirt.plugins.module_utils._resource import (
+    Kind, assumed_parent, ensure_active, ensure_autostart, missing, reconcile_definition, remove)
 
 POOL_STATES = {0: 'inactive', 1: 'building', 2: 'running', 3: 'degraded', 4: 'inaccessible'}
 VOLUME_TYPES = {0: 'file', 1: 'block', 2: 'dir', 3: 'network', 4: 'netdir', 5: 'ploop'}
@@ -178,11 +179,8 @@ def needs_build(conn, pool_xml, newly_defined):
     return False
 
 
-def run_pool(module, conn):
-    """The storage_pool module's logic; returns the result dict."""
-    p = module.params
-    check = module.check_mode
-    outcome = Outcome()
+def _pool_params(p):
+    """(desired document or None, name, uuid) from the options."""
     desired = None
     name, uuid = p['name'], p['uuid']
     if p['xml']:
@@ -196,106 +194,85 @@ def run_pool(module, conn):
         uuid = uuid or _xml.find_text(desired, 'uuid')
     if not name and not uuid:
         raise LibvirtFailure('Give name, uuid or an xml document with a <name>')
-    pool = POOL_KIND.check_found(find_pool(conn, name, uuid), name, uuid)
-    state = p['state']
+    return desired, name, uuid
 
+
+def run_pool(module, conn, outcome):
+    """The storage_pool module's logic; returns the result dict."""
+    p, check, state = module.params, module.check_mode, module.params['state']
+    desired, name, uuid = _pool_params(p)
+    pool = POOL_KIND.check_found(find_pool(conn, name, uuid), name, uuid)
     if state in ('absent', 'deleted'):
         if pool is not None:
-            outcome.before = POOL_KIND.stored_xml(pool)
-            outcome.after = ''
-            if pool.isActive():
-                outcome.act('stop')
-                if not check:
-                    with call('stop storage pool %s' % pool.name()):
-                        pool.destroy()
-            if state == 'deleted':
-                if check:
-                    outcome.act('delete storage')
-                elif _delete_pool_storage(pool):
-                    outcome.act('delete storage')
-            if pool.isPersistent():
-                outcome.act('undefine')
-                if not check:
-                    with call('undefine storage pool %s' % pool.name()):
-                        pool.undefine()
-        result = outcome.result(storage_pool={})
-        result['diff'] = outcome.diff()
-        return result
-
-    newly_defined = False
+            storage = (lambda: _delete_storage(pool, check, outcome)) if state == 'deleted' else None
+            remove(POOL_KIND, pool, check, outcome, between=storage)
+        return outcome.module_result(storage_pool={})
+    newly_defined = pool is None
     if desired is not None:
         reconcile_definition(conn, POOL_KIND, desired, check, outcome=outcome, obj=pool)
-        newly_defined = pool is None
         pool = outcome.obj
         if not newly_defined and 'redefine' in outcome.actions and pool is not None and pool.isActive():
             outcome.warnings.append('storage pool %s is active: the new definition applies at its next start'
                                     % pool.name())
     elif pool is None:
-        raise LibvirtFailure('storage pool %s does not exist; give xml to define it' % (name or uuid))
+        raise missing('storage pool', name or uuid)
     else:
         outcome.before = outcome.after = POOL_KIND.stored_xml(pool)
-
-    active = bool(pool.isActive()) if pool is not None else False
-    built = False
-    if p['build'] and not active and state in ('present', 'active', 'inactive'):
-        pool_xml = outcome.after if pool is None else POOL_KIND.stored_xml(pool)
-        if needs_build(conn, pool_xml, newly_defined):
-            outcome.act('build')
-            built = True
-            if not check:
-                with call('build storage pool %s' % pool.name()):
-                    pool.build(build_flags(pool_xml, p['build']))
-
-    if state == 'active' and not active:
-        outcome.act('start')
-        if not check:
-            try:
-                with call('start storage pool %s' % pool.name()):
-                    pool.create(0)
-            except LibvirtFailure:
-                if not p['build'] or built:
-                    raise
-                outcome.act('build')
-                with call('build storage pool %s' % pool.name()):
-                    pool.build(build_flags(POOL_KIND.stored_xml(pool), p['build']))
-                with call('start storage pool %s' % pool.name()):
-                    pool.create(0)
-    elif state == 'inactive' and active:
-        outcome.act('stop')
-        if not check:
-            with call('stop storage pool %s' % pool.name()):
-                pool.destroy()
-
-    if p['autostart'] is not None:
-        current = bool(pool.autostart()) if pool is not None else False
-        if current != p['autostart']:
-            outcome.act('autostart' if p['autostart'] else 'no autostart')
-            if not check:
-                with call('set autostart of storage pool %s' % pool.name()):
-                    pool.setAutostart(1 if p['autostart'] else 0)
-
+    built = _build(conn, p, pool, newly_defined, check, outcome)
+    wanted = {'active': True, 'inactive': False}.get(state)
+    ensure_active(POOL_KIND, pool, wanted, check, outcome, start=lambda obj: _start(obj, p, built, outcome))
+    ensure_autostart(POOL_KIND, pool, p['autostart'], check, outcome)
     refreshed = False
     if p['refresh'] and pool is not None and pool.isActive() and not check:
         with call('refresh storage pool %s' % pool.name()):
             pool.refresh(0)
         refreshed = True
+    return outcome.module_result(storage_pool=_pool_result(pool, desired, p, check), refreshed=refreshed)
 
-    if pool is not None:
-        info = pool_to_dict(pool)
-        if check:
-            if state == 'active' and not info['active']:
-                info.update(active=True, state='running')
-            elif state == 'inactive' and info['active']:
-                info.update(active=False, state='inactive', volume_count=None)
-            if p['autostart'] is not None:
-                info['autostart'] = p['autostart']
-    else:
-        info = predicted_pool_dict(desired, state, p['autostart'])
-    result = outcome.result(storage_pool=info, refreshed=refreshed)
-    result['diff'] = outcome.diff()
-    if outcome.warnings:
-        result['warnings'] = list(outcome.warnings)
-    return result
+
+def _delete_storage(pool, check, outcome):
+    if check or _delete_pool_storage(pool):
+        outcome.act('delete storage')
+
+
+def _build(conn, p, pool, newly_defined, check, outcome):
+    """Build the pool's storage before a start when asked and needed; whether it was (or would be) built."""
+    active = bool(pool.isActive()) if pool is not None else False
+    if not p['build'] or active:
+        return False
+    pool_xml = outcome.after if pool is None else POOL_KIND.stored_xml(pool)
+    if not needs_build(conn, pool_xml, newly_defined):
+        return False
+    outcome.perform('build', lambda: pool.build(build_flags(pool_xml, p['build'])), check,
+                    lambda: 'build storage pool %s' % pool.name())
+    return True
+
+
+def _start(pool, p, built, outcome):
+    """Start the pool; when that fails and build is set but did not run, build it and start again."""
+    try:
+        with call('start storage pool %s' % pool.name()):
+            return pool.create(0)
+    except LibvirtFailure:
+        if not p['build'] or built:
+            raise
+    outcome.perform('build', lambda: pool.build(build_flags(POOL_KIND.stored_xml(pool), p['build'])), False,
+                    'build storage pool %s' % pool.name())
+    return pool.create(0)
+
+
+def _pool_result(pool, desired, p, check):
+    if pool is None:
+        return predicted_pool_dict(desired, p['state'], p['autostart'])
+    info = pool_to_dict(pool)
+    if check:
+        if p['state'] == 'active' and not info['active']:
+            info.update(active=True, state='running')
+        elif p['state'] == 'inactive' and info['active']:
+            info.update(active=False, state='inactive', volume_count=None)
+        if p['autostart'] is not None:
+            info['autostart'] = p['autostart']
+    return info
 
 
 def discover_sources(conn, pool_type, source_xml=None):
@@ -548,7 +525,7 @@ def run_volume(module, conn, outcome):
         if vol is not None:
             if p['wipe']:
                 outcome.perform('wipe', vol.wipe, check, 'wipe volume %s' % vol.name())
-            outcome.perform('delete', lambda: vol.delete(0), check, 'delete volume %s' % vol.name())
+            outcome.perform('delete', lambda: vol.delete(0), check, lambda: 'delete volume %s' % vol.name())
         return dict(outcome.result(volume={}), diff=dict(before=before, after={}))
     created = vol is None
     if created:
@@ -610,7 +587,7 @@ def _reconcile_volume(vol, p, desired_doc, before, check, outcome, warnings):
     if wanted is None or wanted == current or 0 <= current - wanted < 512:
         return None
     if wanted > current:
-        outcome.perform('grow', lambda: vol.resize(wanted, 0), check, 'grow volume %s' % vol.name())
+        outcome.perform('grow', lambda: vol.resize(wanted, 0), check, lambda: 'grow volume %s' % vol.name())
     elif p['shrink']:
         outcome.perform('shrink', lambda: vol.resize(wanted, libvirt.VIR_STORAGE_VOL_RESIZE_SHRINK), check,
                         'shrink volume %s' % vol.name())

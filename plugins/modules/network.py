@@ -387,10 +387,9 @@ diff:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.sysvirt.libvirt.plugins.module_utils._connection import (
-    connection_argument_spec, exit_module, module_connection,
-)
+from ansible_collections.sysvirt.libvirt.plugins.module_utils._connection import connection_argument_spec
 from ansible_collections.sysvirt.libvirt.plugins.module_utils._network import ensure
+from ansible_collections.sysvirt.libvirt.plugins.module_utils._resource import run_module
 
 _ENTRY_STATE = dict(type='str', choices=['present', 'absent'], default='present')
 
@@ -450,9 +449,10 @@ def main():
         required_one_of=[('name', 'uuid', 'xml')],
         supports_check_mode=True,
     )
-    with module_connection(module) as conn:
-        outcome, extras = ensure(conn, module.params, module.check_mode)
-    exit_module(module, outcome.result(diff=outcome.diff(), warnings=outcome.warnings, **extras))
+    def run(conn, outcome):
+        extras = ensure(conn, module.params, module.check_mode, outcome)[1]
+        return outcome.module_result(**extras)
+    run_module(module, run)
 
 
 if __name__ == '__main__':

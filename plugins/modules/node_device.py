@@ -149,9 +149,8 @@ differences:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.sysvirt.libvirt.plugins.module_utils import _nodedev
-from ansible_collections.sysvirt.libvirt.plugins.module_utils._connection import (
-    connection_argument_spec, exit_module, module_connection,
-)
+from ansible_collections.sysvirt.libvirt.plugins.module_utils._connection import connection_argument_spec
+from ansible_collections.sysvirt.libvirt.plugins.module_utils._resource import run_module
 
 
 def main():
@@ -173,12 +172,10 @@ def main():
     params = module.params
     if params['reset'] and params['state'] not in ('detached', 'attached'):
         module.fail_json(msg='reset is for PCI devices: use it with state detached or attached')
-    with module_connection(module) as conn:
-        if params['state'] in ('detached', 'attached'):
-            outcome, data = _nodedev.ensure_pci(conn, params, module.check_mode)
-        else:
-            outcome, data = _nodedev.ensure_virtual(conn, params, module.check_mode)
-    exit_module(module, outcome.result(device=data, warnings=outcome.warnings))
+    def run(conn, outcome):
+        ensure = _nodedev.ensure_pci if params['state'] in ('detached', 'attached') else _nodedev.ensure_virtual
+        return outcome.module_result(device=ensure(conn, params, module.check_mode, outcome)[1])
+    run_module(module, run)
 
 
 if __name__ == '__main__':

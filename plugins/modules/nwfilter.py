@@ -187,9 +187,8 @@ differences:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.sysvirt.libvirt.plugins.module_utils import _nwfilter
-from ansible_collections.sysvirt.libvirt.plugins.module_utils._connection import (
-    connection_argument_spec, exit_module, module_connection,
-)
+from ansible_collections.sysvirt.libvirt.plugins.module_utils._connection import connection_argument_spec
+from ansible_collections.sysvirt.libvirt.plugins.module_utils._resource import run_module
 
 
 def main():
@@ -212,10 +211,10 @@ def main():
         required_one_of=[('name', 'uuid', 'xml')],
         supports_check_mode=True,
     )
-    with module_connection(module) as conn:
-        outcome, data, bindings = _nwfilter.ensure(conn, module.params, module.check_mode)
-    exit_module(module, outcome.result(nwfilter=data, bindings=bindings, diff=outcome.diff(),
-                                       warnings=outcome.warnings))
+    def run(conn, outcome):
+        data, bindings = _nwfilter.ensure(conn, module.params, module.check_mode, outcome)[1:]
+        return outcome.module_result(nwfilter=data, bindings=bindings)
+    run_module(module, run)
 
 
 if __name__ == '__main__':

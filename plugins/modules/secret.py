@@ -212,9 +212,8 @@ differences:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.sysvirt.libvirt.plugins.module_utils import _secret
-from ansible_collections.sysvirt.libvirt.plugins.module_utils._connection import (
-    connection_argument_spec, exit_module, module_connection,
-)
+from ansible_collections.sysvirt.libvirt.plugins.module_utils._connection import connection_argument_spec
+from ansible_collections.sysvirt.libvirt.plugins.module_utils._resource import run_module
 
 
 def main():
@@ -241,18 +240,20 @@ def main():
         supports_check_mode=True,
     )
     params = module.params
-    with module_connection(module) as conn:
+
+    def run(conn, outcome):
         if params['state'] == 'absent':
-            outcome, data = _secret.ensure_absent(conn, params, module.check_mode)
+            data = _secret.ensure_absent(conn, params, module.check_mode, outcome)[1]
             report = None
         else:
-            outcome, data, report = _secret.ensure_present(conn, params, module.check_mode)
-    extra = dict(secret=data)
-    if report is not None:
-        extra['value_report'] = dict(given=report['value_given'], update=report['value_update'],
-                                     changed=report['value_changed'], comparable=report['value_comparable'],
-                                     note=report['value_note'])
-    exit_module(module, outcome.result(diff=outcome.diff(), warnings=outcome.warnings, **extra))
+            data, report = _secret.ensure_present(conn, params, module.check_mode, outcome)[1:]
+        extra = dict(secret=data)
+        if report is not None:
+            extra['value_report'] = dict(given=report['value_given'], update=report['value_update'],
+                                         changed=report['value_changed'], comparable=report['value_comparable'],
+                                         note=report['value_note'])
+        return outcome.module_result(**extra)
+    run_module(module, run)
 
 
 if __name__ == '__main__':

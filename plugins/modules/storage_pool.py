@@ -179,9 +179,8 @@ diff:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.sysvirt.libvirt.plugins.module_utils._connection import (
-    connection_argument_spec, exit_module, module_connection,
-)
+from ansible_collections.sysvirt.libvirt.plugins.module_utils._connection import connection_argument_spec
+from ansible_collections.sysvirt.libvirt.plugins.module_utils._resource import run_module
 from ansible_collections.sysvirt.libvirt.plugins.module_utils._storage import run_pool
 
 
@@ -200,9 +199,7 @@ def main():
         required_one_of=[('name', 'uuid', 'xml')],
         supports_check_mode=True,
     )
-    with module_connection(module) as conn:
-        result = run_pool(module, conn)
-    exit_module(module, result)
+    run_module(module, lambda conn, outcome: run_pool(module, conn, outcome))
 
 
 if __name__ == '__main__':

@@ -155,3 +155,23 @@ def test_absent_with_wipe_wipes_before_deleting(shared_test_conn):
         pool = shared_test_conn.storagePoolLookupByName('default-pool')
         if name in pool.listVolumes():
             pool.storageVolLookupByName(name).delete(0)
+
+
+@pytest.mark.parametrize('module, method, args, done', [
+    ('network', (libvirt.virNetwork, 'create'),
+     "<network><name>%s</name><bridge name='virbr-truth'/></network>", ['define']),
+    ('storage_pool', (libvirt.virStoragePool, 'create'),
+     "<pool type='dir'><name>%s</name><target><path>/tmp/sysvirt-test-truth</path></target></pool>", ['define']),
+])
+def test_failed_start_after_define_in_other_kinds(test_conn, module, method, args, done):
+    name = unique_name('truth')[:15]
+    try:
+        with mock.patch.object(method[0], method[1], _refuse):
+            result = run_module(module, dict(uri=URI, xml=args % name, state='active'))
+        assert result.failed and result['changed'] is True and result['actions'] == done, result
+    finally:
+        for lookup in (test_conn.networkLookupByName, test_conn.storagePoolLookupByName):
+            try:
+                lookup(name).undefine()
+            except libvirt.libvirtError:
+                pass
