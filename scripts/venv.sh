@@ -5,6 +5,8 @@
 # Usage:
 #   bash scripts/venv.sh                 # set up, print the environment to use
 #   eval "$(bash scripts/venv.sh)"       # ... and export it into this shell
+#   bash scripts/venv.sh runtime         # only what the collection needs to run
+#                                        # (requirements.txt + ansible-core): the demo
 #
 # Environment:
 #   SYSVIRT_VENV    where the venv lives (default: <repo>/.venv)
@@ -12,13 +14,20 @@
 #
 # What it does (idempotent, cheap when nothing changed):
 #   1. creates the venv if missing (or if its interpreter no longer runs);
-#   2. installs requirements-test.txt with constraints.txt, unless the stamp
-#      file <venv>/.sysvirt-requirements.sha256 already matches the hash of
-#      those files and the Python version (so a second run installs nothing);
+#   2. installs requirements-test.txt (or, for `runtime`, requirements.txt and
+#      ansible-core) with constraints.txt, unless the stamp file
+#      <venv>/.sysvirt-requirements.sha256 already matches the hash of those
+#      files and the Python version, for that set or for the test set, which
+#      includes the runtime one (so a second run installs nothing);
 #   3. links <repo>/.build/collections/ansible_collections/sysvirt/libvirt to
 #      the repo, so ANSIBLE_COLLECTIONS_PATH=<repo>/.build/collections finds
 #      sysvirt.libvirt and PYTHONPATH=<repo>/.build/collections lets Python
 #      import ansible_collections.sysvirt.libvirt.
+#   4. prints the settings that make Ansible see the work tree's collection and
+#      nothing else: ANSIBLE_COLLECTIONS_PATH (only <repo>/.build/collections,
+#      so neither ~/.ansible/collections nor /usr/share/ansible/collections)
+#      and ANSIBLE_COLLECTIONS_SCAN_SYS_PATH=False (no ansible_collections
+#      directory found on sys.path, e.g. in site-packages).
 #
 # libvirt-python compiles against the system libvirt: the libvirt dev files,
 # pkg-config and gcc must be present (scripts/testbed.sh installs them; see
@@ -30,6 +39,12 @@ set -euo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
 venv=${SYSVIRT_VENV:-$repo/.venv}
 python=${SYSVIRT_PYTHON:-python3}
+profile=${1:-test}
+case $profile in
+    test) requirements=(-r requirements-test.txt) ;;
+    runtime) requirements=(-r requirements.txt ansible-core) ;;
+    *) echo "venv.sh: unknown argument '$profile' (test, runtime)" >&2; exit 2 ;;
+esac
 
 log() { printf 'venv.sh: %s\n' "$*" >&2; }
 
@@ -49,19 +64,22 @@ want=$(
         done
     } | sha256sum | cut -d' ' -f1
 )
-have=$(cat "$stamp" 2>/dev/null || true)
+# "<hash> <profile>"; a stamp without a profile is from a venv.sh that always
+# installed the test set.
+{ read -r have have_profile <"$stamp"; } 2>/dev/null || true
+have_profile=${have_profile:-test}
 
-if [ "$want" != "$have" ]; then
-    log "installing requirements-test.txt into $venv"
+if [ "$want" != "${have:-}" ] || { [ "$profile" = test ] && [ "$have_profile" != test ]; }; then
+    log "installing ${requirements[*]} into $venv"
     # pip writes to stdout: keep stdout for the export lines only.
     (
         cd "$repo"
         "$venv/bin/python" -m pip install --disable-pip-version-check --quiet \
-            -r requirements-test.txt -c constraints.txt
+            "${requirements[@]}" -c constraints.txt
     ) >&2
     # Check that the bindings really load against the system libvirt.
     "$venv/bin/python" -c 'import libvirt, lxml, ansible' >&2
-    printf '%s\n' "$want" >"$stamp"
+    printf '%s %s\n' "$want" "$profile" >"$stamp"
 else
     log "requirements unchanged, nothing to install ($venv)"
 fi
@@ -76,3 +94,4 @@ fi
 
 printf 'export SYSVIRT_VENV=%q\n' "$venv"
 printf 'export ANSIBLE_COLLECTIONS_PATH=%q\n' "$collections"
+printf 'export ANSIBLE_COLLECTIONS_SCAN_SYS_PATH=False\n'
