@@ -36,11 +36,11 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 #   test     what only the test command needs, on top: xorriso (the guest role's
 #            seed ISO), chromium (scripts/docs.sh), openssh-client (ssh-keygen and
 #            ssh for the SSH test guest), ovmf (UEFI firmware: the guest role's
-#            UEFI guest, firmware paths in tests), python3-libvirt and python3-lxml
-#            (what the hypervisor role installs for the system Python; its molecule
-#            scenario checks them, and with them present the role needs no package
-#            index), ca-certificates (the CA bundle of scripts/sanity.sh's pip
-#            bootstrap).
+#            UEFI guest, firmware paths in tests), python3-minimal, python3-libvirt
+#            and python3-lxml (/usr/bin/python3 and the bindings the hypervisor role
+#            installs for it: its molecule scenario checks them, and with them present
+#            the role needs no package index), ca-certificates (the CA bundle of
+#            scripts/sanity.sh's pip bootstrap).
 # tests/unit/test_system_paths.py checks that every system path a test, scenario
 # or script refers to comes from one of these (or from a set-up step).
 RUNTIME_PACKAGES=(
@@ -50,7 +50,7 @@ RUNTIME_PACKAGES=(
     cpio xz-utils gzip
 )
 TEST_PACKAGES=(
-    xorriso chromium openssh-client ovmf python3-libvirt python3-lxml ca-certificates
+    xorriso chromium openssh-client ovmf python3-minimal python3-libvirt python3-lxml ca-certificates
 )
 
 log() { printf 'testbed: %s\n' "$*"; }
