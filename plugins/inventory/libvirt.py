@@ -28,8 +28,8 @@ description:
     host CPU element, for a CPU baseline), C(numa_cells), C(iommu) and C(guest_types).
   - A string read from a guest's definition, from the guest or from the hypervisor (names, titles, descriptions,
     metadata, addresses, ...) that could be a template (it holds C({) or C(}), or starts with C(#jinja2:)) is marked
-    unsafe, so it is never templated, and C(ansible-inventory --list) shows it as C({"__ansible_unsafe": ...}). Every
-    other string cannot be templated anyway and is shown as it is.
+    unsafe, so it is never templated, and C(ansible-inventory --list) shows it under the key C(__ansible_unsafe).
+    Every other string cannot be templated anyway and is shown as it is.
   - Every guest is in C(<group_prefix>guests) and the hypervisors in C(<group_prefix>hypervisors); O(group_by)
     adds groups by state (C(<group_prefix>state_<state>)), by hypervisor (C(<group_prefix>hypervisor_<name>))
     and by libvirt network or bridge (C(<group_prefix>network_<name>)); plus O(compose), O(groups) and
