@@ -87,6 +87,10 @@ def test_unreachable_warns_or_fails_with_strict(tmp_path):
     config = 'plugin: sysvirt.libvirt.libvirt\nuris: [test:///default, "test+unix:///default?socket=/nonexistent"]\n'
     proc = inventory(tmp_path, config, '--list')
     assert 'skipping test+unix:///default?socket=/nonexistent' in ' '.join(proc.stderr.split())
+    # libvirt's code and domain end the message's line; the hint is on the next line
+    lines = proc.stderr.splitlines()
+    hint = [i for i, line in enumerate(lines) if line.startswith('Hint: ')]
+    assert hint and 'daemon' in lines[hint[0]] and lines[hint[0] - 1].endswith('(VIR_FROM_RPC)]'), proc.stderr
     assert _group_hosts(json.loads(proc.stdout), 'libvirt_guests') == ['test']
     proc = inventory(tmp_path, config + 'strict: true\n', '--list', expect_rc=1)
     assert 'nonexistent' in proc.stderr

@@ -47,7 +47,10 @@ def test_wrong_uri_fails_cleanly(module_runner):
     result = module_runner('host_facts', dict(uri='nosuchdriver:///x'))
     assert result.failed
     assert result['error']['code_name'] == 'VIR_ERR_NO_CONNECT'
-    assert 'Hint:' in result['msg'] and '\n' not in result['msg']
+    # msg is one line ending with libvirt's code and domain; the hint is its own key, not glued to msg
+    assert result['hint'] and 'Hint' not in result['msg'] and result['hint'] not in result['msg']
+    assert '\n' not in result['msg'] and result['msg'].endswith('domain %s (%s)]' % (
+        result['error']['domain'], result['error']['domain_name']))
     assert 'Traceback' not in str(result)
 
 
