@@ -26,9 +26,10 @@ description:
   - Hypervisor hosts get C(uri), C(hostname), C(driver), C(library_version), C(hypervisor_version), C(node)
     (node information), C(cpu) (host CPU arch, model, vendor, features, topology), C(cpu_model), C(cpu_xml) (the
     host CPU element, for a CPU baseline), C(numa_cells), C(iommu) and C(guest_types).
-  - Everything read from a guest's definition or from the guest
-    (names, titles, descriptions, metadata, addresses, ...) is marked unsafe, so a C({{ }}) in it is never
-    templated.
+  - A string read from a guest's definition, from the guest or from the hypervisor (names, titles, descriptions,
+    metadata, addresses, ...) that could be a template (it holds C({) or C(}), or starts with C(#jinja2:)) is marked
+    unsafe, so it is never templated, and C(ansible-inventory --list) shows it under the key C(__ansible_unsafe).
+    Every other string cannot be templated anyway and is shown as it is.
   - Every guest is in C(<group_prefix>guests) and the hypervisors in C(<group_prefix>hypervisors); O(group_by)
     adds groups by state (C(<group_prefix>state_<state>)), by hypervisor (C(<group_prefix>hypervisor_<name>))
     and by libvirt network or bridge (C(<group_prefix>network_<name>)); plus O(compose), O(groups) and
@@ -624,7 +625,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
                     cpu_xml=hypervisor.get('cpu_xml'), numa_cells=hypervisor.get('numa_cells'),
                     iommu=hypervisor.get('iommu'), guest_types=hypervisor.get('guest_types'))
         for key, value in data.items():
-            self.inventory.set_variable(name, prefix + key, value)
+            self.inventory.set_variable(name, prefix + key, unsafe(value))
 
     def _unique_host(self, wanted, domain, hv_name):
         if wanted not in self.inventory.hosts:

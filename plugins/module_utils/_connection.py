@@ -71,8 +71,9 @@ class LibvirtFailure(Exception):
         return error_domain_name(self.domain)
 
     def fail_kwargs(self):
-        """Keyword arguments for ``AnsibleModule.fail_json``."""
-        kwargs = dict(msg=self.full_message())
+        """Keyword arguments for ``AnsibleModule.fail_json``: ``msg`` is one line (the message and libvirt's code
+        and domain); the hint is its own key, ``hint``, as the default callback shows it on a line of its own."""
+        kwargs = dict(msg=self.one_line())
         if self.code is not None:
             kwargs['error'] = dict(
                 code=self.code, code_name=self.code_name,
@@ -83,15 +84,19 @@ class LibvirtFailure(Exception):
             kwargs['hint'] = self.hint
         return kwargs
 
-    def full_message(self):
-        """The message with the hint, on one line (also what plugins raise)."""
+    def one_line(self):
+        """The message with libvirt's code and domain, on one line, without the hint."""
         msg = self.msg
         if self.code is not None:
             msg = '%s [libvirt error %s (%s), domain %s (%s)]' % (
                 msg, self.code, self.code_name, self.domain, self.domain_name)
-        if self.hint:
-            msg = '%s Hint: %s' % (msg, self.hint)
         return ' '.join(msg.split())
+
+    def full_message(self):
+        """The one-line message, then the hint on a line of its own (what plugins raise and warnings say)."""
+        if not self.hint:
+            return self.one_line()
+        return '%s\nHint: %s' % (self.one_line(), ' '.join(self.hint.split()))
 
 
 def _constant_names(prefix, exclude=()):

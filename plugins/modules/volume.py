@@ -64,8 +64,10 @@ options:
     type: str
   format:
     description:
-      - Volume format when creating, for example V(raw), V(qcow2). Defaults to the driver's default (or that
-        of O(clone_from)).
+      - Volume format when creating, for example V(raw), V(qcow2), V(iso). Defaults to the driver's default (or
+        that of O(clone_from)).
+      - libvirt names a plain file by its content, so a V(raw) volume that holds an ISO 9660 image reads back as
+        V(iso); V(raw) and V(iso) count as the same format (the bytes are the same).
     type: str
   backing:
     description:
