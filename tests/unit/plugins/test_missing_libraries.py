@@ -24,8 +24,8 @@ from ansible.module_utils.basic import missing_required_lib
 
 from utils.argspec import COLLECTION, MODULES, detemplate, module_spec, task_actions, validate, walk_tasks
 
-COLLECTIONS = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(
-    os.path.abspath(__file__))))), '.build', 'collections')
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+COLLECTIONS = os.path.join(REPO, '.build', 'collections')
 LIBRARIES = {'libvirt-python': ('libvirt',), 'lxml': ('lxml', 'lxml.etree')}
 
 # Runs in the fresh interpreter: argv[1] is a JSON list of modules to block, stdin {module: args}.
@@ -123,7 +123,7 @@ def test_nothing_is_missing_here():
 def test_main_checks_first(module):
     """main() calls require_libraries(module) right after creating its AnsibleModule, before anything else can
     fail for another reason (a module's own option checks would otherwise hide the missing package)."""
-    path = os.path.join(os.path.dirname(COLLECTIONS), '..', 'plugins', 'modules', '%s.py' % module)
+    path = os.path.join(REPO, 'plugins', 'modules', '%s.py' % module)
     with open(path, encoding='utf-8') as handle:
         tree = ast.parse(handle.read())
     main = next(node for node in tree.body if isinstance(node, ast.FunctionDef) and node.name == 'main')
