@@ -22,6 +22,8 @@
 #                                            plays, 100 guests at 20 forks; ~7 min)
 #   build        scripts/build-check.sh     (galaxy build + install + ansible-doc)
 #   sanity       scripts/sanity.sh          (ansible-test sanity --local)
+#   lint         scripts/lint.sh            (ansible-lint --profile production on roles/,
+#                                            demo/ and the docs' example playbooks)
 #   integration  scripts/integration.sh     (ansible-test integration --local;
 #                                            "empty" when there are no targets)
 #   molecule     scripts/molecule.sh        (molecule test of roles/*/molecule/default
@@ -52,9 +54,9 @@ set -uo pipefail
 # shellcheck source=scripts/_common.sh
 . "$(dirname "${BASH_SOURCE[0]}")/_common.sh"
 
-all_stages=(unit functional reliability build sanity integration molecule docs demo)
+all_stages=(unit functional reliability build sanity lint integration molecule docs demo)
 # per-stage ceilings in seconds (the overall budget may cut them shorter)
-declare -A stage_cap=([unit]=900 [functional]=1800 [reliability]=1200 [build]=600 [sanity]=1800 [integration]=2700 [molecule]=900 [docs]=600 [demo]=600)
+declare -A stage_cap=([unit]=900 [functional]=1800 [reliability]=1200 [build]=600 [sanity]=1800 [lint]=600 [integration]=2700 [molecule]=900 [docs]=600 [demo]=600)
 
 usage() { sed -n '2,/^set -uo/p' "$0" | sed '$d; s/^# \{0,1\}//'; }
 
@@ -233,6 +235,7 @@ for stage in "${stages[@]}"; do
         reliability) pytest_stage reliability tests/reliability ;;
         build) script_stage build build-check.sh ;;
         sanity) script_stage sanity sanity.sh ;;
+        lint) script_stage lint lint.sh ;;
         integration)
             if compgen -G "$REPO/tests/integration/targets/*/aliases" >/dev/null; then
                 script_stage integration integration.sh

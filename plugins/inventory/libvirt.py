@@ -38,7 +38,7 @@ description:
 author:
   - sysvirt developers (@sysvirt)
 requirements:
-  - libvirt-python on the controller
+  - libvirt-python and lxml on the controller (in the Python that runs Ansible)
 extends_documentation_fragment:
   - constructed
   - inventory_cache
@@ -269,7 +269,9 @@ from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructa
 from ansible_collections.sysvirt.libvirt.plugins.module_utils import _host, _xml
 from ansible_collections.sysvirt.libvirt.plugins.module_utils._connection import LibvirtFailure, call
 from ansible_collections.sysvirt.libvirt.plugins.module_utils._domain_data import collect_domains, matches
-from ansible_collections.sysvirt.libvirt.plugins.plugin_utils._libvirt import PluginConnection, unsafe
+from ansible_collections.sysvirt.libvirt.plugins.plugin_utils._libvirt import (
+    PluginConnection, require_libraries, unsafe,
+)
 
 try:
     import libvirt  # noqa: F401 pylint: disable=unused-import
@@ -495,10 +497,9 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         return super(InventoryModule, self).verify_file(path) and re.search(r'libvirt\.ya?ml$', path) is not None
 
     def parse(self, inventory, loader, path, cache=True):
+        require_libraries('The %s inventory plugin' % self.NAME)
         super(InventoryModule, self).parse(inventory, loader, path, cache)
         self._read_config_data(path)
-        if libvirt is None:
-            raise AnsibleError('The sysvirt.libvirt.libvirt inventory needs libvirt-python on the controller.')
 
         cache_key = self.get_cache_key(path)
         use_cache = self.get_option('cache')

@@ -28,6 +28,7 @@ else:
 
 from ansible.module_utils.basic import env_fallback, missing_required_lib
 
+from ansible_collections.sysvirt.libvirt.plugins.module_utils import _xml
 from ansible_collections.sysvirt.libvirt.plugins.module_utils._xml import XMLInputError
 
 DEFAULT_URI = 'qemu:///system'
@@ -42,6 +43,26 @@ CONNECTION_ARGUMENT_SPEC = dict(
     username=dict(type='str', fallback=(env_fallback, [USERNAME_ENV])),
     password=dict(type='str', no_log=True, fallback=(env_fallback, [PASSWORD_ENV])),
 )
+
+
+def missing_library():
+    """(PyPI name, import traceback) of the first Python package this collection needs that did not import
+    (libvirt-python, then lxml), or None when both did."""
+    if libvirt is None:
+        return 'libvirt-python', LIBVIRT_IMPORT_ERROR
+    if _xml.etree is None:
+        return 'lxml', _xml.LXML_IMPORT_ERROR
+    return None
+
+
+def require_libraries(module):
+    """Fail the module with Ansible's missing_required_lib message when libvirt-python or lxml did not import.
+
+    Every module's main() calls this right after creating its AnsibleModule.
+    """
+    missing = missing_library()
+    if missing is not None:
+        module.fail_json(msg=missing_required_lib(missing[0]), exception=missing[1])
 
 
 def connection_argument_spec(spec=None):
@@ -376,8 +397,7 @@ class module_connection:
                                             params.get('username'), params.get('password'), events=events)
 
     def __enter__(self):
-        if libvirt is None:
-            self.module.fail_json(msg=missing_required_lib('libvirt-python'), exception=LIBVIRT_IMPORT_ERROR)
+        require_libraries(self.module)
         # libvirt takes C strings and XML: libvirt-python and lxml raise ValueError (a traceback) on such values.
         # Secret values (no_log) go to libvirt as bytes; paths are local files.
         spec = getattr(self.module, 'argument_spec', None) or {}

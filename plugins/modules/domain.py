@@ -437,7 +437,9 @@ domain:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.sysvirt.libvirt.plugins.module_utils._connection import connection_argument_spec, exit_module
+from ansible_collections.sysvirt.libvirt.plugins.module_utils._connection import (
+    connection_argument_spec, exit_module, require_libraries,
+)
 from ansible_collections.sysvirt.libvirt.plugins.module_utils._domain import run_module
 
 
@@ -480,6 +482,7 @@ def main():
         required_one_of=[('name', 'uuid', 'xml', 'from_native', 'restore')],
         supports_check_mode=True,
     )
+    require_libraries(module)
     exit_module(module, run_module(module))
 
 

@@ -372,7 +372,7 @@ ansible_facts:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.sysvirt.libvirt.plugins.module_utils._connection import (
-    connection_argument_spec, exit_module, module_connection,
+    connection_argument_spec, exit_module, module_connection, require_libraries,
 )
 from ansible_collections.sysvirt.libvirt.plugins.module_utils._host import host_facts
 
@@ -392,6 +392,7 @@ def main():
         )),
         supports_check_mode=True,
     )
+    require_libraries(module)
     warnings = []
     with module_connection(module) as conn:
         facts = host_facts(conn, capabilities_xml=module.params['capabilities_xml'], gather=module.params['gather'],

@@ -124,7 +124,7 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.sysvirt.libvirt.plugins.module_utils import _interface
 from ansible_collections.sysvirt.libvirt.plugins.module_utils._connection import (
-    connection_argument_spec, exit_module, module_connection,
+    connection_argument_spec, exit_module, module_connection, require_libraries,
 )
 
 
@@ -141,6 +141,7 @@ def main():
         mutually_exclusive=[('mac', 'xml')],
         supports_check_mode=True,
     )
+    require_libraries(module)
     with module_connection(module) as conn:
         outcome, data = _interface.ensure(conn, module.params, module.check_mode)
     exit_module(module, outcome.result(interface=data, diff=outcome.diff(), warnings=outcome.warnings))

@@ -150,7 +150,7 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.sysvirt.libvirt.plugins.module_utils import _nodedev
 from ansible_collections.sysvirt.libvirt.plugins.module_utils._connection import (
-    connection_argument_spec, exit_module, module_connection,
+    connection_argument_spec, exit_module, module_connection, require_libraries,
 )
 
 
@@ -170,6 +170,7 @@ def main():
         required_one_of=[('name', 'xml')],
         supports_check_mode=True,
     )
+    require_libraries(module)
     params = module.params
     if params['reset'] and params['state'] not in ('detached', 'attached'):
         module.fail_json(msg='reset is for PCI devices: use it with state detached or attached')

@@ -213,7 +213,7 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.sysvirt.libvirt.plugins.module_utils import _secret
 from ansible_collections.sysvirt.libvirt.plugins.module_utils._connection import (
-    connection_argument_spec, exit_module, module_connection,
+    connection_argument_spec, exit_module, module_connection, require_libraries,
 )
 
 
@@ -240,6 +240,7 @@ def main():
         required_one_of=[('uuid', 'usage_type', 'xml')],
         supports_check_mode=True,
     )
+    require_libraries(module)
     params = module.params
     with module_connection(module) as conn:
         if params['state'] == 'absent':

@@ -271,8 +271,8 @@ transfer:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.sysvirt.libvirt.plugins.module_utils._connection import (
-    exit_module,
-    connection_argument_spec, module_connection)
+    connection_argument_spec, exit_module, module_connection, require_libraries,
+)
 from ansible_collections.sysvirt.libvirt.plugins.module_utils._storage import run_volume
 
 
@@ -306,6 +306,7 @@ def main():
         required_one_of=[('name', 'path', 'key', 'xml')],
         supports_check_mode=True,
     )
+    require_libraries(module)
     with module_connection(module) as conn:
         result = run_volume(module, conn)
     exit_module(module, result)

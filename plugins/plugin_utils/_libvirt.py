@@ -13,12 +13,13 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import re
+import sys
 
 from ansible.errors import AnsibleError
 from ansible.module_utils.common.text.converters import to_native
 
 from ansible_collections.sysvirt.libvirt.plugins.module_utils._connection import (
-    LibvirtConnection, LibvirtFailure, failure_from,
+    LibvirtConnection, LibvirtFailure, failure_from, missing_library,
 )
 
 try:
@@ -45,6 +46,25 @@ _TEMPLATE_MARKERS = re.compile(u'[{}]|#jinja2:')
 
 # Values that can carry no template: returned as they are, before any other check (most host vars are these).
 _INERT_TYPES = frozenset([int, float, bool, type(None)])
+
+
+def require_libraries(plugin):
+    """Raise AnsibleError when libvirt-python or lxml did not import in the Python that runs Ansible.
+
+    The plugin flavour of module_utils/_connection.require_libraries: a plugin runs on the controller, so the
+    message names the controller's Python. ``plugin`` says which plugin needs them.
+    """
+    missing = missing_library()
+    if missing is None:
+        return
+    name, trace = missing
+    reason = (trace or '').strip().splitlines()[-1:] or ['not installed']
+    raise AnsibleError(
+        '%s needs the Python package %s on the controller, in the Python that runs Ansible (%s), which cannot '
+        'import it (%s). Install it into that Python, for example with "%s -m pip install %s"%s.'
+        % (plugin, name, sys.executable, reason[0], sys.executable, name,
+           '; libvirt-python builds against the libvirt development files (see the collection\'s bindep.txt)'
+           if name == 'libvirt-python' else ''))
 
 
 def unsafe(value):
