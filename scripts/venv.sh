@@ -8,7 +8,11 @@
 #
 # Environment:
 #   SYSVIRT_VENV    where the venv lives (default: <repo>/.venv)
-#   SYSVIRT_PYTHON  interpreter that creates the venv (default: python3)
+#   SYSVIRT_PYTHON  interpreter that creates the venv (default: python3); a venv
+#                   made by another Python version is made anew
+#   SYSVIRT_REQUIREMENTS  requirements file to install, relative to the repo
+#                   (default: requirements-test.txt; the version matrix,
+#                   scripts/matrix.sh, uses tests/matrix/*.txt)
 #
 # What it does (idempotent, cheap when nothing changed):
 #   1. creates the venv if missing (or if its interpreter no longer runs);
@@ -30,11 +34,14 @@ set -euo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
 venv=${SYSVIRT_VENV:-$repo/.venv}
 python=${SYSVIRT_PYTHON:-python3}
+requirements=${SYSVIRT_REQUIREMENTS:-requirements-test.txt}
 
 log() { printf 'venv.sh: %s\n' "$*" >&2; }
 
-if ! "$venv/bin/python" -c 'import sys' >/dev/null 2>&1; then
-    log "creating virtualenv $venv with $python"
+py_version='import sys; print("%d.%d" % sys.version_info[:2])'
+want_python=$("$python" -c "$py_version") || { log "cannot run $python"; exit 1; }
+if [ "$("$venv/bin/python" -c "$py_version" 2>/dev/null)" != "$want_python" ]; then
+    log "creating virtualenv $venv with $python (Python $want_python)"
     rm -rf "$venv"
     "$python" -m venv "$venv"
 fi
@@ -43,7 +50,7 @@ stamp=$venv/.sysvirt-requirements.sha256
 want=$(
     {
         "$venv/bin/python" -VV
-        for f in requirements.txt requirements-test.txt constraints.txt; do
+        for f in requirements.txt "$requirements" constraints.txt; do
             echo "== $f"
             cat "$repo/$f"
         done
@@ -52,12 +59,12 @@ want=$(
 have=$(cat "$stamp" 2>/dev/null || true)
 
 if [ "$want" != "$have" ]; then
-    log "installing requirements-test.txt into $venv"
+    log "installing $requirements into $venv"
     # pip writes to stdout: keep stdout for the export lines only.
     (
         cd "$repo"
         "$venv/bin/python" -m pip install --disable-pip-version-check --quiet \
-            -r requirements-test.txt -c constraints.txt
+            -r "$requirements" -c constraints.txt
     ) >&2
     # Check that the bindings really load against the system libvirt.
     "$venv/bin/python" -c 'import libvirt, lxml, ansible' >&2
