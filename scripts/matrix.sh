@@ -14,13 +14,13 @@
 # file here.
 #
 # For each row:
-#   1. find Python <python>: python<python> on PATH if it runs, else pyenv's
-#      $PYENV_ROOT/versions/<python>.*/bin/python<python> (the newest);
-#      a row whose Python is missing fails (it is not skipped);
-#   2. make or refresh the venv .build/matrix/ansible-core-<series> with
-#      scripts/venv.sh (SYSVIRT_VENV, SYSVIRT_PYTHON, SYSVIRT_REQUIREMENTS);
-#   3. pytest tests/unit (JUnit XML in .build/matrix/ansible-core-<series>/unit.xml);
-#   4. scripts/sanity.sh in that venv (ansible-test sanity --local --python <python>).
+#   1. make or refresh the venv .build/matrix/ansible-core-<series>/venv with
+#      scripts/venv.sh (SYSVIRT_VENV, SYSVIRT_PYTHON_VERSION=<python>,
+#      SYSVIRT_REQUIREMENTS), which finds Python <python> (python<python> on
+#      PATH if it runs, else pyenv's); a row whose Python is missing fails (it
+#      is not skipped);
+#   2. pytest tests/unit (JUnit XML in .build/matrix/ansible-core-<series>/unit.xml);
+#   3. scripts/sanity.sh in that venv (ansible-test sanity --local --python <python>).
 # Every row and step runs even after a failure; the last lines give each
 # row's results and times. Exit status: 0 only if every step passed.
 set -uo pipefail
@@ -68,37 +68,17 @@ if [ ${#selected[@]} -eq 0 ]; then
     exit 2
 fi
 
-# find_python X.Y: print an interpreter of Python X.Y that runs
-find_python() {
-    local want=$1 c
-    local check='import sys; sys.exit("%d.%d" % sys.version_info[:2] != sys.argv[1])'
-    for c in "$(command -v "python$want" || true)" \
-        $(printf '%s\n' "${PYENV_ROOT:-$HOME/.pyenv}"/versions/"$want".*/bin/python"$want" | sort -rV); do
-        if [ -n "$c" ] && [ -x "$c" ] && "$c" -c "$check" "$want" >/dev/null 2>&1; then
-            printf '%s\n' "$c"
-            return 0
-        fi
-    done
-    return 1
-}
-
 summary=()
 failed=0
 for r in "${selected[@]}"; do
     read -r series pyver reqs <<<"$r"
     printf '\n======== matrix: ansible-core %s, Python %s (%s) ========\n' "$series" "$pyver" "$reqs"
     out=$REPO/.build/matrix/ansible-core-$series
-    if ! python=$(find_python "$pyver"); then
-        echo "matrix.sh: no Python $pyver (neither python$pyver on PATH nor ${PYENV_ROOT:-$HOME/.pyenv}/versions/$pyver.*)" >&2
-        echo "Hint: install it, for example with 'pyenv install $pyver'" >&2
-        summary+=("ansible-core $series: FAILED, no Python $pyver")
-        failed=1
-        continue
-    fi
     t0=$SECONDS
-    if ! exports=$(SYSVIRT_VENV=$out/venv SYSVIRT_PYTHON=$python SYSVIRT_REQUIREMENTS=$reqs \
+    # venv.sh finds Python $pyver (or says how to get it) and makes the row's venv
+    if ! exports=$(SYSVIRT_VENV=$out/venv SYSVIRT_PYTHON='' SYSVIRT_PYTHON_VERSION=$pyver SYSVIRT_REQUIREMENTS=$reqs \
         bash "$REPO/scripts/venv.sh"); then
-        summary+=("ansible-core $series: FAILED, venv.sh could not make $out/venv")
+        summary+=("ansible-core $series: FAILED, venv.sh could not make $out/venv with Python $pyver")
         failed=1
         continue
     fi
@@ -106,7 +86,7 @@ for r in "${selected[@]}"; do
     rm -f "$out/summary"
     (
         eval "$exports"
-        export SYSVIRT_PYTHON=$python SYSVIRT_REQUIREMENTS=$reqs
+        export SYSVIRT_PYTHON='' SYSVIRT_PYTHON_VERSION=$pyver SYSVIRT_REQUIREMENTS=$reqs
         export PATH="$SYSVIRT_VENV/bin:$PATH"
         export PYTHONPATH="$ANSIBLE_COLLECTIONS_PATH${PYTHONPATH:+:$PYTHONPATH}"
         python -c 'import ansible, sys; print("matrix.sh: ansible-core %s, Python %s" % (ansible.__version__, sys.version.split()[0]))'

@@ -8,8 +8,13 @@
 #
 # Environment:
 #   SYSVIRT_VENV    where the venv lives (default: <repo>/.venv)
-#   SYSVIRT_PYTHON  interpreter that creates the venv (default: python3); a venv
-#                   made by another Python version is made anew
+#   SYSVIRT_PYTHON  interpreter that creates the venv (default: Python
+#                   $SYSVIRT_PYTHON_VERSION, found as below); a venv made by
+#                   another Python version is made anew
+#   SYSVIRT_PYTHON_VERSION  X.Y of the default interpreter (default: 3.13, the
+#                   main venv's; the version matrix passes its rows' own):
+#                   pythonX.Y on PATH if it runs, else the newest
+#                   $PYENV_ROOT/versions/X.Y.*/bin/pythonX.Y
 #   SYSVIRT_REQUIREMENTS  requirements file to install, relative to the repo
 #                   (default: requirements-test.txt; the version matrix,
 #                   scripts/matrix.sh, uses tests/matrix/*.txt)
@@ -33,12 +38,27 @@ set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
 venv=${SYSVIRT_VENV:-$repo/.venv}
-python=${SYSVIRT_PYTHON:-python3}
 requirements=${SYSVIRT_REQUIREMENTS:-requirements-test.txt}
 
 log() { printf 'venv.sh: %s\n' "$*" >&2; }
 
 py_version='import sys; print("%d.%d" % sys.version_info[:2])'
+# find_python X.Y: an interpreter of Python X.Y that runs (a pyenv shim of a
+# version that is not selected does not)
+find_python() {
+    local c
+    for c in "$(command -v "python$1" || true)" \
+        $(printf '%s\n' "${PYENV_ROOT:-$HOME/.pyenv}"/versions/"$1".*/bin/python"$1" | sort -rV); do
+        if [ -x "$c" ] && [ "$("$c" -c "$py_version" 2>/dev/null)" = "$1" ]; then
+            printf '%s\n' "$c"
+            return 0
+        fi
+    done
+    log "no Python $1: neither python$1 on PATH nor ${PYENV_ROOT:-$HOME/.pyenv}/versions/$1.*"
+    log "Hint: install Python $1 (for example 'pyenv install $1'), or set SYSVIRT_PYTHON"
+    return 1
+}
+python=${SYSVIRT_PYTHON:-$(find_python "${SYSVIRT_PYTHON_VERSION:-3.13}")} || exit 1
 want_python=$("$python" -c "$py_version") || { log "cannot run $python"; exit 1; }
 if [ "$("$venv/bin/python" -c "$py_version" 2>/dev/null)" != "$want_python" ]; then
     log "creating virtualenv $venv with $python (Python $want_python)"
