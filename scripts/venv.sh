@@ -10,7 +10,16 @@
 #
 # Environment:
 #   SYSVIRT_VENV    where the venv lives (default: <repo>/.venv)
-#   SYSVIRT_PYTHON  interpreter that creates the venv (default: python3)
+#   SYSVIRT_PYTHON  interpreter that creates the venv (default: Python
+#                   $SYSVIRT_PYTHON_VERSION, found as below); a venv made by
+#                   another Python version is made anew
+#   SYSVIRT_PYTHON_VERSION  X.Y of the default interpreter (default: 3.13, the
+#                   main venv's; the version matrix passes its rows' own):
+#                   pythonX.Y on PATH if it runs, else the newest
+#                   $PYENV_ROOT/versions/X.Y.*/bin/pythonX.Y
+#   SYSVIRT_REQUIREMENTS  requirements file to install, relative to the repo
+#                   (default: requirements-test.txt; the version matrix,
+#                   scripts/matrix.sh, uses tests/matrix/*.txt)
 #
 # What it does (idempotent, cheap when nothing changed):
 #   1. creates the venv if missing (or if its interpreter no longer runs);
@@ -38,18 +47,37 @@ set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
 venv=${SYSVIRT_VENV:-$repo/.venv}
-python=${SYSVIRT_PYTHON:-python3}
 profile=${1:-test}
+requirements_file=${SYSVIRT_REQUIREMENTS:-requirements-test.txt}
 case $profile in
-    test) requirements=(-r requirements-test.txt) ;;
-    runtime) requirements=(-r requirements.txt ansible-core) ;;
+    test) requirements=(-r "$requirements_file") ;;
+    # the runtime and the main venv's ansible-core (requirements-test.txt pins it)
+    runtime) requirements=(-r requirements.txt "$(grep -m1 '^ansible-core' "$repo/requirements-test.txt")") ;;
     *) echo "venv.sh: unknown argument '$profile' (test, runtime)" >&2; exit 2 ;;
 esac
 
 log() { printf 'venv.sh: %s\n' "$*" >&2; }
 
-if ! "$venv/bin/python" -c 'import sys' >/dev/null 2>&1; then
-    log "creating virtualenv $venv with $python"
+py_version='import sys; print("%d.%d" % sys.version_info[:2])'
+# find_python X.Y: an interpreter of Python X.Y that runs (a pyenv shim of a
+# version that is not selected does not)
+find_python() {
+    local c
+    for c in "$(command -v "python$1" || true)" \
+        $(printf '%s\n' "${PYENV_ROOT:-$HOME/.pyenv}"/versions/"$1".*/bin/python"$1" | sort -rV); do
+        if [ -x "$c" ] && [ "$("$c" -c "$py_version" 2>/dev/null)" = "$1" ]; then
+            printf '%s\n' "$c"
+            return 0
+        fi
+    done
+    log "no Python $1: neither python$1 on PATH nor ${PYENV_ROOT:-$HOME/.pyenv}/versions/$1.*"
+    log "Hint: install Python $1 (for example 'pyenv install $1'), or set SYSVIRT_PYTHON"
+    return 1
+}
+python=${SYSVIRT_PYTHON:-$(find_python "${SYSVIRT_PYTHON_VERSION:-3.13}")} || exit 1
+want_python=$("$python" -c "$py_version") || { log "cannot run $python"; exit 1; }
+if [ "$("$venv/bin/python" -c "$py_version" 2>/dev/null)" != "$want_python" ]; then
+    log "creating virtualenv $venv with $python (Python $want_python)"
     rm -rf "$venv"
     "$python" -m venv "$venv"
 fi
@@ -58,7 +86,7 @@ stamp=$venv/.sysvirt-requirements.sha256
 want=$(
     {
         "$venv/bin/python" -VV
-        for f in requirements.txt requirements-test.txt constraints.txt; do
+        for f in requirements.txt requirements-test.txt "$requirements_file" constraints.txt; do
             echo "== $f"
             cat "$repo/$f"
         done
