@@ -18,7 +18,8 @@ description:
     host (O(state=attached)), and resets it (O(reset)). Each is idempotent - a device bound to C(vfio-pci) (or
     another passthrough driver) counts as detached.
   - Safety - detaching refuses a device the host uses below it (a network interface, a disk, a display) and PCI
-    bridges, and resetting refuses a device bound to a host driver, unless O(force=true). Detaching the PCI device behind the host's own network card cuts the host off.
+    bridges, and resetting refuses a device bound to a host driver, unless O(force=true). Detaching the PCI
+    device behind the host's own network card cuts the host off.
 author:
   - sysvirt developers (@sysvirt)
 options:

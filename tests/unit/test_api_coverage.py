@@ -209,8 +209,8 @@ def problems(rows, same_names, counts, calls, refs):
     for heading, total, exposed, names in counts:
         real = sum(1 for n in names if is_exposed(rows[n]))
         if (total, exposed) != (len(names), real):
-            out.append('%s says %d calls, %d exposed; its rows are %d, %d exposed' % (heading, total, exposed,
-                                                                                  len(names), real))
+            out.append('%s says %d calls, %d exposed; its rows are %d, %d exposed'
+                       % (heading, total, exposed, len(names), real))
     return out
 
 

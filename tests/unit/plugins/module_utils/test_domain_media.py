@@ -84,5 +84,5 @@ def test_live_changes_plan_media_changes(test_conn, start, wanted, action):
     dtype, source = SOURCES[wanted]
     desired = _xml.parse(xml.replace(CDROM.format(type=SOURCES[start][0], source=SOURCES[start][1]),
                                      CDROM.format(type=dtype, source=source)))
-    planned = [a for a, _ in _domain.live_changes(dom, desired)]
+    planned = [change[0] for change in _domain.live_changes(dom, desired)]
     assert planned == ([action] if action else [])
