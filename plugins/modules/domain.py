@@ -122,6 +122,9 @@ options:
       - Apply to a running domain, live, the changes libvirt can make without a restart, namely the current vCPU
         count (up to the live maximum), the current memory (up to the live maximum) and the media in cdrom
         and floppy drives. The persistent definition is changed by O(xml) as usual.
+      - A drive's medium is its C(<source>) - a file, a block device, a directory, a pool volume or a network
+        export (protocol, name and hosts); a drive without a C(<source>) is ejected. What libvirt adds to the live
+        C(<source>) (index, startup policy, security labels) is not compared.
     type: bool
     default: false
   title:
