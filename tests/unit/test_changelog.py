@@ -143,7 +143,11 @@ def release():
                                '--ansible-doc-bin', _tool('ansible-doc')],
                               cwd=str(copy), env=env, capture_output=True, text=True, timeout=600, check=False)
         assert proc.returncode == 0, proc.stdout + proc.stderr
-        assert 'WARNING' not in proc.stdout + proc.stderr, proc.stdout + proc.stderr
+        # ansible-core 2.21 warns that its own internal collection (ansible/_internal/.../_protomatter) has no
+        # version: not about this collection, so not a finding.
+        warnings = [line for line in (proc.stdout + proc.stderr).splitlines()
+                    if 'WARNING' in line and '/ansible/_internal/ansible_collections/' not in line]
+        assert not warnings, proc.stdout + proc.stderr
         return (_load(copy / 'changelogs' / 'changelog.yaml')['releases'][VERSION],
                 (copy / 'CHANGELOG.rst').read_text(encoding='utf-8'))
     finally:

@@ -30,8 +30,8 @@ TESTBED = ROOT / 'scripts' / 'testbed.sh'
 SCANNED = ('tests', 'scripts', 'roles', 'demo', '.ci', '.config')
 
 #: An absolute path under a system directory. Not one that continues another path or a variable
-#: ("$dir/etc/qemu", "file:///etc/passwd"); a path ends where a template or format placeholder begins.
-PATH_RE = re.compile(r'(?<![\w./$}-])/(?:usr/(?:share|lib|lib64|libexec|bin|sbin|local)|bin|sbin|lib|lib64|etc|opt'
+#: ("$dir/etc/qemu", "file:///etc/passwd", a glob "versions/3.*/bin/python3"); a path ends where a template or format placeholder begins.
+PATH_RE = re.compile(r'(?<![\w./$}*-])/(?:usr/(?:share|lib|lib64|libexec|bin|sbin|local)|bin|sbin|lib|lib64|etc|opt'
                      r'|var/lib|var/cache|boot|srv)(?:/[\w.+@-]+)*')
 
 #: Packages that every Debian system has (Essential: yes or Priority: required); checked below where dpkg exists.
