@@ -187,7 +187,9 @@ differences:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.sysvirt.libvirt.plugins.module_utils import _nwfilter
-from ansible_collections.sysvirt.libvirt.plugins.module_utils._connection import connection_argument_spec
+from ansible_collections.sysvirt.libvirt.plugins.module_utils._connection import (
+    connection_argument_spec, require_libraries,
+)
 from ansible_collections.sysvirt.libvirt.plugins.module_utils._resource import run_module
 
 
@@ -211,6 +213,7 @@ def main():
         required_one_of=[('name', 'uuid', 'xml')],
         supports_check_mode=True,
     )
+    require_libraries(module)
     def run(conn, outcome):
         data, bindings = _nwfilter.ensure(conn, module.params, module.check_mode, outcome)[1:]
         return outcome.module_result(nwfilter=data, bindings=bindings)

@@ -180,9 +180,10 @@ value_report:
     given:
       description: Whether a value was given.
       type: bool
-    update:
-      description: The O(value_update) mode.
+    mode:
+      description: The O(value_update) mode that applied.
       type: str
+      sample: on_change
     changed:
       description: Whether the value was set (in check mode, would be set).
       type: bool
@@ -212,7 +213,9 @@ differences:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.sysvirt.libvirt.plugins.module_utils import _secret
-from ansible_collections.sysvirt.libvirt.plugins.module_utils._connection import connection_argument_spec
+from ansible_collections.sysvirt.libvirt.plugins.module_utils._connection import (
+    connection_argument_spec, require_libraries,
+)
 from ansible_collections.sysvirt.libvirt.plugins.module_utils._resource import run_module
 
 
@@ -239,6 +242,7 @@ def main():
         required_one_of=[('uuid', 'usage_type', 'xml')],
         supports_check_mode=True,
     )
+    require_libraries(module)
     params = module.params
 
     def run(conn, outcome):
@@ -249,7 +253,7 @@ def main():
             data, report = _secret.ensure_present(conn, params, module.check_mode, outcome)[1:]
         extra = dict(secret=data)
         if report is not None:
-            extra['value_report'] = dict(given=report['value_given'], update=report['value_update'],
+            extra['value_report'] = dict(given=report['value_given'], mode=report['value_update'],
                                          changed=report['value_changed'], comparable=report['value_comparable'],
                                          note=report['value_note'])
         return outcome.module_result(**extra)

@@ -179,7 +179,9 @@ diff:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.sysvirt.libvirt.plugins.module_utils._connection import connection_argument_spec
+from ansible_collections.sysvirt.libvirt.plugins.module_utils._connection import (
+    connection_argument_spec, require_libraries,
+)
 from ansible_collections.sysvirt.libvirt.plugins.module_utils._resource import run_module
 from ansible_collections.sysvirt.libvirt.plugins.module_utils._storage import run_pool
 
@@ -199,6 +201,7 @@ def main():
         required_one_of=[('name', 'uuid', 'xml')],
         supports_check_mode=True,
     )
+    require_libraries(module)
     run_module(module, lambda conn, outcome: run_pool(module, conn, outcome))
 
 
