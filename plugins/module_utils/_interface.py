@@ -35,7 +35,8 @@ READ_ONLY_HINT = ("Manage the host's network configuration with the distribution
                   "e.g. community.general.nmcli, systemd-networkd); sysvirt.libvirt.host_interface_info still reads "
                   "the interfaces.")
 
-RULES = _xml.CompareRules()
+# The order libvirt writes an interface's children in (interface_conf.c), for check mode's prediction.
+RULES = _xml.CompareRules(order={'': ('start', 'mac', 'mtu', 'link', 'protocol', 'bridge', 'bond', 'vlan')})
 
 
 def _unsupported(failure):
