@@ -78,6 +78,19 @@ class PoolKind(Kind):
         with call('define the storage pool'):
             return conn.storagePoolDefineXML(xml, 0)
 
+    def predict(self, desired, stored, rules):
+        """libvirt derives the target path of a logical or zfs pool defined without one from its source name."""
+        predicted = super(PoolKind, self).predict(desired, stored, rules)
+        prefix = DERIVED_TARGETS.get(desired.get('type'))
+        source = _xml.find_text(predicted, 'source/name')
+        if prefix and source and _xml.find_text(desired, 'target/path') is None \
+                and predicted.find('target/path') is not None:
+            predicted.find('target/path').text = prefix + source
+        return predicted
+
+
+#: Pool types whose target path libvirt derives from the source name when the definition gives none.
+DERIVED_TARGETS = {'logical': '/dev/', 'zfs': '/dev/zvol/'}
 
 POOL_KIND = PoolKind()
 

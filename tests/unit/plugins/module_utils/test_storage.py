@@ -67,3 +67,16 @@ def test_pool_kind_on_test_driver(test_conn):
     assert '<name>default-pool</name>' in kind.stored_xml(pool)
     info = _storage.pool_to_dict(pool, with_xml=True)
     assert info['name'] == 'default-pool' and info['active'] and info['xml'].startswith('<pool')
+
+
+@pytest.mark.parametrize('pool_type, target', [('zfs', '/dev/zvol/tank2'), ('logical', '/dev/tank2')])
+def test_predict_derives_the_target_path_from_the_source_name(pool_type, target):
+    stored = ("<pool type='%s'><name>p</name><source><name>tank</name></source><target><path>%s</path></target>"
+              "</pool>" % (pool_type, target.replace('tank2', 'tank')))
+    desired = "<pool type='%s'><name>p</name><source><name>tank2</name></source></pool>" % pool_type
+    predicted = _storage.POOL_KIND.predict(_xml.parse(desired), _xml.parse(stored), _storage.POOL_RULES)
+    assert _xml.find_text(predicted, 'target/path') == target
+    # a target path the document gives is the document's
+    given = desired.replace('</pool>', '<target><path>/srv/own</path></target></pool>')
+    predicted = _storage.POOL_KIND.predict(_xml.parse(given), _xml.parse(stored), _storage.POOL_RULES)
+    assert _xml.find_text(predicted, 'target/path') == '/srv/own'
