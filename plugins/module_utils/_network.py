@@ -189,9 +189,13 @@ class Section:
 
 
 def _child(parent, tag, create):
+    """The child ``tag`` of ``parent``; a new one (``create``) goes where libvirt writes it (<dns> before <ip>),
+    so check mode's predicted definition has the real run's layout."""
     found = parent.find(tag)
     if found is None and create:
-        found = etree.SubElement(parent, tag)
+        found = etree.Element(tag)
+        order = NETWORK_RULES.order.get('') if parent.getparent() is None else None
+        _xml._insert(parent, found, parent[-1] if len(parent) else None, order)
     return found
 
 
@@ -533,6 +537,7 @@ def plan_updates(root, params):
                 if existing is not None:
                     ops.append(Op('delete', section, index, existing, 'remove %s' % what))
                     parent.remove(existing)
+                    _drop_if_empty(parent)
                 continue
             if existing is not None and section.satisfied(entry, existing):
                 continue
@@ -547,7 +552,23 @@ def plan_updates(root, params):
                 ops.append(Op('delete', section, index, existing, 'remove old %s' % what))
                 ops.append(Op('add', section, index, element, 'add %s' % what))
                 parent.replace(existing, element)
+    _forward_dev(root)
     return ops
+
+
+def _forward_dev(root):
+    """libvirt writes <forward dev=...> as the first forward interface: check mode's prediction does the same."""
+    forward = root.find('forward')
+    first = forward.find('interface') if forward is not None and forward.find('pf') is None else None
+    if first is not None and forward.get('dev') is not None and first.get('dev'):
+        forward.set('dev', first.get('dev'))
+
+
+def _drop_if_empty(element):
+    """libvirt does not write a <dns> or <dhcp> that holds nothing: check mode's prediction drops it too."""
+    container = element.getparent()
+    if container is not None and not len(element) and not element.attrib and not (element.text or '').strip():
+        container.remove(element)
 
 
 _COMMANDS = dict(add='VIR_NETWORK_UPDATE_COMMAND_ADD_LAST', modify='VIR_NETWORK_UPDATE_COMMAND_MODIFY',
@@ -895,7 +916,8 @@ def ensure(conn, params, check_mode, outcome=None):
         else:
             if persistent:
                 outcome.before = KIND.stored_xml(net)
-                outcome.after = ''
+                # its one definition afterwards is the running one, which the real run's diff shows
+                outcome.after = live_xml(net) if active else outcome.before
                 if not active:
                     # An inactive persistent network: start it, then drop the persistent definition.
                     outcome.perform('start', lambda: net.create(), check_mode, lambda: 'start network %s' % net.name())

@@ -104,3 +104,21 @@ def test_to_dict_on_the_test_driver(test_conn):
     assert data['bridge'] == etree.fromstring(net.XMLDesc()).find('bridge').get('name')
     assert data['dhcp_ranges'] and data['leases'] == []
     assert data['xml'] == net.XMLDesc(0)
+
+
+def _tags(root):
+    return [child.tag for child in root]
+
+
+def test_plan_updates_predicts_the_layout_libvirt_stores():
+    """Check mode's prediction of live updates: a new <dns> goes before <ip>, an emptied <dns> goes away, and
+    <forward dev> follows the first forward interface, as libvirt writes them."""
+    root = _xml.parse("<network><name>n</name><bridge name='b'/><ip address='198.51.100.1' prefix='24'/></network>")
+    _network.plan_updates(root, dict(dns_txt=[dict(name='k', value='v')]))
+    assert _tags(root) == ['name', 'bridge', 'dns', 'ip']
+    _network.plan_updates(root, dict(dns_txt=[dict(name='k', state='absent')]))
+    assert _tags(root) == ['name', 'bridge', 'ip']
+    root = _xml.parse("<network><name>n</name><forward mode='passthrough' dev='e0'><interface dev='e0'/>"
+                      "<interface dev='e1'/></forward></network>")
+    _network.plan_updates(root, dict(forward_interfaces=[dict(dev='e0', state='absent')]))
+    assert root.find('forward').get('dev') == 'e1'
