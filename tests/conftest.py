@@ -194,3 +194,10 @@ def run_module(name, args, check_mode=False, diff=False):
 @pytest.fixture
 def module_runner():
     return run_module
+
+
+def pytest_terminal_summary(terminalreporter):
+    """The share of check runs whose --diff equalled the real run's (tests/utils/checkdiff.py), when any ran."""
+    checkdiff = sys.modules.get('utils.checkdiff')
+    for line in checkdiff.summary_lines() if checkdiff is not None else ():
+        terminalreporter.write_line(line)
