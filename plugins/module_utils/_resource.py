@@ -250,13 +250,16 @@ def reconcile_definition(conn, kind, desired, check_mode, outcome=None, rules=No
     outcome.differences.extend(diffs)
     kind.carry_over(desired, stored)
     if check_mode:
-        outcome.act('redefine')
-        outcome.after = _xml.as_stored(kind.predict(desired, stored, rules))
-        return outcome
-    obj = kind.define(conn, _xml.to_string(desired, pretty=False))
-    after_text = kind.stored_xml(obj)
-    outcome.obj = obj
-    outcome.after = _xml.as_stored(after_text)
+        # What the real run would store decides, as it does there: a prediction equal to the stored definition
+        # (libvirt derives what was asked for, e.g. <memory> from NUMA cells) is no change, with the same warning.
+        predicted = kind.predict(desired, stored, rules)
+        outcome.after = _xml.as_stored(predicted)
+        after_text = _xml.to_string(predicted)
+    else:
+        obj = kind.define(conn, _xml.to_string(desired, pretty=False))
+        after_text = kind.stored_xml(obj)
+        outcome.obj = obj
+        outcome.after = _xml.as_stored(after_text)
     if _xml.canonical(after_text) != _xml.canonical(before_text):
         outcome.act('redefine')
     else:

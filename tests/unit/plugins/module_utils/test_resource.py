@@ -84,3 +84,22 @@ def test_bad_xml_changes_nothing(test_conn, kind):
     with pytest.raises(_xml.XMLInputError):
         _resource.reconcile_definition(test_conn, kind, '<domain><name>sysvirt-test-e</name>', False)
     assert test_conn.listDefinedDomains() == before
+
+
+class DerivingDomains(TestDomains):
+    """A kind whose libvirt derives <memory> itself: the prediction keeps the stored value, whatever is asked."""
+
+    def predict(self, desired, stored, rules):
+        predicted = super(DerivingDomains, self).predict(desired, stored, rules)
+        predicted.find('memory').text = stored.find('memory').text
+        return predicted
+
+
+def test_check_mode_predicting_no_change_reports_none_with_the_real_runs_warning(test_conn):
+    kind = DerivingDomains()
+    _resource.reconcile_definition(test_conn, kind, doc('sysvirt-test-g'), check_mode=False)
+    check = _resource.reconcile_definition(test_conn, kind, doc('sysvirt-test-g', memory='131072'), True)
+    assert not check.changed and check.actions == [] and check.before == check.after
+    assert [d.path for d in check.differences] == ['/domain/memory[1]']
+    assert len(check.warnings) == 1 and 'not kept as written' in check.warnings[0]
+    assert test_conn.lookupByName('sysvirt-test-g').maxMemory() == 65536
