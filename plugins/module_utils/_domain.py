@@ -123,6 +123,10 @@ class DomainKind(Kind):
     noun = 'domain'
     rules = DOMAIN_RULES
 
+    def __init__(self, numa_memory=False):
+        #: Whether the driver stores <memory> as the sum of the NUMA cells (QEMU's does; the test driver keeps it).
+        self.numa_memory = numa_memory
+
     def lookup(self, conn, name=None, uuid=None):
         if uuid:
             dom = lookup(conn.lookupByUUIDString, uuid)
@@ -150,6 +154,8 @@ class DomainKind(Kind):
         it, and never more than the maximum."""
         predicted = super(DomainKind, self).predict(desired, stored, rules)
         memory, current = predicted.find('memory'), predicted.find('currentMemory')
+        if self.numa_memory:
+            _numa_memory(predicted, memory)
         if memory is None or current is None:
             return predicted
         size = _xml.size_to_bytes(memory.text.strip(), memory.get('unit') or 'KiB')
@@ -157,6 +163,20 @@ class DomainKind(Kind):
         if desired.find('currentMemory') is None or have > size:
             current.text, current.attrib['unit'] = memory.text, memory.get('unit') or 'KiB'
         return predicted
+
+
+def _numa_memory(domain, memory):
+    """libvirt's rule for a guest with NUMA cells: its <memory> is the sum of the cells' memory and of its memory
+    devices (a <memory> the document gives is not kept)."""
+    cells = [cell for cell in domain.findall('cpu/numa/cell') if cell.get('memory')]
+    if memory is None or not cells:
+        return
+    total = sum(_xml.size_to_bytes(cell.get('memory'), cell.get('unit') or 'KiB') for cell in cells)
+    for size in domain.findall('devices/memory/target/size'):
+        total += _xml.size_to_bytes(size.text.strip(), size.get('unit') or 'KiB')
+    unit = memory.get('unit') or 'KiB'
+    scale = _xml.size_to_bytes('1', unit)
+    memory.text, memory.attrib['unit'] = (str(total // scale), unit) if total % scale == 0 else (str(total), 'b')
 
 
 def carry_over_macs(desired, stored):
@@ -543,7 +563,7 @@ class DomainRun:
         self.conn = conn
         self.check = module.check_mode
         self.outcome = outcome
-        self.kind = DomainKind()
+        self.kind = DomainKind(numa_memory=conn.getType() == 'QEMU')
         self.rules = None
         self.dom = None
         self.desired = None

@@ -144,3 +144,23 @@ def test_nvram_only_removed_inside_libvirts_directory(path, inside):
 def test_state_names_follow_libvirt():
     assert _domain.STATE_NAMES[libvirt.VIR_DOMAIN_RUNNING] == 'running'
     assert _domain.STATE_NAMES[libvirt.VIR_DOMAIN_SHUTOFF] == 'shutoff'
+
+
+NUMA_STORED = ("<domain type='qemu'><name>n</name><memory unit='KiB'>219100</memory>"
+               "<currentMemory unit='KiB'>219100</currentMemory><cpu><numa>"
+               "<cell id='0' cpus='0' memory='109550' unit='KiB'/><cell id='1' cpus='1' memory='109550' unit='KiB'/>"
+               "</numa></cpu><devices>%s</devices></domain>")
+
+
+@pytest.mark.parametrize('numa_memory, devices, memory', [
+    (True, '', '219100'),
+    (True, "<memory model='dimm'><target><size unit='MiB'>1</size></target></memory>", '220124'),
+    (False, '', '284636'),
+])
+def test_predict_numa_memory(numa_memory, devices, memory):
+    """QEMU stores <memory> as the NUMA cells' sum plus the memory devices; the test driver keeps what is given."""
+    stored = _xml.parse(NUMA_STORED % devices)
+    desired = _xml.parse((NUMA_STORED % devices).replace('>219100</memory>', '>284636</memory>'))
+    predicted = _domain.DomainKind(numa_memory=numa_memory).predict(desired, stored, _domain.DOMAIN_RULES)
+    assert predicted.find('memory').text == memory and predicted.find('memory').get('unit') == 'KiB'
+    assert predicted.find('currentMemory').text == '219100'
