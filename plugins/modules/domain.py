@@ -332,103 +332,17 @@ native_config:
   type: str
 domain:
   description:
-    - The domain as it is after the run (as P(sysvirt.libvirt.domain_info#module) describes it, plus
-      C(managed_save)); null when it does not exist (removed, or would be created in check mode).
+    - The domain as it is after the run, keys as in RV(sysvirt.libvirt.domain_info#module:domains) (without
+      C(stats) and C(address_errors); C(interfaces[].addresses) is always empty here, the guest's addresses are
+      what M(sysvirt.libvirt.domain_info) reads), plus RV(domain.managed_save). With O(return_xml=true), C(xml) is
+      the persistent definition (the live one of a transient domain), without secrets.
+    - Null when it does not exist (removed, or would be created in check mode).
   returned: always
   type: dict
   contains:
-    name:
-      description: Name.
-      type: str
-    uuid:
-      description: UUID.
-      type: str
-    id:
-      description: The hypervisor's id while it runs, else null.
-      type: int
-    type:
-      description: The domain type (hypervisor).
-      type: str
-      sample: kvm
-    state:
-      description: C(running), C(paused), C(shutoff), C(shutting_down), C(crashed), C(pmsuspended), C(blocked) or C(nostate).
-      type: str
-    state_reason:
-      description: Why it is in that state (for example C(booted), C(destroyed), C(saved)).
-      type: str
-    persistent:
-      description: Whether it has a persistent definition.
-      type: bool
-    autostart:
-      description: Whether it starts with the host.
-      type: bool
     managed_save:
       description: Whether it has a managed save image (state V(saved)).
       type: bool
-    vcpus:
-      description: Virtual CPUs, C(current) (online now, or at boot when off) and C(maximum).
-      type: dict
-      sample: {current: 2, maximum: 4}
-    memory:
-      description: >-
-        Memory in bytes, C(current_bytes) (the balloon size of a running guest, the boot size otherwise) and
-        C(maximum_bytes).
-      type: dict
-      sample: {current_bytes: 2147483648, maximum_bytes: 4294967296}
-    cpu_time_ns:
-      description: CPU time used, in nanoseconds (0 when not running).
-      type: int
-    os:
-      description: >-
-        The OS section: C(type) (hvm, xen, exe, ...), C(arch), C(machine), C(loader), C(loader_type), C(nvram),
-        C(kernel), C(initrd) and C(boot) (boot devices in order).
-      type: dict
-      sample: {type: hvm, arch: x86_64, machine: pc-q35-7.2, loader: null, loader_type: null, nvram: null,
-               kernel: null, initrd: null, boot: [hd]}
-    firmware:
-      description: V(efi), V(bios) or null (for example for containers).
-      type: str
-      sample: efi
-    disks:
-      description: >-
-        Disks: C(target), C(bus), C(device) (disk, cdrom, floppy, lun), C(type) (file, block, volume, network,
-        dir), C(source) (C(file), C(dev), C(dir), C(pool), C(volume), C(protocol), C(name)), C(format),
-        C(readonly), C(boot_order).
-      type: list
-      elements: dict
-    interfaces:
-      description: >-
-        Network interfaces: C(mac), C(type), C(source) (C(network), C(bridge), C(dev), C(portgroup)), C(model),
-        C(target) (host-side device, when the definition names one) and C(addresses) (always empty here: the
-        guest's addresses are what P(sysvirt.libvirt.domain_info#module) reads).
-      type: list
-      elements: dict
-    graphics:
-      description: Graphics consoles, C(type), C(port), C(tls_port), C(autoport), C(listen); never passwords.
-      type: list
-      elements: dict
-    port_forwards:
-      description: >-
-        Ports the hypervisor forwards into the guest on user-mode networks: C(proto) (tcp or udp), C(address)
-        (host address it listens on, null for all), C(host_port) to C(host_port_end) on the host to C(guest_port)
-        onwards in the guest, C(source) (V(interface) for libvirt's C(<portForward>), V(qemu_commandline) for a
-        C(hostfwd=) rule in C(<qemu:commandline>)).
-      type: list
-      elements: dict
-    title:
-      description: Title, or null.
-      type: str
-    description:
-      description: Description, or null.
-      type: str
-    metadata:
-      description: The custom metadata elements, by namespace URI, each as its XML text.
-      type: dict
-      sample: {"https://example.com/app": "<app:owner xmlns:app=\"https://example.com/app\">ops</app:owner>"}
-    xml:
-      description: The persistent definition (live one for a transient domain), without secrets.
-      returned: when O(return_xml=true)
-      type: str
   sample:
     name: web01
     uuid: 6f5c2b8e-2a8a-4f61-9d7b-1f2f6a0e8d11

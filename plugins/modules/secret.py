@@ -147,31 +147,15 @@ EXAMPLES = r'''
 
 RETURN = r'''
 secret:
-  description: The secret after the run (in check mode, as it would be); null when absent. Never holds the value.
+  description:
+    - The secret after the run (in check mode, as it would be), keys as in
+      RV(sysvirt.libvirt.secret_info#module:secrets) without the value (never C(value), C(value_base64) or
+      C(value_status)). In check mode, C(uuid) is null for a secret that would be created without one.
+    - Null when absent.
   returned: always
   type: dict
-  contains:
-    uuid:
-      description: The UUID (null in check mode for a secret that would be created without one).
-      type: str
-      sample: 8e7ee0a2-6d12-4a7e-bd4d-3a4f0e6c2c31
-    usage_type:
-      description: The usage type, or null.
-      type: str
-      sample: ceph
-    usage_id:
-      description: The usage identifier, or null.
-      type: str
-      sample: client.libvirt secret
-    description:
-      description: The description, or null.
-      type: str
-    ephemeral:
-      description: Whether the value is kept only in memory.
-      type: bool
-    private:
-      description: Whether the value can never be read back.
-      type: bool
+  sample: {uuid: 8e7ee0a2-6d12-4a7e-bd4d-3a4f0e6c2c31, usage_type: ceph, usage_id: client.libvirt secret,
+           description: null, ephemeral: false, private: true}
 value_report:
   description: What happened to the value (never the value itself).
   returned: when O(state=present)

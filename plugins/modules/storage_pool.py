@@ -112,50 +112,16 @@ EXAMPLES = r'''
 
 RETURN = r'''
 storage_pool:
-  description: The pool after the run (in check mode, as it would be); empty when it is gone.
+  description:
+    - The pool after the run (in check mode, as it would be), keys as in
+      RV(sysvirt.libvirt.storage_pool_info#module:storage_pools) without C(xml). In check mode, C(uuid) is null
+      for a pool not yet defined, unless the document gives one.
+    - Empty when it is gone.
   returned: always
   type: dict
-  contains:
-    name:
-      description: Pool name.
-      type: str
-      sample: images
-    uuid:
-      description: Pool UUID (null in check mode for a pool not yet defined, unless the document gives one).
-      type: str
-    type:
-      description: Pool type (C(dir), C(fs), C(netfs), C(logical), C(disk), C(iscsi), ...).
-      type: str
-      sample: dir
-    state:
-      description: C(inactive), C(building), C(running), C(degraded) or C(inaccessible).
-      type: str
-      sample: running
-    active:
-      description: Whether the pool is started.
-      type: bool
-    persistent:
-      description: Whether the pool has a persistent definition.
-      type: bool
-    autostart:
-      description: Whether the pool starts with libvirtd.
-      type: bool
-    capacity:
-      description: Capacity in bytes (0 while inactive).
-      type: int
-    allocation:
-      description: Allocated bytes.
-      type: int
-    available:
-      description: Free bytes.
-      type: int
-    target_path:
-      description: The target path, if the pool type has one.
-      type: str
-      sample: /srv/images
-    volume_count:
-      description: Number of volumes, null while inactive.
-      type: int
+  sample: {name: images, uuid: 3e1f0f5c-2a8e-4d7a-9d3c-6b3f4a1e2c10, type: dir, state: running, active: true,
+           persistent: true, autostart: true, capacity: 107374182400, allocation: 21474836480,
+           available: 85899345920, target_path: /srv/images, volume_count: 3}
 actions:
   description: What the run did (or would do), in order.
   returned: always

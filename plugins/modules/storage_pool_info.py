@@ -86,11 +86,12 @@ storage_pools:
     name:
       description: Pool name.
       type: str
+      sample: images
     uuid:
       description: Pool UUID.
       type: str
     type:
-      description: Pool type.
+      description: Pool type (C(dir), C(fs), C(netfs), C(logical), C(disk), C(iscsi), ...).
       type: str
       sample: dir
     state:
@@ -106,7 +107,7 @@ storage_pools:
       description: Whether the pool starts with libvirtd.
       type: bool
     capacity:
-      description: Capacity in bytes.
+      description: Capacity in bytes (0 while inactive).
       type: int
     allocation:
       description: Allocated bytes.
@@ -117,6 +118,7 @@ storage_pools:
     target_path:
       description: Target path, if the type has one.
       type: str
+      sample: /srv/images
     volume_count:
       description: Number of volumes; null while inactive.
       type: int

@@ -208,37 +208,15 @@ EXAMPLES = r'''
 
 RETURN = r'''
 volume:
-  description: The volume after the run (in check mode, as it would be); empty when absent.
+  description:
+    - The volume after the run (in check mode, as it would be), keys as in
+      RV(sysvirt.libvirt.volume_info#module:volumes) without C(xml). In check mode, for a volume that would be
+      created, C(key), C(path), C(type) and C(allocation) are null (libvirt chooses them).
+    - Empty when absent.
   returned: always
   type: dict
-  contains:
-    name:
-      description: Volume name.
-      type: str
-    key:
-      description: Volume key.
-      type: str
-    path:
-      description: Volume path.
-      type: str
-    pool:
-      description: Pool name.
-      type: str
-    type:
-      description: C(file), C(block), C(dir), C(network), C(netdir) or C(ploop).
-      type: str
-    format:
-      description: Format (C(raw), C(qcow2), ...).
-      type: str
-    capacity:
-      description: Capacity in bytes.
-      type: int
-    allocation:
-      description: Allocated bytes.
-      type: int
-    backing_store:
-      description: The backing file (path, format), or null.
-      type: dict
+  sample: {name: web01.qcow2, key: /var/lib/libvirt/images/web01.qcow2, path: /var/lib/libvirt/images/web01.qcow2,
+           pool: default, type: file, format: qcow2, capacity: 21474836480, allocation: 196608, backing_store: null}
 actions:
   description: What the run did (or would do).
   returned: always

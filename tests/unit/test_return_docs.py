@@ -178,3 +178,18 @@ def test_run_module_makes_the_check(monkeypatch):
     monkeypatch.setitem(returns._DOCS, 'host_facts', ({}, documentation))
     with pytest.raises(AssertionError, match=r'sysvirt\.libvirt\.host_facts .*: ansible_facts \('):
         run_module('host_facts', dict(uri='test:///default'))
+
+
+def test_a_reference_with_contains_of_its_own_adds_them_to_the_shared_ones():
+    """A module shares its _info twin's keys by reference and documents only what it adds (domain: managed_save)."""
+    docs = returns._yaml('''
+x:
+  description: keys as in RV(sysvirt.libvirt.network_info#module:networks), plus C(extra).
+  type: dict
+  contains:
+    extra:
+      description: Only here.
+      type: bool
+''')
+    assert returns.undocumented(dict(x=dict(name='n', active=True, extra=False)), docs) == []
+    assert returns.undocumented(dict(x=dict(name='n', other=1)), docs) == ['x.other']

@@ -117,18 +117,22 @@ def not_returned(result, return_docs):
 
 
 def _contains(spec, path, return_docs, hops=0):
-    """What a documented dict (or list of dicts) contains: its ``contains``, else the ``contains`` of the return
-    value its description gives the shape of (``as in RV(key)``, ``as in RV(sysvirt.libvirt.<module>#module:key)``).
+    """What a documented dict (or list of dicts) contains: the ``contains`` of the return value its description
+    gives the shape of (``as in RV(key)``, ``as in RV(sysvirt.libvirt.<module>#module:key)``; a module shares its
+    ``_info`` twin's so), plus its own ``contains`` (what only this module adds).
     """
     spec = spec or {}
-    if spec.get('contains'):
-        return spec['contains']
     description = spec.get('description') or ''
     if isinstance(description, list):
         description = ' '.join(description)
     match = _REFERENCE.search(description)
     if not match:
-        return None
+        return spec.get('contains') or None
+    shared = _shared_contains(match, path, return_docs, hops)
+    return dict(shared or {}, **(spec.get('contains') or {})) or None
+
+
+def _shared_contains(match, path, return_docs, hops):
     if hops > 5:
         raise AssertionError('the documentation of %s refers in a circle (%s)' % (path, match.group('ref')))
     module, key = match.group('module'), match.group('key')
