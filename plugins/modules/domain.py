@@ -175,7 +175,7 @@ options:
     type: bool
     default: false
   return_xml:
-    description: Also return the definition as RV(domain.xml) (never with secrets).
+    description: Also return the definition, as C(xml) in RV(domain) (never with secrets).
     type: bool
     default: false
 extends_documentation_fragment:
