@@ -277,11 +277,12 @@ def remove(kind, obj, check, outcome, between=None):
     """Stop ``obj`` if it runs, then ``between()`` (kind-specific, e.g. delete its storage), then undefine it if it
     is persistent. The diff shows the stored definition going away."""
     outcome.before, outcome.after = kind.stored_xml(obj), ''
+    persistent = kind.is_persistent(obj)  # (asked first: a transient object is gone once stopped)
     if kind.is_active(obj):
         outcome.perform('stop', lambda: kind.stop(obj), check, lambda: 'stop %s' % kind.label(obj))
     if between is not None:
         between()
-    if kind.is_persistent(obj):
+    if persistent:
         outcome.perform('undefine', lambda: kind.undefine(obj), check, lambda: 'undefine %s' % kind.label(obj))
 
 
