@@ -122,23 +122,9 @@ def _interface_key(iface):
 class DomainKind(Kind):
     noun = 'domain'
     rules = DOMAIN_RULES
-
-    def lookup(self, conn, name=None, uuid=None):
-        if uuid:
-            dom = lookup(conn.lookupByUUIDString, uuid)
-            if dom is not None:
-                return dom
-        if name:
-            return lookup(conn.lookupByName, name)
-        return None
-
-    def stored_xml(self, obj):
-        with call('read the definition of domain %s' % obj.name()):
-            return obj.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE | libvirt.VIR_DOMAIN_XML_SECURE)
-
-    def define(self, conn, xml):
-        with call('define the domain'):
-            return conn.defineXML(xml)
+    lookups = (('uuid', 'lookupByUUIDString'), ('name', 'lookupByName'))
+    define_call = ('defineXML', ())
+    stored_flags = ('VIR_DOMAIN_XML_INACTIVE', 'VIR_DOMAIN_XML_SECURE')
 
     def carry_over(self, desired, stored):
         """UUID (by the base class) and the MAC of each NIC the document gives without one."""
@@ -157,6 +143,9 @@ class DomainKind(Kind):
         if desired.find('currentMemory') is None or have > size:
             current.text, current.attrib['unit'] = memory.text, memory.get('unit') or 'KiB'
         return predicted
+
+
+DOMAIN_KIND = DomainKind()
 
 
 def carry_over_macs(desired, stored):
@@ -543,7 +532,7 @@ class DomainRun:
         self.conn = conn
         self.check = module.check_mode
         self.outcome = outcome
-        self.kind = DomainKind()
+        self.kind = DOMAIN_KIND
         self.rules = None
         self.dom = None
         self.desired = None
@@ -588,9 +577,7 @@ class DomainRun:
                 text = self.conn.domainXMLFromNative(fmt, p['from_native']['config'], 0)
         name, uuid = p['name'], p['uuid']
         if text:
-            desired = normalise_desired(_xml.parse(text, 'domain XML'))
-            if desired.tag != 'domain':
-                self.fail('The domain XML must have <domain> as its root element, not <%s>' % desired.tag)
+            desired = normalise_desired(_xml.parse(text, 'domain XML', root='domain'))
             dname, duuid = self.kind.identity(desired)
             if name and dname and name != dname:
                 self.fail('The name option (%s) and the <name> of the XML (%s) differ; give one name' % (name, dname))
@@ -665,8 +652,7 @@ class DomainRun:
             if p['restore']:
                 self.restore()
             else:
-                self.fail('Domain %s does not exist; give its definition in the xml option to create it'
-                          % (self.name or self.uuid))
+                raise self.kind.missing(self.name or self.uuid)
         if self.dom is not None or self.outcome.changed:
             self.ensure_metadata()
             self.ensure_autostart()
@@ -1041,16 +1027,12 @@ class DomainRun:
         try:
             native = self.conn.domainXMLToNative(fmt, text, 0)
         except libvirt.libvirtError as e:
-            failure = _failure(e, 'convert domain %s to the native %s format' % (self.name, fmt))
+            failure = failure_from(e, 'convert domain %s to the native %s format' % (self.name, fmt))
             if e.get_error_code() == libvirt.VIR_ERR_NO_SUPPORT:
                 failure.hint = ('This libvirt driver cannot export native configurations; the QEMU driver '
                                 'exports the qemu-argv format')
             raise failure
         self.extra['native_config'] = native
-
-
-def _failure(error, what):
-    return failure_from(error, what)
 
 
 def _live_path(path):

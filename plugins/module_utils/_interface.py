@@ -20,7 +20,7 @@ import time
 
 from ansible_collections.sysvirt.libvirt.plugins.module_utils import _xml
 from ansible_collections.sysvirt.libvirt.plugins.module_utils._connection import (
-    LibvirtConnection, LibvirtFailure, call, lookup,
+    LibvirtConnection, LibvirtFailure, call,
 )
 from ansible_collections.sysvirt.libvirt.plugins.module_utils._resource import Kind, Outcome, reconcile_definition
 
@@ -55,25 +55,9 @@ class InterfaceKind(Kind):
     def identity(self, desired):
         return desired.get('name'), None
 
-    def lookup(self, conn, name=None, uuid=None, mac=None):
-        if name:
-            return lookup(conn.interfaceLookupByName, name)
-        if mac:
-            return lookup(conn.interfaceLookupByMACString, mac)
-        return None
-
-    def stored_xml(self, obj):
-        with call('read the definition of host interface %s' % obj.name()):
-            try:
-                return obj.XMLDesc(libvirt.VIR_INTERFACE_XML_INACTIVE)
-            except libvirt.libvirtError as e:
-                if e.get_error_code() not in (libvirt.VIR_ERR_INVALID_ARG, libvirt.VIR_ERR_NO_SUPPORT):
-                    raise
-                return obj.XMLDesc(0)
-
-    def define(self, conn, xml):
-        with call('define the host interface'):
-            return conn.interfaceDefineXML(xml, 0)
+    lookups = (('name', 'interfaceLookupByName'), ('mac', 'interfaceLookupByMACString'))
+    define_call = ('interfaceDefineXML', (0,))
+    stored_flags = ('VIR_INTERFACE_XML_INACTIVE',)
 
 
 KIND = InterfaceKind()
@@ -135,7 +119,7 @@ def describe(iface, with_xml=False):
 
 def list_interfaces(conn, name=None, mac=None, with_xml=False):
     if name or mac:
-        found = [KIND.lookup(conn, name=name, mac=mac)]
+        found = [KIND.lookup(conn, name=name, mac=None if name else mac)]
     else:
         with call('list host interfaces'):
             found = conn.listAllInterfaces(0)
@@ -197,8 +181,7 @@ def _plan(conn, params, desired, iface, outcome, check_mode):
         reconcile_definition(conn, KIND, desired, check_mode, outcome=outcome, obj=iface)
         iface = outcome.obj
     elif iface is None:
-        raise LibvirtFailure('The host interface %s does not exist; give its definition (xml) to define it'
-                             % (params.get('name') or params.get('mac')))
+        raise KIND.missing(params.get('name') or params.get('mac'))
     else:
         outcome.before = outcome.after = KIND.stored_xml(iface)
     active = bool(iface.isActive()) if iface is not None else False

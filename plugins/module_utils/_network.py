@@ -18,7 +18,7 @@ import ipaddress
 
 from ansible_collections.sysvirt.libvirt.plugins.module_utils import _xml
 from ansible_collections.sysvirt.libvirt.plugins.module_utils._connection import (
-    LibvirtFailure, call, failure_from, lookup)
+    LibvirtFailure, call, failure_from)
 from ansible_collections.sysvirt.libvirt.plugins.module_utils._resource import (
     Kind, Outcome, ensure_active, ensure_autostart, missing, reconcile_definition, remove)
 
@@ -53,28 +53,9 @@ class NetworkKind(Kind):
     noun = 'network'
     rules = NETWORK_RULES
     autostart_actions = ('autostart on', 'autostart off')
-
-    def lookup(self, conn, name=None, uuid=None):
-        net = None
-        if uuid:
-            net = lookup(conn.networkLookupByUUIDString, uuid)
-        if net is None and name:
-            net = lookup(conn.networkLookupByName, name)
-        return net
-
-    def stored_xml(self, obj):
-        try:
-            return obj.XMLDesc(libvirt.VIR_NETWORK_XML_INACTIVE)
-        except libvirt.libvirtError as e:
-            # The test driver keeps one definition and refuses the flag.
-            if e.get_error_code() not in (libvirt.VIR_ERR_INVALID_ARG, libvirt.VIR_ERR_NO_SUPPORT):
-                raise failure_from(e, 'read the definition of network %s' % obj.name())
-        with call('read the definition of network %s' % obj.name()):
-            return obj.XMLDesc(0)
-
-    def define(self, conn, xml):
-        with call('define the network'):
-            return conn.networkDefineXML(xml)
+    lookups = (('uuid', 'networkLookupByUUIDString'), ('name', 'networkLookupByName'))
+    define_call = ('networkDefineXML', ())
+    stored_flags = ('VIR_NETWORK_XML_INACTIVE',)
 
     def carry_over(self, desired, stored):
         """UUID, and the bridge name and MAC libvirt generated, when the document gives none."""

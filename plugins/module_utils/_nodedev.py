@@ -13,7 +13,7 @@ __metaclass__ = type
 
 from ansible_collections.sysvirt.libvirt.plugins.module_utils import _xml
 from ansible_collections.sysvirt.libvirt.plugins.module_utils._connection import LibvirtFailure, call, lookup
-from ansible_collections.sysvirt.libvirt.plugins.module_utils._resource import Outcome
+from ansible_collections.sysvirt.libvirt.plugins.module_utils._resource import Outcome, missing
 
 try:
     import libvirt
@@ -378,7 +378,7 @@ def _ensure_virtual(conn, params, check_mode, outcome=None):
     persistent = params.get('persistent')
     if device is None:
         if root is None:
-            raise LibvirtFailure('The node device %s does not exist; give its definition (xml) to create it' % name)
+            raise missing('node device', name)
         check_parent(conn, root)
         text = _xml.to_string(root, pretty=False)
         if persistent:

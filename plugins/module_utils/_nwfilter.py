@@ -44,21 +44,8 @@ class NWFilterKind(Kind):
             _xml.set_child_text(desired, 'uuid', _xml.find_text(stored, 'uuid'))
             desired.insert(0, desired.find('uuid'))
 
-    def lookup(self, conn, name=None, uuid=None):
-        found = None
-        if name:
-            found = lookup(conn.nwfilterLookupByName, name)
-        if found is None and uuid:
-            found = lookup(conn.nwfilterLookupByUUIDString, uuid)
-        return found
-
-    def stored_xml(self, obj):
-        with call('read the definition of network filter %s' % obj.name()):
-            return obj.XMLDesc(0)
-
-    def define(self, conn, xml):
-        with call('define the network filter'):
-            return conn.nwfilterDefineXML(xml)
+    lookups = (('uuid', 'nwfilterLookupByUUIDString'), ('name', 'nwfilterLookupByName'))
+    define_call = ('nwfilterDefineXML', ())
 
 
 KIND = NWFilterKind()
@@ -260,8 +247,7 @@ def ensure(conn, params, check_mode, outcome=None):
         return outcome, None, bindings
     if desired is None:
         if existing is None:
-            raise LibvirtFailure('The network filter %s does not exist; give its definition (xml) to create it'
-                                 % (name or uuid))
+            raise KIND.missing(name or uuid)
         outcome.before = outcome.after = KIND.stored_xml(existing)
         outcome.obj = existing
     else:

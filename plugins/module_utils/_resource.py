@@ -23,7 +23,12 @@ __metaclass__ = type
 
 from ansible_collections.sysvirt.libvirt.plugins.module_utils import _xml
 from ansible_collections.sysvirt.libvirt.plugins.module_utils._connection import (
-    LibvirtFailure, call, exit_module, module_connection)
+    LibvirtFailure, call, exit_module, lookup, module_connection)
+
+try:
+    import libvirt
+except ImportError:  # reported by _connection.require_libraries
+    libvirt = None
 
 
 class Outcome:
@@ -152,17 +157,49 @@ class Kind:
         """(name, uuid) from a desired document."""
         return _xml.find_text(desired, 'name'), _xml.find_text(desired, self.uuid_tag) if self.uuid_tag else None
 
-    def lookup(self, conn, name=None, uuid=None):
-        """The object, or None."""
-        raise NotImplementedError
+    #: How to find one: (identifier, the connection's lookup method), tried in this order. Every kind puts the UUID
+    #: first (it names one object for good; a name can be given to another later), then the name, then what else
+    #: identifies the kind. An identifier given as a tuple is passed as several arguments.
+    lookups = ()
+    #: The connection's method that defines one from text (with the extra arguments it takes).
+    define_call = (None, ())
+    #: Names of the flags of XMLDesc for the stored definition; a driver that refuses them (the test driver keeps
+    #: one definition) is asked without.
+    stored_flags = ()
+
+    def lookup(self, conn, **ids):
+        """The object the identifiers name, or None."""
+        for key, method in self.lookups:
+            value = ids.get(key)
+            if not value or (isinstance(value, tuple) and not all(value)):
+                continue
+            found = lookup(getattr(conn, method), *(value if isinstance(value, tuple) else (value,)))
+            if found is not None:
+                return found
+        return None
 
     def stored_xml(self, obj):
         """The stored (persistent, inactive, with secure data) definition as text."""
-        raise NotImplementedError
+        flags = 0
+        for name in self.stored_flags:
+            flags |= getattr(libvirt, name)
+        with call('read the definition of %s' % self.label(obj)):
+            try:
+                return obj.XMLDesc(flags)
+            except libvirt.libvirtError as e:
+                if not flags or e.get_error_code() not in (libvirt.VIR_ERR_INVALID_ARG, libvirt.VIR_ERR_NO_SUPPORT):
+                    raise
+            return obj.XMLDesc(0)
 
     def define(self, conn, xml):
         """Define (create or replace) from text; return the object."""
-        raise NotImplementedError
+        method, extra = self.define_call
+        with call('define the %s' % self.noun):
+            return getattr(conn, method)(xml, *extra)
+
+    def missing(self, name, how='give its definition (xml) to create it', hint=None):
+        """The one failure for an object of this kind that does not exist and cannot be made from what was given."""
+        return missing(self.noun, name, how, hint)
 
     def predict(self, desired, stored, rules):
         """The definition libvirt would store when ``desired`` is defined over ``stored`` (check mode's "after")."""
@@ -220,10 +257,8 @@ def reconcile_definition(conn, kind, desired, check_mode, outcome=None, rules=No
         element.text = _xml.canonical_uuid(element.text)
     name, uuid = kind.identity(desired)
     if obj is None:
+        # (same name, other UUID: found by the name, so check_identity can say so plainly)
         obj = kind.lookup(conn, name=name, uuid=uuid)
-        if obj is None and uuid and name:
-            # Same name, other UUID: found here so check_identity can say so plainly.
-            obj = kind.lookup(conn, name=name)
     if obj is None:
         # A new object's stored form holds what libvirt generates (UUID, MACs, default devices), which check mode
         # cannot know: its "after" is the document as given.
@@ -268,9 +303,10 @@ def reconcile_definition(conn, kind, desired, check_mode, outcome=None, rules=No
 
 # -- the lifecycle after the definition: removal, start/stop, autostart -----------------------------------------------
 
-def missing(noun, name, how='give its definition (xml) to create it'):
-    """The one failure for an object that does not exist and cannot be created from what was given."""
-    return LibvirtFailure('The %s %s does not exist; %s' % (noun, name, how))
+def missing(noun, name, how='give its definition (xml) to create it', hint=None):
+    """The one failure for an object that does not exist and cannot be created from what was given: "The <noun>
+    <name> does not exist; <how>", the same words for every kind."""
+    return LibvirtFailure('The %s %s does not exist; %s' % (noun, name, how), hint=hint)
 
 
 def remove(kind, obj, check, outcome, between=None):

@@ -62,21 +62,9 @@ def _collapse_path(text):
 class PoolKind(Kind):
     noun = 'storage pool'
     rules = POOL_RULES
-
-    def lookup(self, conn, name=None, uuid=None):
-        pool = None
-        if uuid:
-            pool = lookup(conn.storagePoolLookupByUUIDString, uuid)
-        if pool is None and name:
-            pool = lookup(conn.storagePoolLookupByName, name)
-        return pool
-
-    def stored_xml(self, obj):
-        return pool_inactive_xml(obj)
-
-    def define(self, conn, xml):
-        with call('define the storage pool'):
-            return conn.storagePoolDefineXML(xml, 0)
+    lookups = (('uuid', 'storagePoolLookupByUUIDString'), ('name', 'storagePoolLookupByName'))
+    define_call = ('storagePoolDefineXML', (0,))
+    stored_flags = ('VIR_STORAGE_XML_INACTIVE',)
 
 
 POOL_KIND = PoolKind()
@@ -84,13 +72,7 @@ POOL_KIND = PoolKind()
 
 def pool_inactive_xml(pool):
     """The persistent definition (the test driver knows no inactive flag: its only definition then)."""
-    with call('read the definition of storage pool %s' % pool.name()):
-        try:
-            return pool.XMLDesc(libvirt.VIR_STORAGE_XML_INACTIVE)
-        except libvirt.libvirtError as e:
-            if e.get_error_code() != libvirt.VIR_ERR_INVALID_ARG:
-                raise
-            return pool.XMLDesc(0)
+    return POOL_KIND.stored_xml(pool)
 
 
 def normalise_pool_xml(desired):
@@ -340,7 +322,7 @@ def list_volumes(conn, pool=None, name=None, with_xml=False):
     if pool:
         pool_obj = find_pool(conn, pool)
         if pool_obj is None:
-            raise LibvirtFailure('storage pool %s does not exist' % pool)
+            raise POOL_KIND.missing(pool, 'create it first (sysvirt.libvirt.storage_pool)')
         pools = [pool_obj]
     else:
         with call('list storage pools'):
@@ -361,7 +343,7 @@ def list_volumes(conn, pool=None, name=None, with_xml=False):
 def _active_pool(conn, name):
     pool = find_pool(conn, name)
     if pool is None:
-        raise LibvirtFailure('storage pool %s does not exist' % name)
+        raise POOL_KIND.missing(name, 'create it first (sysvirt.libvirt.storage_pool)')
     if not pool.isActive():
         raise LibvirtFailure('storage pool %s is not active; start it first (sysvirt.libvirt.storage_pool '
                              'state=active)' % name)
@@ -407,7 +389,7 @@ def _source_volume(conn, spec, default_pool):
                              path=spec.get('path'), key=spec.get('key'))
     if vol is None:
         what = spec.get('name') or spec.get('path') or spec.get('key')
-        raise LibvirtFailure('source volume %s does not exist' % what)
+        raise missing('source volume', what, 'create or upload it first')
     return vol
 
 
@@ -540,8 +522,7 @@ def run_volume(module, conn, outcome):
     created = vol is None
     if created:
         if not p['name'] or (pool_obj is None and not warnings):
-            raise LibvirtFailure('volume %s does not exist; give pool and name to create it'
-                                 % (p['path'] or p['key'] or p['name']))
+            raise missing('volume', p['path'] or p['key'] or p['name'], 'give pool and name to create it')
         pool_name = pool_obj.name() if pool_obj is not None else p['pool']
         vol, predicted = _create_volume(conn, p, pool_name, pool_obj, check, outcome)
     else:
