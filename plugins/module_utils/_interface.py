@@ -22,7 +22,7 @@ from ansible_collections.sysvirt.libvirt.plugins.module_utils import _xml
 from ansible_collections.sysvirt.libvirt.plugins.module_utils._connection import (
     LibvirtConnection, LibvirtFailure, call,
 )
-from ansible_collections.sysvirt.libvirt.plugins.module_utils._resource import Kind, Outcome, reconcile_definition
+from ansible_collections.sysvirt.libvirt.plugins.module_utils._resource import Kind, Outcome, converge, reconcile_definition
 
 try:
     import libvirt
@@ -58,6 +58,15 @@ class InterfaceKind(Kind):
     lookups = (('name', 'interfaceLookupByName'), ('mac', 'interfaceLookupByMACString'))
     define_call = ('interfaceDefineXML', (0,))
     stored_flags = ('VIR_INTERFACE_XML_INACTIVE',)
+
+    def is_persistent(self, obj):
+        return True  # libvirt's host interfaces are always defined
+
+    def start(self, obj):
+        return obj.create(0)
+
+    def stop(self, obj):
+        return obj.destroy(0)
 
 
 KIND = InterfaceKind()
@@ -164,18 +173,7 @@ def _plan(conn, params, desired, iface, outcome, check_mode):
     """Do (or in check mode, record) the definition and the state change."""
     state = params['state']
     if state == 'absent':
-        if iface is None:
-            return None
-        outcome.before, outcome.after = KIND.stored_xml(iface), ''
-        if iface.isActive():
-            outcome.act('stop')
-            if not check_mode:
-                with call('stop host interface %s' % iface.name()):
-                    iface.destroy(0)
-        outcome.act('undefine')
-        if not check_mode:
-            with call('undefine host interface %s' % iface.name()):
-                iface.undefine()
+        converge(KIND, iface, 'absent', check_mode, outcome)
         return None
     if desired is not None:
         reconcile_definition(conn, KIND, desired, check_mode, outcome=outcome, obj=iface)
@@ -185,16 +183,7 @@ def _plan(conn, params, desired, iface, outcome, check_mode):
     else:
         outcome.before = outcome.after = KIND.stored_xml(iface)
     active = bool(iface.isActive()) if iface is not None else False
-    if state == 'active' and not active:
-        outcome.act('start')
-        if not check_mode:
-            with call('start host interface %s' % iface.name()):
-                iface.create(0)
-    elif state == 'inactive' and active:
-        outcome.act('stop')
-        if not check_mode:
-            with call('stop host interface %s' % iface.name()):
-                iface.destroy(0)
+    converge(KIND, iface, state, check_mode, outcome)
     if check_mode:
         predicted = state == 'active' or (state == 'present' and active)
         return interface_to_dict(outcome.after, predicted)

@@ -20,7 +20,7 @@ import re
 
 from ansible_collections.sysvirt.libvirt.plugins.module_utils import _xml
 from ansible_collections.sysvirt.libvirt.plugins.module_utils._connection import LibvirtFailure, call, lookup
-from ansible_collections.sysvirt.libvirt.plugins.module_utils._resource import Kind, Outcome, reconcile_definition
+from ansible_collections.sysvirt.libvirt.plugins.module_utils._resource import Kind, Outcome, converge, reconcile_definition
 
 try:
     from lxml import etree
@@ -46,6 +46,12 @@ class NWFilterKind(Kind):
 
     lookups = (('uuid', 'nwfilterLookupByUUIDString'), ('name', 'nwfilterLookupByName'))
     define_call = ('nwfilterDefineXML', ())
+
+    def is_active(self, obj):
+        return False  # a filter has no running state
+
+    def is_persistent(self, obj):
+        return True
 
 
 KIND = NWFilterKind()
@@ -241,9 +247,7 @@ def ensure(conn, params, check_mode, outcome=None):
     outcome = Outcome() if outcome is None else outcome
     if params['state'] == 'absent':
         bindings = reconcile_bindings(conn, name, params.get('bindings'), check_mode, outcome, remove_all=True)
-        if existing is not None:
-            outcome.before, outcome.after = KIND.stored_xml(existing), ''
-            outcome.perform('undefine', lambda: existing.undefine(), check_mode, 'undefine network filter %s' % name)
+        converge(KIND, existing, 'absent', check_mode, outcome)
         return outcome, None, bindings
     if desired is None:
         if existing is None:

@@ -125,8 +125,10 @@ class Kind:
     rules = _xml.DEFAULT_RULES
     #: Tag of the UUID element, or None for kinds without one.
     uuid_tag = 'uuid'
-    #: The actions that turn autostart on and off.
+    #: The names of the actions that turn autostart on and off, stop it, and remove its definition.
     autostart_actions = ('autostart', 'no autostart')
+    stop_action = 'stop'
+    undefine_action = 'undefine'
 
     def label(self, obj):
         """How messages name the object."""
@@ -309,37 +311,83 @@ def missing(noun, name, how='give its definition (xml) to create it', hint=None)
     return LibvirtFailure('The %s %s does not exist; %s' % (noun, name, how), hint=hint)
 
 
-def remove(kind, obj, check, outcome, between=None):
-    """Stop ``obj`` if it runs, then ``between()`` (kind-specific, e.g. delete its storage), then undefine it if it
-    is persistent. The diff shows the stored definition going away."""
-    outcome.before, outcome.after = kind.stored_xml(obj), ''
-    persistent = kind.is_persistent(obj)  # (asked first: a transient object is gone once stopped)
-    if kind.is_active(obj):
-        outcome.perform('stop', lambda: kind.stop(obj), check, lambda: 'stop %s' % kind.label(obj))
-    if between is not None:
-        between()
-    if persistent:
-        outcome.perform('undefine', lambda: kind.undefine(obj), check, lambda: 'undefine %s' % kind.label(obj))
+class Step:
+    """One planned action: its name in ``actions``, the call that does it (never made in check mode), what the
+    failure message says it tried (text, or a callable evaluated only when the call runs), and optionally
+    ``counts(value)``, whether the call's return value means it did something (recorded only then)."""
+
+    def __init__(self, action, func, what, counts=None):
+        self.action, self.func, self.what, self.counts = action, func, what, counts
+
+
+def plan(kind, obj, state, autostart=None, between=(), start=None):
+    """The ordered actions that bring ``obj`` to ``state`` and its autostart to ``autostart`` (None leaves it).
+
+    ``state``: 'absent' (stop it if it runs, then the ``between`` steps, e.g. deleting its storage, then undefine
+    it if it is persistent), 'active' (start it), 'inactive' (stop it), or 'present' (leave it running or not).
+    ``obj`` None is an object check mode would define (inactive, autostart off); for 'absent' there is nothing to
+    do. ``start`` replaces the kind's start. The same plan serves check mode (predicted) and the real run.
+    """
+    if state == 'absent':
+        if obj is None:
+            return []
+        persistent = kind.is_persistent(obj)  # (asked first: a transient object is gone once stopped)
+        steps = [_step(kind, obj, kind.stop_action, kind.stop)] if kind.is_active(obj) else []
+        steps.extend(between)
+        if persistent:
+            steps.append(_step(kind, obj, kind.undefine_action, kind.undefine))
+        return steps
+    steps = []
+    wanted = {'active': True, 'inactive': False}.get(state)
+    active = kind.is_active(obj) if obj is not None else False
+    if wanted and not active:
+        steps.append(_step(kind, obj, 'start', start or kind.start))
+    elif wanted is False and active:
+        steps.append(_step(kind, obj, kind.stop_action, kind.stop))
+    if autostart is not None and (kind.get_autostart(obj) if obj is not None else False) != autostart:
+        steps.append(Step(kind.autostart_actions[0 if autostart else 1], lambda: kind.set_autostart(obj, autostart),
+                          lambda: 'set autostart of %s' % kind.label(obj)))
+    return steps
+
+
+def _step(kind, obj, action, func):
+    return Step(action, lambda: func(obj), lambda: '%s %s' % (action, kind.label(obj)))
+
+
+def execute(steps, check, outcome):
+    """Do the steps in order (in check mode, record them as predicted); an action is recorded once its call
+    succeeded, so a failure reports exactly what was done before it."""
+    for step in steps:
+        if step.counts is None or check:
+            outcome.perform(step.action, step.func, check, step.what)
+            continue
+        with call(step.what() if callable(step.what) else step.what):
+            value = step.func()
+        if step.counts(value):
+            outcome.act(step.action)
+
+
+def converge(kind, obj, state, check, outcome, autostart=None, between=(), start=None):
+    """Plan the actions for ``state`` and ``autostart`` and execute (or predict) them; the one lifecycle routine
+    after the definition. An object removed shows its stored definition going away in the diff."""
+    if state == 'absent' and obj is not None:
+        outcome.before, outcome.after = kind.stored_xml(obj), ''
+    execute(plan(kind, obj, state, autostart, between, start), check, outcome)
+
+
+def remove(kind, obj, check, outcome, between=()):
+    """Remove ``obj`` (see plan): stop, the ``between`` steps, undefine."""
+    converge(kind, obj, 'absent', check, outcome, between=between)
 
 
 def ensure_active(kind, obj, wanted, check, outcome, start=None):
     """Start (``wanted`` true) or stop (false) ``obj``; None leaves it. ``obj`` None is one check mode would define
     (inactive). ``start`` replaces the kind's start. Returns whether it runs afterwards (or would)."""
-    active = kind.is_active(obj) if obj is not None else False
-    if wanted and not active:
-        outcome.perform('start', lambda: (start or kind.start)(obj), check, lambda: 'start %s' % kind.label(obj))
-        return True
-    if wanted is False and active:
-        outcome.perform('stop', lambda: kind.stop(obj), check, lambda: 'stop %s' % kind.label(obj))
-        return False
-    return active
+    state = {True: 'active', False: 'inactive'}.get(wanted, 'present')
+    converge(kind, obj, state, check, outcome, start=start)
+    return bool(wanted) if wanted is not None else (kind.is_active(obj) if obj is not None else False)
 
 
 def ensure_autostart(kind, obj, wanted, check, outcome):
     """Set autostart when ``wanted`` (a bool) differs; ``obj`` None is one check mode would define (off)."""
-    if wanted is None:
-        return
-    current = kind.get_autostart(obj) if obj is not None else False
-    if current != wanted:
-        outcome.perform(kind.autostart_actions[0 if wanted else 1], lambda: kind.set_autostart(obj, wanted), check,
-                        lambda: 'set autostart of %s' % kind.label(obj))
+    converge(kind, obj, 'present', check, outcome, autostart=wanted)

@@ -25,7 +25,7 @@ import hmac
 from ansible_collections.sysvirt.libvirt.plugins.module_utils import _xml
 from ansible_collections.sysvirt.libvirt.plugins.module_utils._connection import (
     LibvirtFailure, call, failure_from)
-from ansible_collections.sysvirt.libvirt.plugins.module_utils._resource import Kind, Outcome, reconcile_definition
+from ansible_collections.sysvirt.libvirt.plugins.module_utils._resource import Kind, Outcome, converge, reconcile_definition
 
 try:
     import libvirt
@@ -74,6 +74,12 @@ class SecretKind(Kind):
 
     def label(self, obj):
         return 'secret %s' % obj.UUIDString()
+
+    def is_active(self, obj):
+        return False  # a secret has no running state
+
+    def is_persistent(self, obj):
+        return True  # an ephemeral secret is still defined until undefined
 
     def lookup(self, conn, usage_type=None, usage_id=None, **ids):
         """By UUID, then by usage (type and id)."""
@@ -214,12 +220,7 @@ def find(conn, params, desired=None):
 def ensure_absent(conn, params, check_mode, outcome=None):
     outcome = Outcome() if outcome is None else outcome
     secret = find(conn, params, desired_document(params) if params.get('xml') else None)
-    if secret is None:
-        return outcome, None
-    before = KIND.stored_xml(secret)
-    outcome.before, outcome.after = before, ''
-    data = secret_to_dict(secret, before)
-    outcome.perform('undefine', lambda: secret.undefine(), check_mode, lambda: 'undefine secret %s' % data['uuid'])
+    converge(KIND, secret, 'absent', check_mode, outcome)
     return outcome, None
 
 

@@ -22,7 +22,7 @@ except ImportError:
 from ansible_collections.sysvirt.libvirt.plugins.module_utils import _xml, _stream
 from ansible_collections.sysvirt.libvirt.plugins.module_utils._connection import LibvirtFailure, call, failure_from, lookup
 from ansible_collections.sysvirt.libvirt.plugins.module_utils._resource import (
-    Kind, assumed_parent, ensure_active, ensure_autostart, missing, reconcile_definition, remove)
+    Kind, Step, assumed_parent, converge, missing, reconcile_definition)
 
 POOL_STATES = {0: 'inactive', 1: 'building', 2: 'running', 3: 'degraded', 4: 'inaccessible'}
 VOLUME_TYPES = {0: 'file', 1: 'block', 2: 'dir', 3: 'network', 4: 'netdir', 5: 'ploop'}
@@ -68,6 +68,25 @@ class PoolKind(Kind):
 
 
 POOL_KIND = PoolKind()
+
+
+class VolumeKind(Kind):
+    """Volumes are made by their pool (createXML), not defined: the Kind serves their removal."""
+
+    noun = 'volume'
+    undefine_action = 'delete'
+
+    def is_active(self, obj):
+        return False
+
+    def is_persistent(self, obj):
+        return True
+
+    def undefine(self, obj):
+        return obj.delete(0)
+
+
+VOLUME_KIND = VolumeKind()
 
 
 def pool_inactive_xml(pool):
@@ -185,9 +204,9 @@ def run_pool(module, conn, outcome):
     desired, name, uuid = _pool_params(p)
     pool = POOL_KIND.check_found(find_pool(conn, name, uuid), name, uuid)
     if state in ('absent', 'deleted'):
-        if pool is not None:
-            storage = (lambda: _delete_storage(pool, check, outcome)) if state == 'deleted' else None
-            remove(POOL_KIND, pool, check, outcome, between=storage)
+        storage = [Step('delete storage', lambda: _delete_pool_storage(pool),
+                        lambda: 'delete the storage of pool %s' % pool.name(), counts=bool)] if state == 'deleted' else []
+        converge(POOL_KIND, pool, 'absent', check, outcome, between=storage)
         return outcome.module_result(storage_pool={})
     newly_defined = pool is None
     if desired is not None:
@@ -201,20 +220,14 @@ def run_pool(module, conn, outcome):
     else:
         outcome.before = outcome.after = POOL_KIND.stored_xml(pool)
     built = _build(conn, p, pool, newly_defined, check, outcome)
-    wanted = {'active': True, 'inactive': False}.get(state)
-    ensure_active(POOL_KIND, pool, wanted, check, outcome, start=lambda obj: _start(obj, p, built, outcome))
-    ensure_autostart(POOL_KIND, pool, p['autostart'], check, outcome)
+    converge(POOL_KIND, pool, state, check, outcome, autostart=p['autostart'],
+             start=lambda obj: _start(obj, p, built, outcome))
     refreshed = False
     if p['refresh'] and pool is not None and pool.isActive() and not check:
         with call('refresh storage pool %s' % pool.name()):
             pool.refresh(0)
         refreshed = True
     return outcome.module_result(storage_pool=_pool_result(pool, desired, p, check), refreshed=refreshed)
-
-
-def _delete_storage(pool, check, outcome):
-    if check or _delete_pool_storage(pool):
-        outcome.act('delete storage')
 
 
 def _build(conn, p, pool, newly_defined, check, outcome):
@@ -514,10 +527,8 @@ def run_volume(module, conn, outcome):
         vol, pool_obj = find_volume(conn, pool=p['pool'], name=p['name'], path=p['path'], key=p['key'])
     before = volume_to_dict(vol) if vol is not None else {}
     if p['state'] == 'absent':
-        if vol is not None:
-            if p['wipe']:
-                outcome.perform('wipe', vol.wipe, check, 'wipe volume %s' % vol.name())
-            outcome.perform('delete', lambda: vol.delete(0), check, lambda: 'delete volume %s' % vol.name())
+        wipe = [Step('wipe', lambda: vol.wipe(0), lambda: 'wipe volume %s' % vol.name())] if p['wipe'] else []
+        converge(VOLUME_KIND, vol, 'absent', check, outcome, between=wipe)
         return dict(outcome.result(volume={}), diff=dict(before=before, after={}))
     created = vol is None
     if created:
