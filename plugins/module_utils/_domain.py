@@ -125,6 +125,11 @@ class DomainKind(Kind):
     lookups = (('uuid', 'lookupByUUIDString'), ('name', 'lookupByName'))
     define_call = ('defineXML', ())
     stored_flags = ('VIR_DOMAIN_XML_INACTIVE', 'VIR_DOMAIN_XML_SECURE')
+    autostart_actions = ('enable autostart', 'disable autostart')
+    stop_action = 'destroy'
+
+    def is_active(self, obj):
+        return safe_state(obj) in _ACTIVE
 
     def carry_over(self, desired, stored):
         """UUID (by the base class) and the MAC of each NIC the document gives without one."""
@@ -787,10 +792,7 @@ class DomainRun:
             if wanted:
                 self.fail('A transient domain (persistent=false) cannot start automatically; drop autostart')
             return
-        current = bool(self.dom.autostart()) if self.dom is not None else False
-        if current != wanted:
-            self.act('%s autostart' % ('enable' if wanted else 'disable'),
-                     lambda: self.dom.setAutostart(1 if wanted else 0))
+        _resource.converge(self.kind, self.dom, 'present', self.check, self.outcome, autostart=wanted)
 
     # -- live changes, restart needed ----------------------------------------------------------------
     def live_changes(self):
@@ -998,15 +1000,12 @@ class DomainRun:
         with call('read the definition of domain %s' % self.name):
             text = self.dom.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE if persistent else 0)
         stored = _xml.parse(text, 'stored domain XML')
-        self.outcome.before = text
-        self.outcome.after = ''
         flags, volumes, report = removal_plan(self.conn, self.dom, stored, p['remove_storage'], p['remove_tpm'])
-        if self.current_state() in _ACTIVE:
-            self.transition('destroy', self.op('destroy'), _OFF)
-        if persistent:
-            self.act('undefine', lambda: undefine(self.dom, flags), 'undefine domain %s' % self.name)
-        for vol, path in zip(volumes, report['storage']):
-            self.act('delete volume %s' % path, lambda v=vol: delete_volume(v))
+        storage = [_resource.Step('delete volume %s' % path, lambda v=vol: delete_volume(v), 'delete volume %s' % path)
+                   for vol, path in zip(volumes, report['storage'])]
+        _resource.converge(self.kind, self.dom, 'absent', self.check, self.outcome, after=storage,
+                           calls=dict(undefine=lambda dom: undefine(dom, flags)))
+        self.outcome.before, self.outcome.after = text, ''
         self.extra['removed'] = report
         if report['storage_kept']:
             self.outcome.warnings.append('Kept storage that is not a libvirt storage volume: %s'

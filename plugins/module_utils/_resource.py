@@ -320,30 +320,33 @@ class Step:
         self.action, self.func, self.what, self.counts = action, func, what, counts
 
 
-def plan(kind, obj, state, autostart=None, between=(), start=None):
+def plan(kind, obj, state, autostart=None, between=(), after=(), calls=None):
     """The ordered actions that bring ``obj`` to ``state`` and its autostart to ``autostart`` (None leaves it).
 
     ``state``: 'absent' (stop it if it runs, then the ``between`` steps, e.g. deleting its storage, then undefine
-    it if it is persistent), 'active' (start it), 'inactive' (stop it), or 'present' (leave it running or not).
-    ``obj`` None is an object check mode would define (inactive, autostart off); for 'absent' there is nothing to
-    do. ``start`` replaces the kind's start. The same plan serves check mode (predicted) and the real run.
+    it if it is persistent, then the ``after`` steps, e.g. deleting a guest's volumes), 'active' (start it),
+    'inactive' (stop it), or 'present' (leave it running or not). ``obj`` None is an object check mode would define
+    (inactive, autostart off); for 'absent' there is nothing to do. ``calls`` ({'start': func, ...}) replaces the
+    kind's start, stop or undefine for this run. The same plan serves check mode (predicted) and the real run.
     """
+    calls = calls or {}
+    stop = _step(kind, obj, kind.stop_action, calls.get('stop', kind.stop))
     if state == 'absent':
         if obj is None:
             return []
         persistent = kind.is_persistent(obj)  # (asked first: a transient object is gone once stopped)
-        steps = [_step(kind, obj, kind.stop_action, kind.stop)] if kind.is_active(obj) else []
+        steps = [stop] if kind.is_active(obj) else []
         steps.extend(between)
         if persistent:
-            steps.append(_step(kind, obj, kind.undefine_action, kind.undefine))
-        return steps
+            steps.append(_step(kind, obj, kind.undefine_action, calls.get('undefine', kind.undefine)))
+        return steps + list(after)
     steps = []
     wanted = {'active': True, 'inactive': False}.get(state)
     active = kind.is_active(obj) if obj is not None else False
     if wanted and not active:
-        steps.append(_step(kind, obj, 'start', start or kind.start))
+        steps.append(_step(kind, obj, 'start', calls.get('start', kind.start)))
     elif wanted is False and active:
-        steps.append(_step(kind, obj, kind.stop_action, kind.stop))
+        steps.append(stop)
     if autostart is not None and (kind.get_autostart(obj) if obj is not None else False) != autostart:
         steps.append(Step(kind.autostart_actions[0 if autostart else 1], lambda: kind.set_autostart(obj, autostart),
                           lambda: 'set autostart of %s' % kind.label(obj)))
@@ -367,12 +370,13 @@ def execute(steps, check, outcome):
             outcome.act(step.action)
 
 
-def converge(kind, obj, state, check, outcome, autostart=None, between=(), start=None):
-    """Plan the actions for ``state`` and ``autostart`` and execute (or predict) them; the one lifecycle routine
-    after the definition. An object removed shows its stored definition going away in the diff."""
+def converge(kind, obj, state, check, outcome, autostart=None, **planned):
+    """Plan the actions for ``state`` and ``autostart`` (``planned``: the rest of plan's arguments) and execute (or
+    predict) them; the one lifecycle routine after the definition. An object removed shows its stored definition
+    going away in the diff."""
     if state == 'absent' and obj is not None:
         outcome.before, outcome.after = kind.stored_xml(obj), ''
-    execute(plan(kind, obj, state, autostart, between, start), check, outcome)
+    execute(plan(kind, obj, state, autostart, **planned), check, outcome)
 
 
 def remove(kind, obj, check, outcome, between=()):
@@ -384,7 +388,7 @@ def ensure_active(kind, obj, wanted, check, outcome, start=None):
     """Start (``wanted`` true) or stop (false) ``obj``; None leaves it. ``obj`` None is one check mode would define
     (inactive). ``start`` replaces the kind's start. Returns whether it runs afterwards (or would)."""
     state = {True: 'active', False: 'inactive'}.get(wanted, 'present')
-    converge(kind, obj, state, check, outcome, start=start)
+    converge(kind, obj, state, check, outcome, calls=dict(start=start) if start else None)
     return bool(wanted) if wanted is not None else (kind.is_active(obj) if obj is not None else False)
 
 

@@ -221,7 +221,7 @@ def run_pool(module, conn, outcome):
         outcome.before = outcome.after = POOL_KIND.stored_xml(pool)
     built = _build(conn, p, pool, newly_defined, check, outcome)
     converge(POOL_KIND, pool, state, check, outcome, autostart=p['autostart'],
-             start=lambda obj: _start(obj, p, built, outcome))
+             calls=dict(start=lambda obj: _start(obj, p, built, outcome)))
     refreshed = False
     if p['refresh'] and pool is not None and pool.isActive() and not check:
         with call('refresh storage pool %s' % pool.name()):
