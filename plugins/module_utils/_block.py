@@ -20,7 +20,7 @@ import time
 
 try:
     from lxml import etree
-except ImportError:  # reported by _xml (missing_required_lib)
+except ImportError:  # reported by _connection.require_libraries
     etree = None
 
 try:

@@ -8,7 +8,7 @@
 Private to this collection: the names here may change without notice.
 
 Also home of ``find_domain``/``require_domain``, the lookup of a guest by name or UUID that the day-2
-modules (snapshots, devices, block, guest agent, migration) share.
+modules (snapshots, devices, block, guest agent, migration) share: the domain Kind's one lookup.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -21,7 +21,8 @@ try:
 except ImportError:
     libvirt = None
 
-from ansible_collections.sysvirt.libvirt.plugins.module_utils._connection import LibvirtFailure, lookup
+from ansible_collections.sysvirt.libvirt.plugins.module_utils._connection import LibvirtFailure
+from ansible_collections.sysvirt.libvirt.plugins.module_utils._domain import DOMAIN_KIND
 
 _UUID_RE = re.compile(r'^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}$')
 
@@ -31,20 +32,16 @@ def looks_like_uuid(value):
 
 
 def find_domain(conn, ref):
-    """The domain named ``ref``, or whose UUID is ``ref``; None when there is none."""
-    if looks_like_uuid(ref):
-        dom = lookup(conn.lookupByUUIDString, ref)
-        if dom is not None:
-            return dom
-    return lookup(conn.lookupByName, ref)
+    """The domain whose UUID is ``ref``, or named ``ref``; None when there is none (the domain Kind's lookup)."""
+    return DOMAIN_KIND.lookup(conn, uuid=ref if looks_like_uuid(ref) else None, name=ref)
 
 
 def require_domain(conn, ref):
-    """Like find_domain, but a missing domain is a LibvirtFailure with a hint."""
+    """Like find_domain, but a missing domain is the one "does not exist" failure, with a hint."""
     dom = find_domain(conn, ref)
     if dom is None:
-        raise LibvirtFailure('Domain %s not found on %s' % (ref, conn.getURI()),
-                             hint='Check the domain name or UUID (sysvirt.libvirt.domain_info lists them).')
+        raise DOMAIN_KIND.missing(ref, 'define it first (sysvirt.libvirt.domain)',
+                                  hint='Check the domain name or UUID (sysvirt.libvirt.domain_info lists them).')
     return dom
 
 
@@ -56,7 +53,7 @@ def is_active(dom):
 
 try:  # noqa: E402
     from lxml import etree
-except ImportError:  # reported by _xml (missing_required_lib)
+except ImportError:  # reported by _connection.require_libraries
     etree = None
 
 from ansible_collections.sysvirt.libvirt.plugins.module_utils import _xml  # noqa: E402

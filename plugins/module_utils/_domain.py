@@ -122,27 +122,18 @@ def _interface_key(iface):
 class DomainKind(Kind):
     noun = 'domain'
     rules = DOMAIN_RULES
+    lookups = (('uuid', 'lookupByUUIDString'), ('name', 'lookupByName'))
+    define_call = ('defineXML', ())
+    stored_flags = ('VIR_DOMAIN_XML_INACTIVE', 'VIR_DOMAIN_XML_SECURE')
+    autostart_actions = ('enable autostart', 'disable autostart')
+    stop_action = 'destroy'
 
     def __init__(self, numa_memory=False):
         #: Whether the driver stores <memory> as the sum of the NUMA cells (QEMU's does; the test driver keeps it).
         self.numa_memory = numa_memory
 
-    def lookup(self, conn, name=None, uuid=None):
-        if uuid:
-            dom = lookup(conn.lookupByUUIDString, uuid)
-            if dom is not None:
-                return dom
-        if name:
-            return lookup(conn.lookupByName, name)
-        return None
-
-    def stored_xml(self, obj):
-        with call('read the definition of domain %s' % obj.name()):
-            return obj.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE | libvirt.VIR_DOMAIN_XML_SECURE)
-
-    def define(self, conn, xml):
-        with call('define the domain'):
-            return conn.defineXML(xml)
+    def is_active(self, obj):
+        return safe_state(obj) in _ACTIVE
 
     def carry_over(self, desired, stored):
         """UUID (by the base class) and the MAC of each NIC the document gives without one."""
@@ -177,6 +168,9 @@ def _numa_memory(domain, memory):
     unit = memory.get('unit') or 'KiB'
     scale = _xml.size_to_bytes('1', unit)
     memory.text, memory.attrib['unit'] = (str(total // scale), unit) if total % scale == 0 else (str(total), 'b')
+
+
+DOMAIN_KIND = DomainKind()
 
 
 def carry_over_macs(desired, stored):
@@ -608,9 +602,7 @@ class DomainRun:
                 text = self.conn.domainXMLFromNative(fmt, p['from_native']['config'], 0)
         name, uuid = p['name'], p['uuid']
         if text:
-            desired = normalise_desired(_xml.parse(text, 'domain XML'))
-            if desired.tag != 'domain':
-                self.fail('The domain XML must have <domain> as its root element, not <%s>' % desired.tag)
+            desired = normalise_desired(_xml.parse(text, 'domain XML', root='domain'))
             dname, duuid = self.kind.identity(desired)
             if name and dname and name != dname:
                 self.fail('The name option (%s) and the <name> of the XML (%s) differ; give one name' % (name, dname))
@@ -685,8 +677,7 @@ class DomainRun:
             if p['restore']:
                 self.restore()
             else:
-                self.fail('Domain %s does not exist; give its definition in the xml option to create it'
-                          % (self.name or self.uuid))
+                raise self.kind.missing(self.name or self.uuid)
         if self.dom is not None or self.outcome.changed:
             self.ensure_metadata()
             self.ensure_autostart()
@@ -821,10 +812,7 @@ class DomainRun:
             if wanted:
                 self.fail('A transient domain (persistent=false) cannot start automatically; drop autostart')
             return
-        current = bool(self.dom.autostart()) if self.dom is not None else False
-        if current != wanted:
-            self.act('%s autostart' % ('enable' if wanted else 'disable'),
-                     lambda: self.dom.setAutostart(1 if wanted else 0))
+        _resource.converge(self.kind, self.dom, 'present', self.check, self.outcome, autostart=wanted)
 
     # -- live changes, restart needed ----------------------------------------------------------------
     def live_changes(self):
@@ -1032,15 +1020,12 @@ class DomainRun:
         with call('read the definition of domain %s' % self.name):
             text = self.dom.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE if persistent else 0)
         stored = _xml.parse(text, 'stored domain XML')
-        self.outcome.before = text
-        self.outcome.after = ''
         flags, volumes, report = removal_plan(self.conn, self.dom, stored, p['remove_storage'], p['remove_tpm'])
-        if self.current_state() in _ACTIVE:
-            self.transition('destroy', self.op('destroy'), _OFF)
-        if persistent:
-            self.act('undefine', lambda: undefine(self.dom, flags), 'undefine domain %s' % self.name)
-        for vol, path in zip(volumes, report['storage']):
-            self.act('delete volume %s' % path, lambda v=vol: delete_volume(v))
+        storage = [_resource.Step('delete volume %s' % path, lambda v=vol: delete_volume(v), 'delete volume %s' % path)
+                   for vol, path in zip(volumes, report['storage'])]
+        _resource.converge(self.kind, self.dom, 'absent', self.check, self.outcome, after=storage,
+                           calls=dict(undefine=lambda dom: undefine(dom, flags)))
+        self.outcome.before, self.outcome.after = text, ''
         self.extra['removed'] = report
         if report['storage_kept']:
             self.outcome.warnings.append('Kept storage that is not a libvirt storage volume: %s'
@@ -1061,16 +1046,12 @@ class DomainRun:
         try:
             native = self.conn.domainXMLToNative(fmt, text, 0)
         except libvirt.libvirtError as e:
-            failure = _failure(e, 'convert domain %s to the native %s format' % (self.name, fmt))
+            failure = failure_from(e, 'convert domain %s to the native %s format' % (self.name, fmt))
             if e.get_error_code() == libvirt.VIR_ERR_NO_SUPPORT:
                 failure.hint = ('This libvirt driver cannot export native configurations; the QEMU driver '
                                 'exports the qemu-argv format')
             raise failure
         self.extra['native_config'] = native
-
-
-def _failure(error, what):
-    return failure_from(error, what)
 
 
 def _live_path(path):

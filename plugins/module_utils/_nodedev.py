@@ -13,7 +13,7 @@ __metaclass__ = type
 
 from ansible_collections.sysvirt.libvirt.plugins.module_utils import _xml
 from ansible_collections.sysvirt.libvirt.plugins.module_utils._connection import LibvirtFailure, call, lookup
-from ansible_collections.sysvirt.libvirt.plugins.module_utils._resource import Outcome
+from ansible_collections.sysvirt.libvirt.plugins.module_utils._resource import Kind, Outcome, converge, missing
 
 try:
     import libvirt
@@ -165,6 +165,33 @@ def _state(device, data):
     except libvirt.libvirtError:
         data['autostart'] = None
     return data
+
+
+class NodeDeviceKind(Kind):
+    """Virtual node devices (vHBA, mdev): their state is read with _state, as drivers that cannot say (the test
+    driver) have only active, transient devices."""
+
+    noun = 'node device'
+    stop_action = 'destroy'
+    lookups = (('name', 'nodeDeviceLookupByName'),)
+
+    def __init__(self, conn=None):
+        self.conn = conn
+
+    def is_active(self, obj):
+        return _state(obj, {}).get('active') is not False
+
+    def is_persistent(self, obj):
+        return bool(_state(obj, {}).get('persistent'))
+
+    def get_autostart(self, obj):
+        return bool(_state(obj, {}).get('autostart'))
+
+    def undefine(self, obj):
+        # a device stopped a moment ago is looked up again: the old handle may name the gone device
+        again = self.lookup(self.conn, name=obj.name())
+        if again is not None:
+            again.undefine()
 
 
 def describe(device, with_xml=False):
@@ -359,26 +386,15 @@ def _ensure_virtual(conn, params, check_mode, outcome=None):
     if not name:
         raise _xml.XMLInputError('A virtual device needs a name (the name option or <name> in the XML) so that '
                                  'the next run finds it; for an mdev, name it by its UUID (mdev_<uuid with _>)')
-    device = lookup(conn.nodeDeviceLookupByName, name)
+    kind = NodeDeviceKind(conn)
+    device = kind.lookup(conn, name=name)
     if params['state'] == 'absent':
-        if device is None:
-            return outcome, None
-        data = describe(device)
-        # drivers that cannot say (the test driver) only have active, transient devices
-        if data.get('active') is not False:
-            outcome.perform('destroy', lambda: device.destroy(), check_mode, 'destroy node device %s' % name)
-        if data.get('persistent'):
-            outcome.act('undefine')
-            if not check_mode:
-                again = lookup(conn.nodeDeviceLookupByName, name)
-                if again is not None:
-                    with call('undefine node device %s' % name):
-                        again.undefine()
+        converge(kind, device, 'absent', check_mode, outcome)
         return outcome, None
     persistent = params.get('persistent')
     if device is None:
         if root is None:
-            raise LibvirtFailure('The node device %s does not exist; give its definition (xml) to create it' % name)
+            raise missing('node device', name)
         check_parent(conn, root)
         text = _xml.to_string(root, pretty=False)
         if persistent:
@@ -402,14 +418,8 @@ def _ensure_virtual(conn, params, check_mode, outcome=None):
     if persistent and not data.get('persistent'):
         raise LibvirtFailure('The node device %s exists but is not persistent; libvirt cannot make it persistent'
                              % name, hint='Remove it (state: absent) and create it again with persistent: true.')
-    if not data.get('active') and data.get('persistent'):
-        outcome.perform('start', lambda: device.create(), check_mode, 'start node device %s' % name)
-    if params.get('autostart') is not None and data.get('persistent') and \
-            bool(data.get('autostart')) != params['autostart']:
-        wanted = params['autostart']
-        outcome.perform('autostart' if wanted else 'no autostart', lambda: device.setAutostart(1 if wanted else 0),
-                        check_mode,
-                        'set autostart of node device %s' % name)
+    if data.get('persistent'):
+        converge(kind, device, 'active', check_mode, outcome, autostart=params.get('autostart'))
     if outcome.changed and not check_mode:
-        data = describe(lookup(conn.nodeDeviceLookupByName, name) or device)
+        data = describe(kind.lookup(conn, name=name) or device)
     return outcome, data

@@ -20,7 +20,7 @@ import re
 
 from ansible_collections.sysvirt.libvirt.plugins.module_utils import _xml
 from ansible_collections.sysvirt.libvirt.plugins.module_utils._connection import LibvirtFailure, call, lookup
-from ansible_collections.sysvirt.libvirt.plugins.module_utils._resource import Kind, Outcome, reconcile_definition
+from ansible_collections.sysvirt.libvirt.plugins.module_utils._resource import Kind, Outcome, converge, reconcile_definition
 
 try:
     from lxml import etree
@@ -44,21 +44,14 @@ class NWFilterKind(Kind):
             _xml.set_child_text(desired, 'uuid', _xml.find_text(stored, 'uuid'))
             desired.insert(0, desired.find('uuid'))
 
-    def lookup(self, conn, name=None, uuid=None):
-        found = None
-        if name:
-            found = lookup(conn.nwfilterLookupByName, name)
-        if found is None and uuid:
-            found = lookup(conn.nwfilterLookupByUUIDString, uuid)
-        return found
+    lookups = (('uuid', 'nwfilterLookupByUUIDString'), ('name', 'nwfilterLookupByName'))
+    define_call = ('nwfilterDefineXML', ())
 
-    def stored_xml(self, obj):
-        with call('read the definition of network filter %s' % obj.name()):
-            return obj.XMLDesc(0)
+    def is_active(self, obj):
+        return False  # a filter has no running state
 
-    def define(self, conn, xml):
-        with call('define the network filter'):
-            return conn.nwfilterDefineXML(xml)
+    def is_persistent(self, obj):
+        return True
 
 
 KIND = NWFilterKind()
@@ -254,14 +247,11 @@ def ensure(conn, params, check_mode, outcome=None):
     outcome = Outcome() if outcome is None else outcome
     if params['state'] == 'absent':
         bindings = reconcile_bindings(conn, name, params.get('bindings'), check_mode, outcome, remove_all=True)
-        if existing is not None:
-            outcome.before, outcome.after = KIND.stored_xml(existing), ''
-            outcome.perform('undefine', lambda: existing.undefine(), check_mode, 'undefine network filter %s' % name)
+        converge(KIND, existing, 'absent', check_mode, outcome)
         return outcome, None, bindings
     if desired is None:
         if existing is None:
-            raise LibvirtFailure('The network filter %s does not exist; give its definition (xml) to create it'
-                                 % (name or uuid))
+            raise KIND.missing(name or uuid)
         outcome.before = outcome.after = KIND.stored_xml(existing)
         outcome.obj = existing
     else:

@@ -23,7 +23,12 @@ __metaclass__ = type
 
 from ansible_collections.sysvirt.libvirt.plugins.module_utils import _xml
 from ansible_collections.sysvirt.libvirt.plugins.module_utils._connection import (
-    LibvirtFailure, call, exit_module, module_connection)
+    LibvirtFailure, call, exit_module, lookup, module_connection)
+
+try:
+    import libvirt
+except ImportError:  # reported by _connection.require_libraries
+    libvirt = None
 
 
 class Outcome:
@@ -120,8 +125,10 @@ class Kind:
     rules = _xml.DEFAULT_RULES
     #: Tag of the UUID element, or None for kinds without one.
     uuid_tag = 'uuid'
-    #: The actions that turn autostart on and off.
+    #: The names of the actions that turn autostart on and off, stop it, and remove its definition.
     autostart_actions = ('autostart', 'no autostart')
+    stop_action = 'stop'
+    undefine_action = 'undefine'
 
     def label(self, obj):
         """How messages name the object."""
@@ -152,17 +159,49 @@ class Kind:
         """(name, uuid) from a desired document."""
         return _xml.find_text(desired, 'name'), _xml.find_text(desired, self.uuid_tag) if self.uuid_tag else None
 
-    def lookup(self, conn, name=None, uuid=None):
-        """The object, or None."""
-        raise NotImplementedError
+    #: How to find one: (identifier, the connection's lookup method), tried in this order. Every kind puts the UUID
+    #: first (it names one object for good; a name can be given to another later), then the name, then what else
+    #: identifies the kind. An identifier given as a tuple is passed as several arguments.
+    lookups = ()
+    #: The connection's method that defines one from text (with the extra arguments it takes).
+    define_call = (None, ())
+    #: Names of the flags of XMLDesc for the stored definition; a driver that refuses them (the test driver keeps
+    #: one definition) is asked without.
+    stored_flags = ()
+
+    def lookup(self, conn, **ids):
+        """The object the identifiers name, or None."""
+        for key, method in self.lookups:
+            value = ids.get(key)
+            if not value or (isinstance(value, tuple) and not all(value)):
+                continue
+            found = lookup(getattr(conn, method), *(value if isinstance(value, tuple) else (value,)))
+            if found is not None:
+                return found
+        return None
 
     def stored_xml(self, obj):
         """The stored (persistent, inactive, with secure data) definition as text."""
-        raise NotImplementedError
+        flags = 0
+        for name in self.stored_flags:
+            flags |= getattr(libvirt, name)
+        with call('read the definition of %s' % self.label(obj)):
+            try:
+                return obj.XMLDesc(flags)
+            except libvirt.libvirtError as e:
+                if not flags or e.get_error_code() not in (libvirt.VIR_ERR_INVALID_ARG, libvirt.VIR_ERR_NO_SUPPORT):
+                    raise
+            return obj.XMLDesc(0)
 
     def define(self, conn, xml):
         """Define (create or replace) from text; return the object."""
-        raise NotImplementedError
+        method, extra = self.define_call
+        with call('define the %s' % self.noun):
+            return getattr(conn, method)(xml, *extra)
+
+    def missing(self, name, how='give its definition (xml) to create it', hint=None):
+        """The one failure for an object of this kind that does not exist and cannot be made from what was given."""
+        return missing(self.noun, name, how, hint)
 
     def predict(self, desired, stored, rules):
         """The definition libvirt would store when ``desired`` is defined over ``stored`` (check mode's "after")."""
@@ -220,10 +259,8 @@ def reconcile_definition(conn, kind, desired, check_mode, outcome=None, rules=No
         element.text = _xml.canonical_uuid(element.text)
     name, uuid = kind.identity(desired)
     if obj is None:
+        # (same name, other UUID: found by the name, so check_identity can say so plainly)
         obj = kind.lookup(conn, name=name, uuid=uuid)
-        if obj is None and uuid and name:
-            # Same name, other UUID: found here so check_identity can say so plainly.
-            obj = kind.lookup(conn, name=name)
     if obj is None:
         # A new object's stored form holds what libvirt generates (UUID, MACs, default devices), which check mode
         # cannot know: its "after" is the document as given.
@@ -271,41 +308,93 @@ def reconcile_definition(conn, kind, desired, check_mode, outcome=None, rules=No
 
 # -- the lifecycle after the definition: removal, start/stop, autostart -----------------------------------------------
 
-def missing(noun, name, how='give its definition (xml) to create it'):
-    """The one failure for an object that does not exist and cannot be created from what was given."""
-    return LibvirtFailure('The %s %s does not exist; %s' % (noun, name, how))
+def missing(noun, name, how='give its definition (xml) to create it', hint=None):
+    """The one failure for an object that does not exist and cannot be created from what was given: "The <noun>
+    <name> does not exist; <how>", the same words for every kind."""
+    return LibvirtFailure('The %s %s does not exist; %s' % (noun, name, how), hint=hint)
 
 
-def remove(kind, obj, check, outcome, between=None):
-    """Stop ``obj`` if it runs, then ``between()`` (kind-specific, e.g. delete its storage), then undefine it if it
-    is persistent. The diff shows the stored definition going away."""
-    outcome.before, outcome.after = kind.stored_xml(obj), ''
-    if kind.is_active(obj):
-        outcome.perform('stop', lambda: kind.stop(obj), check, lambda: 'stop %s' % kind.label(obj))
-    if between is not None:
-        between()
-    if kind.is_persistent(obj):
-        outcome.perform('undefine', lambda: kind.undefine(obj), check, lambda: 'undefine %s' % kind.label(obj))
+class Step:
+    """One planned action: its name in ``actions``, the call that does it (never made in check mode), what the
+    failure message says it tried (text, or a callable evaluated only when the call runs), and optionally
+    ``counts(value)``, whether the call's return value means it did something (recorded only then)."""
+
+    def __init__(self, action, func, what, counts=None):
+        self.action, self.func, self.what, self.counts = action, func, what, counts
+
+
+def plan(kind, obj, state, autostart=None, between=(), after=(), calls=None):
+    """The ordered actions that bring ``obj`` to ``state`` and its autostart to ``autostart`` (None leaves it).
+
+    ``state``: 'absent' (stop it if it runs, then the ``between`` steps, e.g. deleting its storage, then undefine
+    it if it is persistent, then the ``after`` steps, e.g. deleting a guest's volumes), 'active' (start it),
+    'inactive' (stop it), or 'present' (leave it running or not). ``obj`` None is an object check mode would define
+    (inactive, autostart off); for 'absent' there is nothing to do. ``calls`` ({'start': func, ...}) replaces the
+    kind's start, stop or undefine for this run. The same plan serves check mode (predicted) and the real run.
+    """
+    calls = calls or {}
+    stop = _step(kind, obj, kind.stop_action, calls.get('stop', kind.stop))
+    if state == 'absent':
+        if obj is None:
+            return []
+        persistent = kind.is_persistent(obj)  # (asked first: a transient object is gone once stopped)
+        steps = [stop] if kind.is_active(obj) else []
+        steps.extend(between)
+        if persistent:
+            steps.append(_step(kind, obj, kind.undefine_action, calls.get('undefine', kind.undefine)))
+        return steps + list(after)
+    steps = []
+    wanted = {'active': True, 'inactive': False}.get(state)
+    active = kind.is_active(obj) if obj is not None else False
+    if wanted and not active:
+        steps.append(_step(kind, obj, 'start', calls.get('start', kind.start)))
+    elif wanted is False and active:
+        steps.append(stop)
+    if autostart is not None and (kind.get_autostart(obj) if obj is not None else False) != autostart:
+        steps.append(Step(kind.autostart_actions[0 if autostart else 1], lambda: kind.set_autostart(obj, autostart),
+                          lambda: 'set autostart of %s' % kind.label(obj)))
+    return steps
+
+
+def _step(kind, obj, action, func):
+    return Step(action, lambda: func(obj), lambda: '%s %s' % (action, kind.label(obj)))
+
+
+def execute(steps, check, outcome):
+    """Do the steps in order (in check mode, record them as predicted); an action is recorded once its call
+    succeeded, so a failure reports exactly what was done before it."""
+    for step in steps:
+        if step.counts is None or check:
+            outcome.perform(step.action, step.func, check, step.what)
+            continue
+        with call(step.what() if callable(step.what) else step.what):
+            value = step.func()
+        if step.counts(value):
+            outcome.act(step.action)
+
+
+def converge(kind, obj, state, check, outcome, autostart=None, **planned):
+    """Plan the actions for ``state`` and ``autostart`` (``planned``: the rest of plan's arguments) and execute (or
+    predict) them; the one lifecycle routine after the definition. An object removed shows its stored definition
+    going away in the diff."""
+    if state == 'absent' and obj is not None:
+        outcome.before, outcome.after = kind.stored_xml(obj), ''
+    execute(plan(kind, obj, state, autostart, **planned), check, outcome)
+
+
+def remove(kind, obj, check, outcome, between=()):
+    """Remove ``obj`` (see plan): stop, the ``between`` steps, undefine."""
+    converge(kind, obj, 'absent', check, outcome, between=between)
 
 
 def ensure_active(kind, obj, wanted, check, outcome, start=None):
     """Start (``wanted`` true) or stop (false) ``obj``; None leaves it. ``obj`` None is one check mode would define
     (inactive). ``start`` replaces the kind's start. Returns whether it runs afterwards (or would)."""
-    active = kind.is_active(obj) if obj is not None else False
-    if wanted and not active:
-        outcome.perform('start', lambda: (start or kind.start)(obj), check, lambda: 'start %s' % kind.label(obj))
-        return True
-    if wanted is False and active:
-        outcome.perform('stop', lambda: kind.stop(obj), check, lambda: 'stop %s' % kind.label(obj))
-        return False
-    return active
+    state = {True: 'active', False: 'inactive'}.get(wanted, 'present')
+    converge(kind, obj, state, check, outcome, calls=dict(start=start) if start else None)
+    return bool(wanted) if wanted is not None else (kind.is_active(obj) if obj is not None else False)
 
 
 def ensure_autostart(kind, obj, wanted, check, outcome):
     """Set autostart when ``wanted`` (a bool) differs; ``obj`` None is one check mode would define (off)."""
-    if wanted is None:
-        return
-    current = kind.get_autostart(obj) if obj is not None else False
-    if current != wanted:
-        outcome.perform(kind.autostart_actions[0 if wanted else 1], lambda: kind.set_autostart(obj, wanted), check,
-                        lambda: 'set autostart of %s' % kind.label(obj))
+    converge(kind, obj, 'present', check, outcome, autostart=wanted)

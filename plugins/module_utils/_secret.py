@@ -24,8 +24,8 @@ import hmac
 
 from ansible_collections.sysvirt.libvirt.plugins.module_utils import _xml
 from ansible_collections.sysvirt.libvirt.plugins.module_utils._connection import (
-    LibvirtFailure, call, failure_from, lookup)
-from ansible_collections.sysvirt.libvirt.plugins.module_utils._resource import Kind, Outcome, reconcile_definition
+    LibvirtFailure, call, failure_from)
+from ansible_collections.sysvirt.libvirt.plugins.module_utils._resource import Kind, Outcome, converge, reconcile_definition
 
 try:
     import libvirt
@@ -69,20 +69,22 @@ class SecretKind(Kind):
     def identity(self, desired):
         return None, _xml.find_text(desired, 'uuid')
 
-    def lookup(self, conn, name=None, uuid=None, usage_type=None, usage_id=None):
-        if uuid:
-            return lookup(conn.secretLookupByUUIDString, uuid)
-        if usage_type and usage_id:
-            return lookup(conn.secretLookupByUsage, usage_constant(usage_type), usage_id)
-        return None
+    lookups = (('uuid', 'secretLookupByUUIDString'), ('usage', 'secretLookupByUsage'))
+    define_call = ('secretDefineXML', ())
 
-    def stored_xml(self, obj):
-        with call('read the definition of secret %s' % obj.UUIDString()):
-            return obj.XMLDesc(0)
+    def label(self, obj):
+        return 'secret %s' % obj.UUIDString()
 
-    def define(self, conn, xml):
-        with call('define the secret'):
-            return conn.secretDefineXML(xml)
+    def is_active(self, obj):
+        return False  # a secret has no running state
+
+    def is_persistent(self, obj):
+        return True  # an ephemeral secret is still defined until undefined
+
+    def lookup(self, conn, usage_type=None, usage_id=None, **ids):
+        """By UUID, then by usage (type and id)."""
+        usage = (usage_constant(usage_type), usage_id) if usage_type and usage_id else None
+        return super(SecretKind, self).lookup(conn, usage=usage, **ids)
 
     def check_identity(self, obj, desired, stored):
         uuid = _xml.find_text(desired, 'uuid')
@@ -218,12 +220,7 @@ def find(conn, params, desired=None):
 def ensure_absent(conn, params, check_mode, outcome=None):
     outcome = Outcome() if outcome is None else outcome
     secret = find(conn, params, desired_document(params) if params.get('xml') else None)
-    if secret is None:
-        return outcome, None
-    before = KIND.stored_xml(secret)
-    outcome.before, outcome.after = before, ''
-    data = secret_to_dict(secret, before)
-    outcome.perform('undefine', lambda: secret.undefine(), check_mode, lambda: 'undefine secret %s' % data['uuid'])
+    converge(KIND, secret, 'absent', check_mode, outcome)
     return outcome, None
 
 

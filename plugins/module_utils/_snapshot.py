@@ -17,7 +17,7 @@ __metaclass__ = type
 
 try:
     from lxml import etree
-except ImportError:  # reported by _xml (missing_required_lib)
+except ImportError:  # reported by _connection.require_libraries
     etree = None
 
 try:

@@ -22,7 +22,7 @@ except ImportError:
 from ansible_collections.sysvirt.libvirt.plugins.module_utils import _xml, _stream
 from ansible_collections.sysvirt.libvirt.plugins.module_utils._connection import LibvirtFailure, call, failure_from, lookup
 from ansible_collections.sysvirt.libvirt.plugins.module_utils._resource import (
-    Kind, assumed_parent, ensure_active, ensure_autostart, missing, reconcile_definition, remove)
+    Kind, Step, assumed_parent, converge, missing, reconcile_definition)
 
 POOL_STATES = {0: 'inactive', 1: 'building', 2: 'running', 3: 'degraded', 4: 'inaccessible'}
 VOLUME_TYPES = {0: 'file', 1: 'block', 2: 'dir', 3: 'network', 4: 'netdir', 5: 'ploop'}
@@ -62,21 +62,9 @@ def _collapse_path(text):
 class PoolKind(Kind):
     noun = 'storage pool'
     rules = POOL_RULES
-
-    def lookup(self, conn, name=None, uuid=None):
-        pool = None
-        if uuid:
-            pool = lookup(conn.storagePoolLookupByUUIDString, uuid)
-        if pool is None and name:
-            pool = lookup(conn.storagePoolLookupByName, name)
-        return pool
-
-    def stored_xml(self, obj):
-        return pool_inactive_xml(obj)
-
-    def define(self, conn, xml):
-        with call('define the storage pool'):
-            return conn.storagePoolDefineXML(xml, 0)
+    lookups = (('uuid', 'storagePoolLookupByUUIDString'), ('name', 'storagePoolLookupByName'))
+    define_call = ('storagePoolDefineXML', (0,))
+    stored_flags = ('VIR_STORAGE_XML_INACTIVE',)
 
     def predict(self, desired, stored, rules):
         """libvirt derives the target path of a logical or zfs pool defined without one from its source name."""
@@ -95,15 +83,28 @@ DERIVED_TARGETS = {'logical': '/dev/', 'zfs': '/dev/zvol/'}
 POOL_KIND = PoolKind()
 
 
+class VolumeKind(Kind):
+    """Volumes are made by their pool (createXML), not defined: the Kind serves their removal."""
+
+    noun = 'volume'
+    undefine_action = 'delete'
+
+    def is_active(self, obj):
+        return False
+
+    def is_persistent(self, obj):
+        return True
+
+    def undefine(self, obj):
+        return obj.delete(0)
+
+
+VOLUME_KIND = VolumeKind()
+
+
 def pool_inactive_xml(pool):
     """The persistent definition (the test driver knows no inactive flag: its only definition then)."""
-    with call('read the definition of storage pool %s' % pool.name()):
-        try:
-            return pool.XMLDesc(libvirt.VIR_STORAGE_XML_INACTIVE)
-        except libvirt.libvirtError as e:
-            if e.get_error_code() != libvirt.VIR_ERR_INVALID_ARG:
-                raise
-            return pool.XMLDesc(0)
+    return POOL_KIND.stored_xml(pool)
 
 
 def normalise_pool_xml(desired):
@@ -216,9 +217,9 @@ def run_pool(module, conn, outcome):
     desired, name, uuid = _pool_params(p)
     pool = POOL_KIND.check_found(find_pool(conn, name, uuid), name, uuid)
     if state in ('absent', 'deleted'):
-        if pool is not None:
-            storage = (lambda: _delete_storage(pool, check, outcome)) if state == 'deleted' else None
-            remove(POOL_KIND, pool, check, outcome, between=storage)
+        storage = [Step('delete storage', lambda: _delete_pool_storage(pool),
+                        lambda: 'delete the storage of pool %s' % pool.name(), counts=bool)] if state == 'deleted' else []
+        converge(POOL_KIND, pool, 'absent', check, outcome, between=storage)
         return outcome.module_result(storage_pool={})
     newly_defined = pool is None
     if desired is not None:
@@ -232,20 +233,14 @@ def run_pool(module, conn, outcome):
     else:
         outcome.before = outcome.after = POOL_KIND.stored_xml(pool)
     built = _build(conn, p, pool, newly_defined, check, outcome)
-    wanted = {'active': True, 'inactive': False}.get(state)
-    ensure_active(POOL_KIND, pool, wanted, check, outcome, start=lambda obj: _start(obj, p, built, outcome))
-    ensure_autostart(POOL_KIND, pool, p['autostart'], check, outcome)
+    converge(POOL_KIND, pool, state, check, outcome, autostart=p['autostart'],
+             calls=dict(start=lambda obj: _start(obj, p, built, outcome)))
     refreshed = False
     if p['refresh'] and pool is not None and pool.isActive() and not check:
         with call('refresh storage pool %s' % pool.name()):
             pool.refresh(0)
         refreshed = True
     return outcome.module_result(storage_pool=_pool_result(pool, desired, p, check), refreshed=refreshed)
-
-
-def _delete_storage(pool, check, outcome):
-    if check or _delete_pool_storage(pool):
-        outcome.act('delete storage')
 
 
 def _build(conn, p, pool, newly_defined, check, outcome):
@@ -353,7 +348,7 @@ def list_volumes(conn, pool=None, name=None, with_xml=False):
     if pool:
         pool_obj = find_pool(conn, pool)
         if pool_obj is None:
-            raise LibvirtFailure('storage pool %s does not exist' % pool)
+            raise POOL_KIND.missing(pool, 'create it first (sysvirt.libvirt.storage_pool)')
         pools = [pool_obj]
     else:
         with call('list storage pools'):
@@ -374,7 +369,7 @@ def list_volumes(conn, pool=None, name=None, with_xml=False):
 def _active_pool(conn, name):
     pool = find_pool(conn, name)
     if pool is None:
-        raise LibvirtFailure('storage pool %s does not exist' % name)
+        raise POOL_KIND.missing(name, 'create it first (sysvirt.libvirt.storage_pool)')
     if not pool.isActive():
         raise LibvirtFailure('storage pool %s is not active; start it first (sysvirt.libvirt.storage_pool '
                              'state=active)' % name)
@@ -420,7 +415,7 @@ def _source_volume(conn, spec, default_pool):
                              path=spec.get('path'), key=spec.get('key'))
     if vol is None:
         what = spec.get('name') or spec.get('path') or spec.get('key')
-        raise LibvirtFailure('source volume %s does not exist' % what)
+        raise missing('source volume', what, 'create or upload it first')
     return vol
 
 
@@ -545,16 +540,13 @@ def run_volume(module, conn, outcome):
         vol, pool_obj = find_volume(conn, pool=p['pool'], name=p['name'], path=p['path'], key=p['key'])
     before = volume_to_dict(vol) if vol is not None else {}
     if p['state'] == 'absent':
-        if vol is not None:
-            if p['wipe']:
-                outcome.perform('wipe', vol.wipe, check, 'wipe volume %s' % vol.name())
-            outcome.perform('delete', lambda: vol.delete(0), check, lambda: 'delete volume %s' % vol.name())
+        wipe = [Step('wipe', lambda: vol.wipe(0), lambda: 'wipe volume %s' % vol.name())] if p['wipe'] else []
+        converge(VOLUME_KIND, vol, 'absent', check, outcome, between=wipe)
         return dict(outcome.result(volume={}), diff=dict(before=before, after={}))
     created = vol is None
     if created:
         if not p['name'] or (pool_obj is None and not warnings):
-            raise LibvirtFailure('volume %s does not exist; give pool and name to create it'
-                                 % (p['path'] or p['key'] or p['name']))
+            raise missing('volume', p['path'] or p['key'] or p['name'], 'give pool and name to create it')
         pool_name = pool_obj.name() if pool_obj is not None else p['pool']
         vol, predicted = _create_volume(conn, p, pool_name, pool_obj, check, outcome)
     else:

@@ -64,9 +64,6 @@ def parse(text, what='XML', root=None):
         raise XMLInputError('%s is empty' % what)
     if len(data) > MAX_XML_BYTES:
         raise XMLInputError('%s is larger than %d bytes' % (what, MAX_XML_BYTES))
-    if data.lstrip().startswith(b'<?xml'):
-        # lxml refuses an encoding declaration in a str; bytes keep it meaningful.
-        pass
     try:
         element = etree.fromstring(data, _parser())
     except etree.XMLSyntaxError as e:

@@ -16,17 +16,9 @@ class TestDomains(_resource.Kind):
     noun = 'domain'
     rules = _xml.CompareRules(fallback_unit='KiB')
 
-    def lookup(self, conn, name=None, uuid=None):
-        if uuid:
-            return _connection.lookup(conn.lookupByUUIDString, uuid)
-        return _connection.lookup(conn.lookupByName, name)
-
-    def stored_xml(self, obj):
-        return obj.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE | libvirt.VIR_DOMAIN_XML_SECURE)
-
-    def define(self, conn, xml):
-        with _connection.call('define the domain'):
-            return conn.defineXML(xml)
+    lookups = (('uuid', 'lookupByUUIDString'), ('name', 'lookupByName'))
+    define_call = ('defineXML', ())
+    stored_flags = ('VIR_DOMAIN_XML_INACTIVE', 'VIR_DOMAIN_XML_SECURE')
 
 
 def doc(name, memory='65536', extra=''):
