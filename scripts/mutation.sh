@@ -18,13 +18,19 @@ sysvirt_env
 
 #: The code under test, paths inside the collection.
 MUTATE=(plugins/module_utils/_resource.py plugins/module_utils/_xml.py)
-#: The unit tests that drive it.
+#: The unit tests that drive it: the reconcile and XML layers' own, and the modules' whose lifecycle goes through
+#: _resource (in-process, on the test:///default driver).
 TESTS=(
     tests/unit/plugins/module_utils/test_resource.py
     tests/unit/plugins/module_utils/test_xml.py
     tests/unit/plugins/module_utils/test_domain_compare.py
     tests/unit/plugins/module_utils/test_surviving_mutants.py
     tests/unit/plugins/modules/test_lifecycle_truth.py
+    tests/unit/plugins/modules/test_storage_pool.py
+    tests/unit/plugins/modules/test_volume.py
+    tests/unit/plugins/modules/test_secret_module.py
+    tests/unit/plugins/modules/test_network.py
+    tests/unit/plugins/modules/test_domain.py
 )
 
 STAGE=$REPO/.build/mutation
