@@ -1,0 +1,157 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) sysvirt.libvirt contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Details of the XML layer that the broader tests did not pin down (found by scripts/mutation.sh): parse's
+limits and messages, rules copied with their aliases, the comparison of sizes and values, check mode's overlay
+and the text layout of its diffs."""
+
+from __future__ import annotations
+
+import pytest
+
+from ansible_collections.sysvirt.libvirt.plugins.module_utils import _xml
+
+RULES = _xml.CompareRules(default_units={'memory': 'KiB'}, fallback_unit='b', size_tolerance={'memory': 1024},
+                          aliases={('type', 'machine'): {'pc': 'pc-i440fx-7.2'}}, cpuset_attributes=('cpuset',),
+                          removable={'devices': ('disk',)}, ignore=('uuid',), order={'': ('name', 'memory')})
+
+
+def test_with_aliases_keeps_every_rule_and_adds_the_aliases():
+    merged = RULES.with_aliases({('type', 'machine'): {'q35': 'pc-q35-7.2'}, ('os', 'arch'): {'x': 'y'}})
+    assert merged.aliases == {('type', 'machine'): {'pc': 'pc-i440fx-7.2', 'q35': 'pc-q35-7.2'},
+                              ('os', 'arch'): {'x': 'y'}}
+    for field in ('default_units', 'fallback_unit', 'size_tolerance', 'cpuset_attributes', 'removable', 'ignore',
+                  'order'):
+        assert getattr(merged, field) == getattr(RULES, field), field
+    assert RULES.aliases == {('type', 'machine'): {'pc': 'pc-i440fx-7.2'}}  # (the original is left alone)
+
+
+def test_rules_defaults():
+    rules = _xml.CompareRules()
+    assert (rules.default_units, rules.fallback_unit, rules.size_tolerance, rules.aliases, rules.cpuset_attributes,
+            rules.removable, rules.ignore, rules.order) == ({}, 'b', {}, {}, set(), {}, set(), {})
+
+
+@pytest.mark.parametrize('text, message', [
+    (None, '^domain XML is empty$'),
+    ('', '^domain XML is empty$'),
+    (b'  \n', '^domain XML is empty$'),
+    ('<a>', '^domain XML is not well-formed: '),
+    ('<!DOCTYPE a><a/>', '^domain XML has a DOCTYPE declaration; libvirt documents need none and entities are '
+                         'not accepted$'),
+])
+def test_parse_messages(text, message):
+    with pytest.raises(_xml.XMLInputError, match=message):
+        _xml.parse(text, 'domain XML')
+
+
+def test_parse_takes_bytes_and_text_and_drops_comments_and_processing_instructions():
+    for text in (b'<a><!-- c --><?pi x?><b>1</b></a>', '<a><!-- c --><?pi x?><b>1</b></a>'):
+        element = _xml.parse(text)
+        assert _xml.to_string(element, pretty=False) == '<a><b>1</b></a>'
+
+
+def test_parse_size_limit_is_inclusive():
+    chunk = '<b>%s</b>' % ('x' * (1024 * 1024 - 7))
+    body = chunk * 9
+    fits = '<a>%s<c>%s</c></a>' % (body, 'x' * (_xml.MAX_XML_BYTES - len(body) - len('<a><c></c></a>')))
+    assert len(fits) == _xml.MAX_XML_BYTES and _xml.parse(fits).tag == 'a'
+    with pytest.raises(_xml.XMLInputError, match='is larger than %d bytes' % _xml.MAX_XML_BYTES):
+        _xml.parse(fits.replace('<a>', '<a> ', 1))
+
+
+def test_parse_refuses_nesting_deeper_than_lxml_allows_without_huge_tree():
+    deep = '<a>' * 300 + '</a>' * 300
+    with pytest.raises(_xml.XMLInputError, match='not well-formed'):
+        _xml.parse(deep)
+
+
+@pytest.mark.parametrize('root, article', [('interface', 'an'), ('domain', 'a')])
+def test_parse_root_message(root, article):
+    with pytest.raises(_xml.XMLInputError, match='^XML must have %s <%s> root element, not <x>$' % (article, root)):
+        _xml.parse('<x/>', root=root)
+
+
+@pytest.mark.parametrize('desired, current, equal', [
+    ('<domain><memory unit="MiB">1</memory></domain>', '<domain><memory unit="KiB">1024</memory></domain>', True),
+    ('<domain><memory>1024</memory></domain>', '<domain><memory unit="KiB">1024</memory></domain>', True),
+    # rounded up by less than the tolerance: equal; by the tolerance or more, or down: a difference
+    ('<domain><memory unit="KiB">1000</memory></domain>', '<domain><memory unit="KiB">1001</memory></domain>', True),
+    ('<domain><memory unit="KiB">1000</memory></domain>', '<domain><memory unit="KiB">1002</memory></domain>', False),
+    ('<domain><memory unit="KiB">1000</memory></domain>', '<domain><memory unit="KiB">999</memory></domain>', False),
+    ('<domain><os><type machine="pc">hvm</type></os></domain>',
+     '<domain><os><type machine="pc-i440fx-7.2">hvm</type></os></domain>', True),
+    ('<domain><vcpu cpuset="0-2">1</vcpu></domain>', '<domain><vcpu cpuset="0,1,2">1</vcpu></domain>', True),
+    ('<domain><vcpu cpuset="0-2">1</vcpu></domain>', '<domain><vcpu cpuset="0,1">1</vcpu></domain>', False),
+    ('<domain><a n="0x10"/></domain>', '<domain><a n="16"/></domain>', True),
+    ('<domain><a n="x"/></domain>', '<domain><a n="y"/></domain>', False),
+    ('<domain><uuid>1</uuid></domain>', '<domain><uuid>2</uuid></domain>', True),
+])
+def test_values_compared_as_libvirt_spells_them(desired, current, equal):
+    rules = _xml.CompareRules(default_units={'memory': 'KiB'}, size_tolerance={'memory': 2048},
+                              aliases={('type', 'machine'): {'pc': 'pc-i440fx-7.2'}}, cpuset_attributes=('cpuset',),
+                              ignore=('uuid',))
+    assert (_xml.differences(desired, current, rules) == []) is equal
+
+
+def test_a_difference_says_what_and_where():
+    (diff,) = _xml.differences('<d><memory unit="KiB">2048</memory></d>', '<d><memory unit="KiB">1024</memory></d>')
+    assert (diff.path, diff.desired, diff.current, diff.reason) == ('/d/memory[1]', '2048 KiB', '1024 KiB', 'changed')
+    (diff,) = _xml.differences('<d><a x="1"/></d>', '<d><a/></d>')
+    assert (diff.path, diff.desired, diff.current, diff.reason) == ('/d/a[1]/@x', '1', None, 'missing')
+    (diff,) = _xml.differences('<d/>', '<e/>')
+    assert (diff.path, diff.desired, diff.current) == ('/d', 'd', 'e')
+
+
+@pytest.mark.parametrize('desired, stored, memory', [
+    # a size the stored element already has (or has rounded up within the tolerance) stays as stored
+    ('<d><memory unit="MiB">2</memory></d>', '<d><memory unit="KiB">2048</memory></d>', ('2048', 'KiB')),
+    ('<d><memory unit="KiB">2000</memory></d>', '<d><memory unit="KiB">2001</memory></d>', ('2001', 'KiB')),
+    # otherwise written in the stored element's unit ...
+    ('<d><memory unit="MiB">3</memory></d>', '<d><memory unit="KiB">2048</memory></d>', ('3072', 'KiB')),
+    ('<d><memory unit="GiB">1</memory></d>', '<d><memory>2048</memory></d>', ('1048576', None)),
+    # ... or in bytes when that unit cannot hold it
+    ('<d><memory unit="b">1025</memory></d>', '<d><memory unit="KiB">2048</memory></d>', ('1025', 'bytes')),
+])
+def test_overlay_writes_sizes_as_libvirt_stores_them(desired, stored, memory):
+    rules = _xml.CompareRules(default_units={'memory': 'KiB'}, size_tolerance={'memory': 2048})
+    element = _xml.overlay(desired, stored, rules).find('memory')
+    assert (element.text, element.get('unit')) == memory
+
+
+def test_overlay_sets_attributes_and_text_adds_children_in_order_and_leaves_ignored_alone():
+    rules = _xml.CompareRules(ignore=('uuid',), order={'': ('name', 'uuid', 'memory', 'vcpu', 'devices')})
+    stored = '<d type="kvm"><name>n</name><uuid>u1</uuid><vcpu>1</vcpu><devices><disk/></devices></d>'
+    desired = '<d type="qemu"><uuid>u2</uuid><vcpu>2</vcpu><memory>5</memory><title>t</title></d>'
+    result = _xml.overlay(desired, stored, rules)
+    assert result.get('type') == 'qemu'
+    # memory where the order puts it; title (not in the order) after the child the document gives before it
+    assert [c.tag for c in result] == ['name', 'uuid', 'memory', 'title', 'vcpu', 'devices']
+    assert (_xml.find_text(result, 'uuid'), _xml.find_text(result, 'vcpu'), _xml.find_text(result, 'title')) == \
+        ('u1', '2', 't')
+    assert result.find('devices/disk') is not None  # (not removable here: stays)
+
+
+def test_overlay_removes_the_removable_children_the_document_leaves_out():
+    rules = _xml.CompareRules(removable={'devices': ('disk',)})
+    stored = '<d><devices><disk dev="a"/><disk dev="b"/><controller/></devices></d>'
+    result = _xml.overlay('<d><devices><disk dev="b"/></devices></d>', stored, rules)
+    assert [(c.tag, c.get('dev')) for c in result.find('devices')] == [('disk', 'b'), ('controller', None)]
+
+
+def test_overlay_of_another_root_is_the_stored_document():
+    assert _xml.to_string(_xml.overlay('<x><a/></x>', '<d><b/></d>'), pretty=False) == '<d><b/></d>'
+
+
+def test_as_stored_lays_out_as_libvirt_writes():
+    text = _xml.as_stored('<d a="1" b="it\'s"><e>\n</e><f><g/></f></d>')
+    assert text == "<d a='1' b='it&apos;s'>\n  <e/>\n  <f>\n    <g/>\n  </f>\n</d>\n"
+    assert _xml.as_stored(None) == '' and _xml.as_stored('  ') == ''
+    assert _xml.as_stored('not xml') == 'not xml'
+
+
+def test_unified_diff_names_both_sides():
+    diff = _xml.unified_diff('<d><a>1</a></d>', '<d><a>2</a></d>', 'old', 'new')
+    assert diff.startswith('--- old\n+++ new\n') and '-  <a>1</a>\n+  <a>2</a>\n' in diff
+    assert _xml.unified_diff('', 'junk') == '--- before\n+++ after\n@@ -0,0 +1 @@\n+junk\n'
