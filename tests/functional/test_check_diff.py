@@ -273,6 +273,14 @@ def _define_then_change(module, uri, row, document, changed, group):
     return first, check_then_real(module, dict(uri=uri, xml=_xml.to_string(changed)), group)
 
 
+def _quietly(func):
+    """Clean up: ``func()``, unless what it removes is already gone."""
+    try:
+        func()
+    except libvirt.libvirtError:
+        pass
+
+
 def _undefine_any(lookup, key):
     try:
         obj = lookup(key)
@@ -323,9 +331,15 @@ def test_corpus_secret_description(corpus, uri, row):
         conn.close()
 
 
-@pytest.mark.parametrize('uri, row', _rows(('nwfilter',)))
-def test_corpus_nwfilter_reference(corpus, uri, row):
-    name = unique_name('chkdiff')
+#: Kinds whose name is an attribute of the root: (module, prefix of the name, the connection's lookup by name).
+NAMED_BY_ATTRIBUTE = {'nwfilter': ('nwfilter', 'chkdiff', 'nwfilterLookupByName'),
+                      'interface': ('host_interface', 'c', 'interfaceLookupByName')}
+
+
+@pytest.mark.parametrize('uri, row', _rows(tuple(NAMED_BY_ATTRIBUTE)))
+def test_corpus_filter_reference_and_interface_mtu(corpus, uri, row):
+    module, prefix, lookup = NAMED_BY_ATTRIBUTE[row['kind']]
+    name = unique_name(prefix)
     with open(row['path'], 'rb') as handle:
         root = _xml.parse(handle.read(), row['path'])
     root.set('name', name)
@@ -333,28 +347,10 @@ def test_corpus_nwfilter_reference(corpus, uri, row):
         root.remove(uuid)
     conn = libvirt.open(uri)
     try:
-        _define_then_change('nwfilter', uri, row, root, _stored_change(copy.deepcopy(root), 'nwfilter'),
-                            'nwfilter corpus')
+        _define_then_change(module, uri, row, root, _stored_change(copy.deepcopy(root), row['kind']),
+                            '%s corpus' % row['kind'])
     finally:
-        try:
-            conn.nwfilterLookupByName(name).undefine()
-        except libvirt.libvirtError:
-            pass
-        conn.close()
-
-
-@pytest.mark.parametrize('uri, row', _rows(('interface',)))
-def test_corpus_interface_mtu(corpus, uri, row):
-    name = unique_name('c')
-    with open(row['path'], 'rb') as handle:
-        root = _xml.parse(handle.read(), row['path'])
-    root.set('name', name)
-    conn = libvirt.open(uri)
-    try:
-        _define_then_change('host_interface', uri, row, root, _stored_change(copy.deepcopy(root), 'interface'),
-                            'interface corpus')
-    finally:
-        _undefine_any(conn.interfaceLookupByName, name)
+        _undefine_any(getattr(conn, lookup), name)
         conn.close()
 
 
@@ -374,10 +370,7 @@ def test_corpus_volume_create(corpus, uri, row):
             _exception('volume corpus', 'new volume')
         assert_same_diff(check, real, 'volume corpus')
     finally:
-        try:
-            conn.storagePoolLookupByName('default-pool').storageVolLookupByName(name).delete(0)
-        except libvirt.libvirtError:
-            pass
+        _quietly(lambda: conn.storagePoolLookupByName('default-pool').storageVolLookupByName(name).delete(0))
         conn.close()
 
 
@@ -393,8 +386,5 @@ def test_corpus_snapshot_description(corpus, uri, row):
         assert not run_module('domain_snapshot', dict(args, xml=text)).failed
         check_then_real('domain_snapshot', dict(args, description='sysvirt check-mode test'), 'snapshot corpus')
     finally:
-        try:
-            conn.lookupByName('test').snapshotLookupByName(name).delete(0)
-        except libvirt.libvirtError:
-            pass
+        _quietly(lambda: conn.lookupByName('test').snapshotLookupByName(name).delete(0))
         conn.close()
