@@ -22,7 +22,9 @@ MUTATE=(plugins/module_utils/_resource.py plugins/module_utils/_xml.py)
 #: _resource (in-process, on the test:///default driver).
 TESTS=(
     tests/unit/plugins/module_utils/test_resource.py
+    tests/unit/plugins/module_utils/test_lifecycle_plan.py
     tests/unit/plugins/module_utils/test_xml.py
+    tests/unit/plugins/module_utils/test_xml_details.py
     tests/unit/plugins/module_utils/test_domain_compare.py
     tests/unit/plugins/module_utils/test_surviving_mutants.py
     tests/unit/plugins/modules/test_lifecycle_truth.py
