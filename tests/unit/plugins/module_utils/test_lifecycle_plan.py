@@ -75,13 +75,14 @@ def actions(steps):
     return [s.action for s in steps]
 
 
-@pytest.mark.parametrize('thing, expected', [
-    (Thing(active=True), ['halt', 'between', 'forget', 'after']),
-    (Thing(active=False), ['between', 'forget', 'after']),
-    (Thing(active=True, persistent=False), ['halt', 'between', 'after']),
-    (Thing(active=False, persistent=False), ['between', 'after']),
+@pytest.mark.parametrize('state, expected', [
+    (dict(active=True), ['halt', 'between', 'forget', 'after']),
+    (dict(active=False), ['between', 'forget', 'after']),
+    (dict(active=True, persistent=False), ['halt', 'between', 'after']),
+    (dict(active=False, persistent=False), ['between', 'after']),
 ])
-def test_absent_stops_then_between_then_undefines_then_after(thing, expected):
+def test_absent_stops_then_between_then_undefines_then_after(state, expected):
+    thing = Thing(**state)
     between = [_resource.Step('between', lambda: thing.calls.append('between'), 'b')]
     after = [_resource.Step('after', lambda: thing.calls.append('after'), 'a')]
     steps = _resource.plan(KIND, thing, 'absent', between=between, after=after)
