@@ -672,7 +672,7 @@ class DomainRun:
 
     def finish(self):
         p = self.params
-        result = self.outcome.result(**self.extra)
+        result = self.outcome.module_result(**self.extra)
         if self.dom is not None and self.predicted != 'absent':
             try:
                 result['domain'] = domain_data(self.dom, with_xml=p['return_xml'])
@@ -685,17 +685,15 @@ class DomainRun:
         for diff in result['differences']:
             if (diff.get('path') or '').endswith('@passwd'):
                 diff['desired'] = diff['current'] = '********'
-        if self.module._diff:
-            after_state = self.predicted or (safe_state(self.dom) if self.dom is not None else 'absent')
-            result['diff'] = [
-                dict(before_header='domain XML (%s)' % self.name, after_header='domain XML (%s)' % self.name,
-                     before=redact(_xml.as_stored(self.outcome.before)),
-                     after=redact(_xml.as_stored(self.outcome.after))),
-                dict(before_header='domain state', after_header='domain state',
-                     before='state: %s\n' % self.state_before, after='state: %s\n' % after_state),
-            ]
-        for warning in self.outcome.warnings:
-            self.module.warn(warning)
+        # the domain's diff has two parts: the definition (the one diff of every module) and the power state
+        after_state = self.predicted or (safe_state(self.dom) if self.dom is not None else 'absent')
+        definition = result['diff']
+        result['diff'] = [
+            dict(before_header='domain XML (%s)' % self.name, after_header='domain XML (%s)' % self.name,
+                 before=redact(definition['before']), after=redact(definition['after'])),
+            dict(before_header='domain state', after_header='domain state',
+                 before='state: %s\n' % self.state_before, after='state: %s\n' % after_state),
+        ]
         return result
 
     # -- definition ----------------------------------------------------------------------------------

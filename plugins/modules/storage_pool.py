@@ -112,7 +112,8 @@ EXAMPLES = r'''
 
 RETURN = r'''
 storage_pool:
-  description: The pool after the run (in check mode, as it would be); empty when it is gone.
+  description: The pool after the run (in check mode, as it would be); null when it is gone, as
+    every module's object is when absent.
   returned: always
   type: dict
   contains:

@@ -208,7 +208,8 @@ EXAMPLES = r'''
 
 RETURN = r'''
 volume:
-  description: The volume after the run (in check mode, as it would be); empty when absent.
+  description: The volume after the run (in check mode, as it would be); null when absent, as
+    every module's object is.
   returned: always
   type: dict
   contains:
