@@ -6,6 +6,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 import libvirt
 import pytest
 
@@ -115,7 +117,8 @@ def test_every_kind_looks_up_by_uuid_first():
 
 
 def defined(conn, name, start=False):
-    dom = conn.defineXML(doc(name))
+    """A new domain (a name of its own: other tests' test:///default connections may keep the driver's state)."""
+    dom = conn.defineXML(doc('%s-%s' % (name, uuid.uuid4().hex[:8])))
     if start:
         dom.create()
     return dom
@@ -128,9 +131,12 @@ def test_plan_removes_a_running_guest_in_order(test_conn, kind, check):
     between = [_resource.Step('between', lambda: None, 'between')]
     _resource.converge(kind, dom, 'absent', check, outcome, between=between)
     assert outcome.changed and outcome.actions == ['stop', 'between', 'undefine']
-    assert outcome.after == '' and '<name>sysvirt-test-plan-a</name>' in outcome.before
-    left = _connection.lookup(test_conn.lookupByName, 'sysvirt-test-plan-a')
+    assert outcome.after == '' and '<name>%s</name>' % dom.name() in outcome.before
+    left = _connection.lookup(test_conn.lookupByName, dom.name())
     assert (left is not None and left.isActive()) if check else left is None
+    if left is not None:
+        left.destroy()
+        left.undefine()
 
 
 def test_plan_for_a_missing_object_is_empty(kind):
