@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import uuid
 
-import libvirt
 import pytest
 
 from ansible_collections.sysvirt.libvirt.plugins.module_utils import _connection, _resource, _xml
