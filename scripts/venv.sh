@@ -74,6 +74,10 @@ find_python() {
     log "Hint: install Python $1 (for example 'pyenv install $1'), or set SYSVIRT_PYTHON"
     return 1
 }
+# One venv.sh at a time per venv (parallel jobs sharing a venv would otherwise rebuild it under each other).
+mkdir -p "$(dirname "$venv")"
+exec 9>"$venv.lock"
+flock 9
 python=${SYSVIRT_PYTHON:-$(find_python "${SYSVIRT_PYTHON_VERSION:-3.13}")} || exit 1
 want_python=$("$python" -c "$py_version") || { log "cannot run $python"; exit 1; }
 if [ "$("$venv/bin/python" -c "$py_version" 2>/dev/null)" != "$want_python" ]; then

@@ -247,8 +247,7 @@ class AgentRun(ModuleRun):
                            dom.setUserPassword, spec['user'], spec['password'], flags)
         if p.get('gather'):
             result['guest'] = guest_facts(dom, p['gather'])
-        result.update(changed=self.changed, actions=self.actions)
-        return result
+        return self.finish(**result)
 
 
 def run_module(module):

@@ -124,12 +124,10 @@ class BlockRun(ModuleRun):
             self.iotune(dom, target)
         if p.get('job'):
             self.block_job(dom, target, live_disk)
-        result = dict(changed=self.changed, actions=self.actions, domain=dom.name(), disk=self.describe(dom, target))
+        result = dict(domain=dom.name(), disk=self.describe(dom, target))
         if self.job is not None:
             result['job'] = self.job
-        if self.warnings:
-            result['warnings'] = self.warnings
-        return result
+        return self.finish(**result)
 
     def describe(self, dom, target):
         data = dict(target=target, source=None, backing_chain=[], capacity=None, allocation=None, physical=None,

@@ -263,15 +263,9 @@ class DeviceRun(ModuleRun):
         require_domain(self.conn, p['domain'])  # fails: the domain does not exist
 
     def _result(self, domain, result_devices):
-        result = dict(changed=self.changed, actions=self.actions, domain=domain,
-                      differences=[d.as_dict() for d in self.differences],
-                      device=result_devices.get('live', result_devices.get('config')),
-                      devices=result_devices)
-        if self.module._diff:
-            result['diff'] = dict(before='\n'.join(self.before), after='\n'.join(self.after))
-        if self.warnings:
-            result['warnings'] = self.warnings
-        return result
+        return self.finish(diff=dict(before='\n'.join(self.before), after='\n'.join(self.after)), compared=True,
+                           domain=domain, device=result_devices.get('live', result_devices.get('config')),
+                           devices=result_devices)
 
     def _device_xml(self, element):
         return _xml.to_string(element, pretty=False)

@@ -543,6 +543,22 @@ def strip_namespaces(element):
 
 _ACTIVE = ('running', 'blocked', 'paused', 'shutting_down', 'pmsuspended', 'crashed')
 _OFF = ('shutoff', 'nostate', 'absent')
+_STOPPED = ('shutoff', 'nostate', 'crashed')
+
+#: The domain's power states as a plan: for each state asked, rows of (the states the domain may be in, None for
+#: any; the transitions that bring it there, in order). The first row that holds the current state applies; no
+#: row, nothing to do. DomainRun.POWER_STEPS makes each transition (or, in check mode, predicts it).
+POWER_PLAN = {
+    'running': ((_STOPPED, ('start',)), (('paused',), ('resume',)), (('pmsuspended',), ('wake up',)),
+                (('shutting_down',), ('wait until off', 'start'))),
+    'paused': ((_STOPPED, ('start paused',)), (('running', 'blocked'), ('pause',)), (('paused',), ()),
+               (None, ('refuse',))),
+    'shutdown': ((_ACTIVE, ('shutdown',)),),
+    'destroyed': ((_ACTIVE, ('destroy',)),),
+    'restarted': ((_ACTIVE, ('reboot',)), (_OFF, ('start',))),
+    'saved': ((('running', 'paused', 'blocked'), ('managed save',)), (_OFF, ('nothing to save',)),
+              (None, ('refuse',))),
+}
 
 
 class DomainRun:
@@ -692,7 +708,7 @@ class DomainRun:
 
     def finish(self):
         p = self.params
-        result = self.outcome.result(**self.extra)
+        result = self.outcome.module_result(**self.extra)
         if self.dom is not None and self.predicted != 'absent':
             try:
                 result['domain'] = domain_data(self.dom, with_xml=p['return_xml'])
@@ -705,17 +721,15 @@ class DomainRun:
         for diff in result['differences']:
             if (diff.get('path') or '').endswith('@passwd'):
                 diff['desired'] = diff['current'] = '********'
-        if self.module._diff:
-            after_state = self.predicted or (safe_state(self.dom) if self.dom is not None else 'absent')
-            result['diff'] = [
-                dict(before_header='domain XML (%s)' % self.name, after_header='domain XML (%s)' % self.name,
-                     before=redact(_xml.as_stored(self.outcome.before)),
-                     after=redact(_xml.as_stored(self.outcome.after))),
-                dict(before_header='domain state', after_header='domain state',
-                     before='state: %s\n' % self.state_before, after='state: %s\n' % after_state),
-            ]
-        for warning in self.outcome.warnings:
-            self.module.warn(warning)
+        # the domain's diff has two parts: the definition (the one diff of every module) and the power state
+        after_state = self.predicted or (safe_state(self.dom) if self.dom is not None else 'absent')
+        definition = result['diff']
+        result['diff'] = [
+            dict(before_header='domain XML (%s)' % self.name, after_header='domain XML (%s)' % self.name,
+                 before=redact(definition['before']), after=redact(definition['after'])),
+            dict(before_header='domain state', after_header='domain state',
+                 before='state: %s\n' % self.state_before, after='state: %s\n' % after_state),
+        ]
         return result
 
     # -- definition ----------------------------------------------------------------------------------
@@ -853,46 +867,47 @@ class DomainRun:
 
     # -- power state ---------------------------------------------------------------------------------
     def ensure_state(self, state):
+        """Plan the power transitions from the current state to ``state`` (POWER_PLAN), then make them in order
+        (in check mode each predicts the state it leads to)."""
         current = self.current_state()
-        if state == 'present':
-            return
-        if state == 'running':
-            if current in ('shutoff', 'nostate', 'crashed'):
-                self.start()
-            elif current == 'paused':
-                self.transition('resume', self.op('resume'), ('running',))
-            elif current == 'pmsuspended':
-                self.transition('wake up', lambda: self.dom.pMWakeup(0), ('running',))
-            elif current == 'shutting_down':
-                self.wait_for(('shutoff', 'absent'), 'finish shutting down')
-                self.start()
-        elif state == 'paused':
-            if current in ('shutoff', 'nostate', 'crashed'):
-                self.start(paused=True)
-            elif current in ('running', 'blocked'):
-                self.transition('pause', self.op('suspend'), ('paused',))
-            elif current != 'paused':
-                self.fail('Domain %s is %s and cannot be paused' % (self.name, current))
-        elif state == 'shutdown':
-            if current in _ACTIVE:
-                self.stop_gracefully()
-        elif state == 'destroyed':
-            if current in _ACTIVE:
-                self.transition('destroy', self.op('destroy'), _OFF)
-        elif state == 'restarted':
-            if current in _ACTIVE and not self.extra.get('restarted_for_change'):
-                self.reboot()
-            elif current in _OFF:
-                self.start()
-        elif state == 'saved':
-            if current in ('running', 'paused', 'blocked'):
-                if not self.dom.isPersistent():
-                    self.fail('Domain %s is transient; a managed save needs a persistent domain' % self.name)
-                self.transition('managed save', lambda: self.dom.managedSave(0), _OFF)
-            elif current in _OFF and not (self.dom is not None and has_managed_save(self.dom)):
-                self.outcome.warnings.append('Domain %s is not running, so there is nothing to save' % self.name)
-            elif current not in _OFF:
-                self.fail('Domain %s is %s and cannot be saved' % (self.name, current))
+        for states, steps in POWER_PLAN.get(state, ()):
+            if states is None or current in states:
+                break
+        else:
+            steps = ()
+        for step in steps:
+            self.POWER_STEPS[step](self, state, current)
+
+    def _refuse(self, state, current):
+        self.fail('Domain %s is %s and cannot be %s' % (self.name, current, state))
+
+    def _reboot_unless_restarted(self, state, current):
+        if not self.extra.get('restarted_for_change'):
+            self.reboot()
+
+    def _managed_save(self, state, current):
+        if not self.dom.isPersistent():
+            self.fail('Domain %s is transient; a managed save needs a persistent domain' % self.name)
+        self.transition('managed save', lambda: self.dom.managedSave(0), _OFF)
+
+    def _nothing_to_save(self, state, current):
+        if not (self.dom is not None and has_managed_save(self.dom)):
+            self.outcome.warnings.append('Domain %s is not running, so there is nothing to save' % self.name)
+
+    POWER_STEPS = {
+        'start': lambda run, state, current: run.start(),
+        'start paused': lambda run, state, current: run.start(paused=True),
+        'resume': lambda run, state, current: run.transition('resume', run.op('resume'), ('running',)),
+        'wake up': lambda run, state, current: run.transition('wake up', lambda: run.dom.pMWakeup(0), ('running',)),
+        'wait until off': lambda run, state, current: run.wait_for(('shutoff', 'absent'), 'finish shutting down'),
+        'pause': lambda run, state, current: run.transition('pause', run.op('suspend'), ('paused',)),
+        'shutdown': lambda run, state, current: run.stop_gracefully(),
+        'destroy': lambda run, state, current: run.transition('destroy', run.op('destroy'), _OFF),
+        'reboot': _reboot_unless_restarted,
+        'managed save': _managed_save,
+        'nothing to save': _nothing_to_save,
+        'refuse': _refuse,
+    }
 
     def wait_for(self, states, what):
         if self.check:
@@ -944,51 +959,52 @@ class DomainRun:
         """Shut down (ACPI and/or agent as asked), wait up to timeout, then fail or, with force, destroy."""
         if self.current_state() == 'paused':
             self.transition('resume', self.op('resume'), ('running',))
-        self.outcome.act('shutdown')
         if self.check:
+            self.outcome.act('shutdown')
             self.predicted = 'shutoff'
             return
         flags = mode_flags(self.params['shutdown_mode'], 'VIR_DOMAIN_SHUTDOWN_')
-        started = _now()
-        with self.waiter() as waiter:
-            with call('shut down domain %s' % self.name):
-                self.dom.shutdownFlags(flags)
-            ok = waiter.until_state(_OFF, self.timeout())
-        self.extra['wait_seconds'] = round(_now() - started, 3)
-        if ok:
-            return
-        if not self.params['force']:
-            self.fail('Domain %s did not shut down within %s seconds' % (self.name, self.timeout()),
-                      hint='Check that the guest reacts to the ACPI power button (acpid) or runs the guest agent '
-                           '(shutdown_mode), raise timeout, or set force=true to power it off after the timeout')
-        self.outcome.warnings.append('Domain %s did not shut down within %s seconds; it was powered off (force=true)'
-                                     % (self.name, self.timeout()))
-        self.transition('destroy (graceful shutdown timed out)', self.op('destroy'), _OFF)
+        self.graceful('shutdown', 'shut down', lambda: self.dom.shutdownFlags(flags),
+                      lambda waiter: waiter.until_state(_OFF, self.timeout()),
+                      ('did not shut down', 'it was powered off',
+                       'Check that the guest reacts to the ACPI power button (acpid) or runs the guest agent '
+                       '(shutdown_mode), raise timeout, or set force=true to power it off after the timeout'),
+                      ('destroy (graceful shutdown timed out)', self.op('destroy'), _OFF))
 
     def reboot(self):
-        self.outcome.act('reboot')
         if self.check:
+            self.outcome.act('reboot')
             return
         flags = mode_flags(self.params['shutdown_mode'], 'VIR_DOMAIN_REBOOT_')
+        # The test driver reboots synchronously and sends no reboot event.
+        synchronous = self.conn.getType().lower() == 'test'
+        self.graceful('reboot', 'reboot', lambda: self.dom.reboot(flags),
+                      lambda waiter: (waiter.until_state(('running',), self.timeout()) if synchronous
+                                      else waiter.until_rebooted(self.timeout())),
+                      ('did not come back from a reboot', 'it was reset',
+                       'Check that the guest reacts to the ACPI power button or runs the guest agent, raise '
+                       'timeout, or set force=true to reset it after the timeout'),
+                      ('reset (graceful reboot timed out)', lambda: self.dom.reset(0), ('running',)))
+
+    def graceful(self, action, verb, func, wait, words, fallback):
+        """A request the guest carries out (shutdown, reboot): ``func``, recorded once it is sent, then ``wait``
+        (waiter) up to timeout; when the guest did not, fail or, with force, do the ``fallback`` transition.
+        ``words``: (what the guest did not do, what force did instead, the hint)."""
         started = _now()
         with self.waiter() as waiter:
-            with call('reboot domain %s' % self.name):
-                self.dom.reboot(flags)
-            if self.conn.getType().lower() == 'test':
-                # The test driver reboots synchronously and sends no reboot event.
-                ok = waiter.until_state(('running',), self.timeout())
-            else:
-                ok = waiter.until_rebooted(self.timeout())
+            with call('%s domain %s' % (verb, self.name)):
+                func()
+            self.outcome.act(action)
+            ok = wait(waiter)
         self.extra['wait_seconds'] = round(_now() - started, 3)
         if ok:
             return
+        not_done, instead, hint = words
         if not self.params['force']:
-            self.fail('Domain %s did not come back from a reboot within %s seconds' % (self.name, self.timeout()),
-                      hint='Check that the guest reacts to the ACPI power button or runs the guest agent, raise '
-                           'timeout, or set force=true to reset it after the timeout')
-        self.outcome.warnings.append('Domain %s did not reboot within %s seconds; it was reset (force=true)'
-                                     % (self.name, self.timeout()))
-        self.transition('reset (graceful reboot timed out)', lambda: self.dom.reset(0), ('running',))
+            self.fail('Domain %s %s within %s seconds' % (self.name, not_done, self.timeout()), hint=hint)
+        self.outcome.warnings.append('Domain %s %s within %s seconds; %s (force=true)'
+                                     % (self.name, not_done, self.timeout(), instead))
+        self.transition(*fallback)
 
     def restore(self):
         path = self.params['restore']

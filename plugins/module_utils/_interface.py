@@ -238,7 +238,9 @@ def confirm(params):
         time.sleep(min(1.0, max(0.0, deadline - time.monotonic())))
 
 
-def ensure(conn, params, check_mode):
+def ensure(conn, params, check_mode, outcome=None):
+    """(outcome, interface dict): a check-mode plan first; only a real run that changes something opens a
+    transaction, and records what it does in ``outcome`` (a failure after a change reports it)."""
     if params.get('confirm') and not params.get('transaction', True):
         raise LibvirtFailure('confirm needs transaction: true (without a transaction there is nothing to roll back)')
     desired = desired_document(params) if params.get('xml') else None
@@ -249,7 +251,7 @@ def ensure(conn, params, check_mode):
     data = _plan(conn, params, _copy(desired), iface, preview, True)
     if check_mode or not preview.changed:
         return preview, data
-    outcome = Outcome()
+    outcome = Outcome() if outcome is None else outcome
     try:
         with _Transaction(conn, params.get('transaction', True), outcome):
             data = _plan(conn, params, desired, iface, outcome, False)

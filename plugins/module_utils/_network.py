@@ -915,7 +915,7 @@ class _NetworkRun:
                 ensure_active(KIND, net, True, self.check, outcome)
                 self.predicted_live = outcome.before
                 self.active = self.started = True
-            outcome.perform('make transient', lambda: net.undefine(), self.check,
+            outcome.perform('make transient', net.undefine, self.check,
                             lambda: 'undefine network %s (it keeps running)' % net.name())
             self.persistent = False
         else:

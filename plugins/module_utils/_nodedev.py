@@ -302,17 +302,12 @@ def ensure_pci(conn, params, check_mode, outcome=None):
             if not params.get('force'):
                 raise LibvirtFailure('Refusing to detach %s: it is a PCI bridge or host bridge' % name,
                                      hint='Set force: true if you are sure.')
-        outcome.act('detach')
-        if not check_mode:
-            with call('detach PCI device %s from the host' % name):
-                if params.get('driver'):
-                    device.detachFlags(params['driver'], 0)
-                else:
-                    device.dettach()
+        detach = (lambda: device.detachFlags(params['driver'], 0)) if params.get('driver') else device.dettach
+        outcome.perform('detach', detach, check_mode, 'detach PCI device %s from the host' % name)
     elif state == 'attached' and detached:
-        outcome.perform('reattach', lambda: device.reAttach(), check_mode, 're-attach PCI device %s to the host' % name)
+        outcome.perform('reattach', device.reAttach, check_mode, 're-attach PCI device %s to the host' % name)
     if params.get('reset'):
-        outcome.perform('reset', lambda: device.reset(), check_mode, 'reset PCI device %s' % name)
+        outcome.perform('reset', device.reset, check_mode, 'reset PCI device %s' % name)
     if outcome.changed and not check_mode:
         data = describe(lookup(conn.nodeDeviceLookupByName, name) or device)
     return outcome, data

@@ -201,7 +201,7 @@ def reconcile_bindings(conn, filter_name, specs, check_mode, outcome, remove_all
         if state == 'absent':
             if current is None or current['filter'] != filter_name:
                 continue
-            outcome.perform('delete binding %s' % port, lambda: existing.delete(), check_mode,
+            outcome.perform('delete binding %s' % port, existing.delete, check_mode,
                             'delete the filter binding of port %s' % port)
             continue
         wanted = _wanted_binding(filter_name, spec)
@@ -212,7 +212,7 @@ def reconcile_bindings(conn, filter_name, specs, check_mode, outcome, remove_all
                 raise LibvirtFailure('Port %s is bound to network filter %r, not %r; a port has one binding'
                                      % (port, current['filter'], filter_name),
                                      hint='Set replace: true on this binding to replace the other one.')
-            outcome.perform('recreate binding %s' % port, lambda: existing.delete(), check_mode,
+            outcome.perform('recreate binding %s' % port, existing.delete, check_mode,
                             'delete the filter binding of port %s' % port)
         else:
             outcome.act('create binding %s' % port)

@@ -69,9 +69,10 @@ class Outcome:
         result.update(extra)
         return result
 
-    def module_result(self, **extra):
-        """The result in the one shape of every module: changed, actions, differences, diff, warnings, extras."""
-        return self.result(diff=self.diff(), warnings=list(self.warnings), **extra)
+    def module_result(self, diff=None, **extra):
+        """The result in the one shape of every module: changed, actions, differences, diff, warnings, extras.
+        ``diff`` replaces the definitions' diff for a kind whose diff shows data (a volume's)."""
+        return self.result(diff=self.diff() if diff is None else diff, warnings=list(self.warnings), **extra)
 
 
 def assumed_parent(noun, name):
@@ -104,6 +105,19 @@ class ModuleRun(Outcome):
         self.conn = conn
         self.params = module.params
         self.check = module.check_mode
+
+    def finish(self, diff=None, compared=False, **extra):
+        """The result of a day-2 module, in the shape of every module's: changed, actions, the module's own values,
+        ``differences`` when it compares a definition (``compared``), its ``diff`` (kept in diff mode only) and
+        its warnings (given to module.warn by exit_module)."""
+        result = dict(changed=self.changed, actions=list(self.actions), **extra)
+        if compared:
+            result['differences'] = [d.as_dict() for d in self.differences]
+        if diff is not None:
+            result['diff'] = diff
+        if self.warnings:
+            result['warnings'] = list(self.warnings)
+        return result
 
     @classmethod
     def main(cls, module, events=False):

@@ -296,13 +296,8 @@ class SnapshotRun(ModuleRun):
         require_domain(self.conn, p['domain'])  # fails: the domain does not exist
 
     def _result(self, snapshot, domain, current):
-        result = dict(changed=self.changed, actions=self.actions, snapshot=snapshot, deleted=self.deleted,
-                      domain=domain, current=current)
-        if self.module._diff:
-            result['diff'] = dict(before=self.before, after=self.after)
-        if self.warnings:
-            result['warnings'] = self.warnings
-        return result
+        return self.finish(diff=dict(before=self.before, after=self.after), snapshot=snapshot, deleted=self.deleted,
+                           domain=domain, current=current)
 
     def _data(self, snap):
         kids = []

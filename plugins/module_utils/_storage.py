@@ -220,7 +220,7 @@ def run_pool(module, conn, outcome):
         storage = [Step('delete storage', lambda: _delete_pool_storage(pool),
                         lambda: 'delete the storage of pool %s' % pool.name(), counts=bool)] if state == 'deleted' else []
         converge(POOL_KIND, pool, 'absent', check, outcome, between=storage)
-        return outcome.module_result(storage_pool={})
+        return outcome.module_result(storage_pool=None)
     newly_defined = pool is None
     if desired is not None:
         reconcile_definition(conn, POOL_KIND, desired, check, outcome=outcome, obj=pool)
@@ -542,7 +542,7 @@ def run_volume(module, conn, outcome):
     if p['state'] == 'absent':
         wipe = [Step('wipe', lambda: vol.wipe(0), lambda: 'wipe volume %s' % vol.name())] if p['wipe'] else []
         converge(VOLUME_KIND, vol, 'absent', check, outcome, between=wipe)
-        return dict(outcome.result(volume={}), diff=dict(before=before, after={}))
+        return outcome.module_result(diff=dict(before=before, after={}), volume=None)
     created = vol is None
     if created:
         if not p['name'] or (pool_obj is None and not warnings):
@@ -555,12 +555,9 @@ def run_volume(module, conn, outcome):
         outcome.perform('wipe', vol.wipe if vol is not None else None, check, 'wipe volume %s' % p['name'])
     transfer = _transfer(module, conn, vol, created, outcome, check)
     info = predicted if predicted is not None else (volume_to_dict(vol) if vol is not None else {})
-    result = outcome.result(volume=info, diff=dict(before=before, after=info))
-    if transfer:
-        result['transfer'] = transfer
-    if warnings:
-        result['warnings'] = warnings
-    return result
+    outcome.warnings.extend(warnings)
+    extra = dict(transfer=transfer) if transfer else {}
+    return outcome.module_result(diff=dict(before=before, after=info), volume=info, **extra)
 
 
 def _create_volume(conn, p, pool_name, pool_obj, check, outcome):

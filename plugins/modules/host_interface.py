@@ -165,8 +165,9 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.sysvirt.libvirt.plugins.module_utils import _interface
 from ansible_collections.sysvirt.libvirt.plugins.module_utils._connection import (
-    connection_argument_spec, exit_module, module_connection, require_libraries,
+    connection_argument_spec, require_libraries,
 )
+from ansible_collections.sysvirt.libvirt.plugins.module_utils._resource import run_module
 
 
 def main():
@@ -188,9 +189,11 @@ def main():
         supports_check_mode=True,
     )
     require_libraries(module)
-    with module_connection(module) as conn:
-        outcome, data = _interface.ensure(conn, module.params, module.check_mode)
-    exit_module(module, outcome.result(interface=data, diff=outcome.diff(), warnings=outcome.warnings))
+
+    def run(conn, outcome):
+        done, data = _interface.ensure(conn, module.params, module.check_mode, outcome)
+        return done.module_result(interface=data)
+    run_module(module, run)
 
 
 if __name__ == '__main__':

@@ -452,6 +452,7 @@ def main():
         supports_check_mode=True,
     )
     require_libraries(module)
+
     def run(conn, outcome):
         extras = ensure(conn, module.params, module.check_mode, outcome)[1]
         return outcome.module_result(**extras)

@@ -182,6 +182,7 @@ def main():
     params = module.params
     if params['reset'] and params['state'] not in ('detached', 'attached'):
         module.fail_json(msg='reset is for PCI devices: use it with state detached or attached')
+
     def run(conn, outcome):
         ensure = _nodedev.ensure_pci if params['state'] in ('detached', 'attached') else _nodedev.ensure_virtual
         return outcome.module_result(device=ensure(conn, params, module.check_mode, outcome)[1])

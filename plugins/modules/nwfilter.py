@@ -214,6 +214,7 @@ def main():
         supports_check_mode=True,
     )
     require_libraries(module)
+
     def run(conn, outcome):
         data, bindings = _nwfilter.ensure(conn, module.params, module.check_mode, outcome)[1:]
         return outcome.module_result(nwfilter=data, bindings=bindings)

@@ -116,7 +116,7 @@ storage_pool:
     - The pool after the run (in check mode, as it would be), keys as in
       RV(sysvirt.libvirt.storage_pool_info#module:storage_pools) without C(xml). In check mode, C(uuid) is null
       for a pool not yet defined, unless the document gives one.
-    - Empty when it is gone.
+    - Null when it is gone, as every module's object is when absent.
   returned: always
   type: dict
   sample: {name: images, uuid: 3e1f0f5c-2a8e-4d7a-9d3c-6b3f4a1e2c10, type: dir, state: running, active: true,

@@ -212,7 +212,7 @@ volume:
     - The volume after the run (in check mode, as it would be), keys as in
       RV(sysvirt.libvirt.volume_info#module:volumes) without C(xml). In check mode, for a volume that would be
       created, C(key), C(path), C(type) and C(allocation) are null (libvirt chooses them).
-    - Empty when absent.
+    - Null when absent, as every module's object is.
   returned: always
   type: dict
   sample: {name: web01.qcow2, key: /var/lib/libvirt/images/web01.qcow2, path: /var/lib/libvirt/images/web01.qcow2,
