@@ -179,6 +179,8 @@ def _plan(conn, params, desired, iface, outcome, check_mode):
         reconcile_definition(conn, KIND, desired, check_mode, outcome=outcome, obj=iface)
         iface = outcome.obj
     elif iface is None:
+        if state == 'inactive':
+            return None  # teardown re-runs: a missing interface is not running
         raise KIND.missing(params.get('name') or params.get('mac'))
     else:
         outcome.before = outcome.after = KIND.stored_xml(iface)

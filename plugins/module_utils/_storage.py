@@ -216,7 +216,9 @@ def run_pool(module, conn, outcome):
             outcome.warnings.append('storage pool %s is active: the new definition applies at its next start'
                                     % pool.name())
     elif pool is None:
-        raise missing('storage pool', name or uuid)
+        if state == 'inactive':
+            return outcome.module_result(storage_pool=None)  # teardown re-runs: a missing pool is not running
+        raise POOL_KIND.missing(name or uuid)
     else:
         outcome.before = outcome.after = POOL_KIND.stored_xml(pool)
     built = _build(conn, p, pool, newly_defined, check, outcome)
