@@ -86,6 +86,7 @@ extends_documentation_fragment:
   - sysvirt.libvirt._connection
   - sysvirt.libvirt._attributes
   - sysvirt.libvirt._attributes.ACTIONABLE
+  - sysvirt.libvirt._attributes.LIFECYCLE
 notes:
   - Check mode does not need the netcf backend, so on a read-only (udev) host it predicts changes that the real run
     then refuses.

@@ -233,6 +233,7 @@ extends_documentation_fragment:
   - sysvirt.libvirt._connection
   - sysvirt.libvirt._attributes
   - sysvirt.libvirt._attributes.ACTIONABLE
+  - sysvirt.libvirt._attributes.LIFECYCLE
 notes:
   - Entry updates go to the running network (when it runs) and to its persistent definition (when it has
     one), each only where the entry differs; RV(actions) says which.

@@ -90,6 +90,7 @@ extends_documentation_fragment:
   - sysvirt.libvirt._connection
   - sysvirt.libvirt._attributes
   - sysvirt.libvirt._attributes.ACTIONABLE
+  - sysvirt.libvirt._attributes.LIFECYCLE
 notes:
   - The test driver (C(test:///default)) has no network filters; use a real daemon.
 seealso:

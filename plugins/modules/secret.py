@@ -90,6 +90,7 @@ extends_documentation_fragment:
   - sysvirt.libvirt._connection
   - sysvirt.libvirt._attributes
   - sysvirt.libvirt._attributes.ACTIONABLE
+  - sysvirt.libvirt._attributes.LIFECYCLE
 attributes:
   idempotent:
     details: Not with O(value_update=always), which sets the value on every run.

@@ -74,6 +74,7 @@ extends_documentation_fragment:
   - sysvirt.libvirt._connection
   - sysvirt.libvirt._attributes
   - sysvirt.libvirt._attributes.ACTIONABLE
+  - sysvirt.libvirt._attributes.LIFECYCLE
 notes:
   - Builds run only when needed, so a second run does not build again and reports no change.
 seealso:
