@@ -20,7 +20,7 @@ from ansible_collections.sysvirt.libvirt.plugins.module_utils import _xml
 from ansible_collections.sysvirt.libvirt.plugins.module_utils._connection import (
     LibvirtFailure, call, failure_from)
 from ansible_collections.sysvirt.libvirt.plugins.module_utils._resource import (
-    Kind, Outcome, ensure_active, ensure_autostart, reconcile_definition, remove)
+    Kind, ensure_active, ensure_autostart, reconcile_definition, remove)
 
 try:
     import libvirt
@@ -791,10 +791,9 @@ def _state_of(net):
         return bool(net.isActive()), bool(net.isPersistent())
 
 
-def ensure(conn, params, check_mode, outcome=None):
-    """Bring one network to what the parameters ask; return (outcome, result extras)."""
-    run = _NetworkRun(conn, params, check_mode, Outcome() if outcome is None else outcome)
-    return run.outcome, run.run()
+def run(module, conn, outcome):
+    """The network module's logic: bring one network to what the parameters ask; returns the module's values."""
+    return _NetworkRun(conn, module.params, module.check_mode, outcome).run()
 
 
 class _NetworkRun:

@@ -168,7 +168,7 @@ from ansible_collections.sysvirt.libvirt.plugins.module_utils import _interface
 from ansible_collections.sysvirt.libvirt.plugins.module_utils._connection import (
     connection_argument_spec, require_libraries,
 )
-from ansible_collections.sysvirt.libvirt.plugins.module_utils._resource import run_module
+from ansible_collections.sysvirt.libvirt.plugins.module_utils._resource import run_kind
 
 
 def main():
@@ -190,11 +190,7 @@ def main():
         supports_check_mode=True,
     )
     require_libraries(module)
-
-    def run(conn, outcome):
-        done, data = _interface.ensure(conn, module.params, module.check_mode, outcome)
-        return done.module_result(interface=data)
-    run_module(module, run)
+    run_kind(module, _interface.run)
 
 
 if __name__ == '__main__':

@@ -391,8 +391,8 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.sysvirt.libvirt.plugins.module_utils._connection import (
     connection_argument_spec, require_libraries,
 )
-from ansible_collections.sysvirt.libvirt.plugins.module_utils._network import ensure
-from ansible_collections.sysvirt.libvirt.plugins.module_utils._resource import run_module
+from ansible_collections.sysvirt.libvirt.plugins.module_utils._network import run
+from ansible_collections.sysvirt.libvirt.plugins.module_utils._resource import run_kind
 
 _ENTRY_STATE = dict(type='str', choices=['present', 'absent'], default='present')
 
@@ -453,11 +453,7 @@ def main():
         supports_check_mode=True,
     )
     require_libraries(module)
-
-    def run(conn, outcome):
-        extras = ensure(conn, module.params, module.check_mode, outcome)[1]
-        return outcome.module_result(**extras)
-    run_module(module, run)
+    run_kind(module, run)
 
 
 if __name__ == '__main__':

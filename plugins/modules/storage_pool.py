@@ -184,7 +184,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.sysvirt.libvirt.plugins.module_utils._connection import (
     connection_argument_spec, require_libraries,
 )
-from ansible_collections.sysvirt.libvirt.plugins.module_utils._resource import run_module
+from ansible_collections.sysvirt.libvirt.plugins.module_utils._resource import run_kind
 from ansible_collections.sysvirt.libvirt.plugins.module_utils._storage import run_pool
 
 
@@ -204,7 +204,7 @@ def main():
         supports_check_mode=True,
     )
     require_libraries(module)
-    run_module(module, lambda conn, outcome: run_pool(module, conn, outcome))
+    run_kind(module, run_pool)
 
 
 if __name__ == '__main__':
