@@ -180,6 +180,8 @@ def _plan(conn, params, desired, iface, outcome, check_mode):
         reconcile_definition(conn, KIND, desired, check_mode, outcome=outcome, obj=iface)
         iface = outcome.obj
     elif iface is None:
+        if state == 'inactive':
+            return None  # teardown re-runs: a missing interface is not running
         raise KIND.missing(params.get('name') or params.get('mac'))
     else:
         outcome.before = outcome.after = KIND.stored_xml(iface)
@@ -238,20 +240,22 @@ def confirm(params):
         time.sleep(min(1.0, max(0.0, deadline - time.monotonic())))
 
 
-def ensure(conn, params, check_mode, outcome=None):
-    """(outcome, interface dict): a check-mode plan first; only a real run that changes something opens a
-    transaction, and records what it does in ``outcome`` (a failure after a change reports it)."""
+def run(module, conn, outcome):
+    """The host_interface module's logic; returns its values (interface). The change is planned in check mode
+    first; only a real run that changes something opens a transaction (and records what it does in ``outcome``,
+    so a failure after a change reports it)."""
+    params, check_mode = module.params, module.check_mode
     if params.get('confirm') and not params.get('transaction', True):
         raise LibvirtFailure('confirm needs transaction: true (without a transaction there is nothing to roll back)')
     desired = desired_document(params) if params.get('xml') else None
     name = desired.get('name') if desired is not None else params.get('name')
     iface = KIND.lookup(conn, name=name, mac=None if name else params.get('mac'))
-    # plan in check mode first; only a run that changes something opens a transaction
-    preview = Outcome()
+    preview = outcome if check_mode else Outcome()
     data = _plan(conn, params, _copy(desired), iface, preview, True)
     if check_mode or not preview.changed:
-        return preview, data
-    outcome = Outcome() if outcome is None else outcome
+        outcome.before, outcome.after = preview.before, preview.after
+        outcome.differences, outcome.warnings = preview.differences, preview.warnings
+        return dict(interface=data)
     try:
         with _Transaction(conn, params.get('transaction', True), outcome):
             data = _plan(conn, params, desired, iface, outcome, False)
@@ -260,7 +264,7 @@ def ensure(conn, params, check_mode, outcome=None):
         if _unsupported(failure):
             raise read_only_failure(failure)
         raise
-    return outcome, data
+    return dict(interface=data)
 
 
 def _copy(element):

@@ -20,7 +20,7 @@ from ansible_collections.sysvirt.libvirt.plugins.module_utils import _xml
 from ansible_collections.sysvirt.libvirt.plugins.module_utils._connection import (
     LibvirtFailure, call, failure_from)
 from ansible_collections.sysvirt.libvirt.plugins.module_utils._resource import (
-    Kind, Outcome, ensure_active, ensure_autostart, missing, reconcile_definition, remove)
+    Kind, ensure_active, ensure_autostart, reconcile_definition, remove)
 
 try:
     import libvirt
@@ -812,10 +812,9 @@ def _state_of(net):
         return bool(net.isActive()), bool(net.isPersistent())
 
 
-def ensure(conn, params, check_mode, outcome=None):
-    """Bring one network to what the parameters ask; return (outcome, result extras)."""
-    run = _NetworkRun(conn, params, check_mode, Outcome() if outcome is None else outcome)
-    return run.outcome, run.run()
+def run(module, conn, outcome):
+    """The network module's logic: bring one network to what the parameters ask; returns the module's values."""
+    return _NetworkRun(conn, module.params, module.check_mode, outcome).run()
 
 
 class _NetworkRun:
@@ -836,7 +835,9 @@ class _NetworkRun:
                 remove(KIND, self.net, self.check, self.outcome)
             return dict(self.extras, network=None)
         if self.net is None and self.desired is None:
-            raise missing('network', p.get('name') or p.get('uuid'))
+            if p['state'] == 'inactive':
+                return dict(self.extras, network=None)  # teardown re-runs: a missing network is not running
+            raise KIND.missing(p.get('name') or p.get('uuid'))
         if p['state'] == 'inactive' and not p.get('persistent', True):
             raise LibvirtFailure('A transient network (persistent: false) exists only while it runs; '
                                  'state: inactive is not possible')

@@ -418,3 +418,10 @@ def _ensure_virtual(conn, params, check_mode, outcome=None):
     if outcome.changed and not check_mode:
         data = describe(kind.lookup(conn, name=name) or device)
     return outcome, data
+
+
+def run(module, conn, outcome):
+    """The node_device module's logic; returns its values (device)."""
+    params = module.params
+    ensure = ensure_pci if params['state'] in ('detached', 'attached') else ensure_virtual
+    return dict(device=ensure(conn, params, module.check_mode, outcome)[1])

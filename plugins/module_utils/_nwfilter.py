@@ -20,7 +20,7 @@ import re
 
 from ansible_collections.sysvirt.libvirt.plugins.module_utils import _xml
 from ansible_collections.sysvirt.libvirt.plugins.module_utils._connection import LibvirtFailure, call, lookup
-from ansible_collections.sysvirt.libvirt.plugins.module_utils._resource import Kind, Outcome, converge, reconcile_definition
+from ansible_collections.sysvirt.libvirt.plugins.module_utils._resource import Kind, converge, reconcile_definition
 
 try:
     from lxml import etree
@@ -234,8 +234,9 @@ def _predicted_bindings(conn, filter_name, specs, remove_all):
     return [current[k] for k in sorted(current)]
 
 
-def ensure(conn, params, check_mode, outcome=None):
-    """Returns (outcome, filter dict or None, bindings)."""
+def run(module, conn, outcome):
+    """The nwfilter module's logic; returns its values (nwfilter, bindings)."""
+    params, check_mode = module.params, module.check_mode
     check_bindings(params.get('bindings'))
     name, uuid = params.get('name'), params.get('uuid')
     desired = desired_document(params) if params.get('xml') else None
@@ -244,11 +245,10 @@ def ensure(conn, params, check_mode, outcome=None):
     existing = KIND.check_found(KIND.lookup(conn, name=name, uuid=uuid), name, uuid)
     if existing is not None:
         name = existing.name()
-    outcome = Outcome() if outcome is None else outcome
     if params['state'] == 'absent':
         bindings = reconcile_bindings(conn, name, params.get('bindings'), check_mode, outcome, remove_all=True)
         converge(KIND, existing, 'absent', check_mode, outcome)
-        return outcome, None, bindings
+        return dict(nwfilter=None, bindings=bindings)
     if desired is None:
         if existing is None:
             raise KIND.missing(name or uuid)
@@ -258,8 +258,7 @@ def ensure(conn, params, check_mode, outcome=None):
         reconcile_definition(conn, KIND, desired, check_mode, outcome, obj=existing)
     bindings = reconcile_bindings(conn, name, params.get('bindings'), check_mode, outcome)
     # outcome.after is the stored definition after the run, or in check mode the predicted one
-    data = filter_to_dict(None, outcome.after)
-    return outcome, data, bindings
+    return dict(nwfilter=filter_to_dict(None, outcome.after), bindings=bindings)
 
 
 def list_filters(conn, name=None, uuid=None, with_xml=False):

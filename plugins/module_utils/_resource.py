@@ -96,6 +96,13 @@ def run_module(module, run, outcome=None, events=False):
     exit_module(module, result)
 
 
+def run_kind(module, run, events=False):
+    """The thin main of a module over one kind: ``run(module, conn, outcome)`` returns the module's own values
+    (a ``diff`` among them replaces the definitions' diff); the result is built from the Outcome, in the one shape
+    of every module (module_result)."""
+    run_module(module, lambda conn, outcome: outcome.module_result(**run(module, conn, outcome)), events=events)
+
+
 class ModuleRun(Outcome):
     """One run of a module that changes things: its module, connection and parameters, and the Outcome it builds."""
 

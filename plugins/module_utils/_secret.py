@@ -25,7 +25,7 @@ import hmac
 from ansible_collections.sysvirt.libvirt.plugins.module_utils import _xml
 from ansible_collections.sysvirt.libvirt.plugins.module_utils._connection import (
     LibvirtFailure, call, failure_from)
-from ansible_collections.sysvirt.libvirt.plugins.module_utils._resource import Kind, Outcome, converge, reconcile_definition
+from ansible_collections.sysvirt.libvirt.plugins.module_utils._resource import Kind, converge, reconcile_definition
 
 try:
     import libvirt
@@ -217,11 +217,17 @@ def find(conn, params, desired=None):
     return secret
 
 
-def ensure_absent(conn, params, check_mode, outcome=None):
-    outcome = Outcome() if outcome is None else outcome
-    secret = find(conn, params, desired_document(params) if params.get('xml') else None)
-    converge(KIND, secret, 'absent', check_mode, outcome)
-    return outcome, None
+def run(module, conn, outcome):
+    """The secret module's logic; returns its values (secret, and value_report when present)."""
+    params = module.params
+    if params['state'] == 'absent':
+        secret = find(conn, params, desired_document(params) if params.get('xml') else None)
+        converge(KIND, secret, 'absent', module.check_mode, outcome)
+        return dict(secret=None)
+    data, report = ensure_present(conn, params, module.check_mode, outcome)[1:]
+    return dict(secret=data, value_report=dict(
+        given=report['value_given'], mode=report['value_update'], changed=report['value_changed'],
+        comparable=report['value_comparable'], note=report['value_note']))
 
 
 def ensure_present(conn, params, check_mode, outcome=None):

@@ -212,7 +212,7 @@ def _pool_params(p):
 
 
 def run_pool(module, conn, outcome):
-    """The storage_pool module's logic; returns the result dict."""
+    """The storage_pool module's logic; returns its values (storage_pool, refreshed)."""
     p, check, state = module.params, module.check_mode, module.params['state']
     desired, name, uuid = _pool_params(p)
     pool = POOL_KIND.check_found(find_pool(conn, name, uuid), name, uuid)
@@ -220,7 +220,7 @@ def run_pool(module, conn, outcome):
         storage = [Step('delete storage', lambda: _delete_pool_storage(pool),
                         lambda: 'delete the storage of pool %s' % pool.name(), counts=bool)] if state == 'deleted' else []
         converge(POOL_KIND, pool, 'absent', check, outcome, between=storage)
-        return outcome.module_result(storage_pool=None)
+        return dict(storage_pool=None, refreshed=False)
     newly_defined = pool is None
     if desired is not None:
         reconcile_definition(conn, POOL_KIND, desired, check, outcome=outcome, obj=pool)
@@ -229,7 +229,9 @@ def run_pool(module, conn, outcome):
             outcome.warnings.append('storage pool %s is active: the new definition applies at its next start'
                                     % pool.name())
     elif pool is None:
-        raise missing('storage pool', name or uuid)
+        if state == 'inactive':
+            return dict(storage_pool=None, refreshed=False)  # teardown re-runs: a missing pool is not running
+        raise POOL_KIND.missing(name or uuid)
     else:
         outcome.before = outcome.after = POOL_KIND.stored_xml(pool)
     built = _build(conn, p, pool, newly_defined, check, outcome)
@@ -240,7 +242,7 @@ def run_pool(module, conn, outcome):
         with call('refresh storage pool %s' % pool.name()):
             pool.refresh(0)
         refreshed = True
-    return outcome.module_result(storage_pool=_pool_result(pool, desired, p, check), refreshed=refreshed)
+    return dict(storage_pool=_pool_result(pool, desired, p, check), refreshed=refreshed)
 
 
 def _build(conn, p, pool, newly_defined, check, outcome):
@@ -526,7 +528,7 @@ def _volume_params(module):
 
 
 def run_volume(module, conn, outcome):
-    """The volume module's logic; returns the result dict."""
+    """The volume module's logic; returns its values (volume, transfer, and its diff: the volume as data)."""
     check = module.check_mode
     p, desired_doc = _volume_params(module)
     warnings = []
@@ -542,7 +544,7 @@ def run_volume(module, conn, outcome):
     if p['state'] == 'absent':
         wipe = [Step('wipe', lambda: vol.wipe(0), lambda: 'wipe volume %s' % vol.name())] if p['wipe'] else []
         converge(VOLUME_KIND, vol, 'absent', check, outcome, between=wipe)
-        return outcome.module_result(diff=dict(before=before, after={}), volume=None)
+        return dict(diff=dict(before=before, after={}), volume=None)
     created = vol is None
     if created:
         if not p['name'] or (pool_obj is None and not warnings):
@@ -557,7 +559,7 @@ def run_volume(module, conn, outcome):
     info = predicted if predicted is not None else (volume_to_dict(vol) if vol is not None else {})
     outcome.warnings.extend(warnings)
     extra = dict(transfer=transfer) if transfer else {}
-    return outcome.module_result(diff=dict(before=before, after=info), volume=info, **extra)
+    return dict(diff=dict(before=before, after=info), volume=info, **extra)
 
 
 def _create_volume(conn, p, pool_name, pool_obj, check, outcome):

@@ -182,6 +182,7 @@ extends_documentation_fragment:
   - sysvirt.libvirt._connection
   - sysvirt.libvirt._attributes
   - sysvirt.libvirt._attributes.ACTIONABLE
+  - sysvirt.libvirt._attributes.LIFECYCLE
 notes:
   - Check mode predicts the real run by the same comparison; it cannot predict a graceful shutdown that
     would time out and be forced.

@@ -126,6 +126,7 @@ extends_documentation_fragment:
   - sysvirt.libvirt._connection
   - sysvirt.libvirt._attributes
   - sysvirt.libvirt._attributes.ACTIONABLE
+  - sysvirt.libvirt._attributes.LIFECYCLE
 seealso:
   - module: sysvirt.libvirt.domain_block
   - name: libvirt domain XML, devices

@@ -86,6 +86,7 @@ extends_documentation_fragment:
   - sysvirt.libvirt._connection
   - sysvirt.libvirt._attributes
   - sysvirt.libvirt._attributes.ACTIONABLE
+  - sysvirt.libvirt._attributes.LIFECYCLE
 notes:
   - Check mode does not need the netcf backend, so on a read-only (udev) host it predicts changes that the real run
     then refuses.
@@ -167,7 +168,7 @@ from ansible_collections.sysvirt.libvirt.plugins.module_utils import _interface
 from ansible_collections.sysvirt.libvirt.plugins.module_utils._connection import (
     connection_argument_spec, require_libraries,
 )
-from ansible_collections.sysvirt.libvirt.plugins.module_utils._resource import run_module
+from ansible_collections.sysvirt.libvirt.plugins.module_utils._resource import run_kind
 
 
 def main():
@@ -189,11 +190,7 @@ def main():
         supports_check_mode=True,
     )
     require_libraries(module)
-
-    def run(conn, outcome):
-        done, data = _interface.ensure(conn, module.params, module.check_mode, outcome)
-        return done.module_result(interface=data)
-    run_module(module, run)
+    run_kind(module, _interface.run)
 
 
 if __name__ == '__main__':

@@ -233,6 +233,7 @@ extends_documentation_fragment:
   - sysvirt.libvirt._connection
   - sysvirt.libvirt._attributes
   - sysvirt.libvirt._attributes.ACTIONABLE
+  - sysvirt.libvirt._attributes.LIFECYCLE
 notes:
   - Entry updates go to the running network (when it runs) and to its persistent definition (when it has
     one), each only where the entry differs; RV(actions) says which.
@@ -390,8 +391,8 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.sysvirt.libvirt.plugins.module_utils._connection import (
     connection_argument_spec, require_libraries,
 )
-from ansible_collections.sysvirt.libvirt.plugins.module_utils._network import ensure
-from ansible_collections.sysvirt.libvirt.plugins.module_utils._resource import run_module
+from ansible_collections.sysvirt.libvirt.plugins.module_utils._network import run
+from ansible_collections.sysvirt.libvirt.plugins.module_utils._resource import run_kind
 
 _ENTRY_STATE = dict(type='str', choices=['present', 'absent'], default='present')
 
@@ -452,11 +453,7 @@ def main():
         supports_check_mode=True,
     )
     require_libraries(module)
-
-    def run(conn, outcome):
-        extras = ensure(conn, module.params, module.check_mode, outcome)[1]
-        return outcome.module_result(**extras)
-    run_module(module, run)
+    run_kind(module, run)
 
 
 if __name__ == '__main__':

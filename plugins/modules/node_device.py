@@ -78,6 +78,7 @@ extends_documentation_fragment:
   - sysvirt.libvirt._connection
   - sysvirt.libvirt._attributes
   - sysvirt.libvirt._attributes.ACTIONABLE
+  - sysvirt.libvirt._attributes.LIFECYCLE
 attributes:
   diff_mode:
     support: none
@@ -159,7 +160,7 @@ from ansible_collections.sysvirt.libvirt.plugins.module_utils import _nodedev
 from ansible_collections.sysvirt.libvirt.plugins.module_utils._connection import (
     connection_argument_spec, require_libraries,
 )
-from ansible_collections.sysvirt.libvirt.plugins.module_utils._resource import run_module
+from ansible_collections.sysvirt.libvirt.plugins.module_utils._resource import run_kind
 
 
 def main():
@@ -182,11 +183,7 @@ def main():
     params = module.params
     if params['reset'] and params['state'] not in ('detached', 'attached'):
         module.fail_json(msg='reset is for PCI devices: use it with state detached or attached')
-
-    def run(conn, outcome):
-        ensure = _nodedev.ensure_pci if params['state'] in ('detached', 'attached') else _nodedev.ensure_virtual
-        return outcome.module_result(device=ensure(conn, params, module.check_mode, outcome)[1])
-    run_module(module, run)
+    run_kind(module, _nodedev.run)
 
 
 if __name__ == '__main__':

@@ -90,6 +90,7 @@ extends_documentation_fragment:
   - sysvirt.libvirt._connection
   - sysvirt.libvirt._attributes
   - sysvirt.libvirt._attributes.ACTIONABLE
+  - sysvirt.libvirt._attributes.LIFECYCLE
 notes:
   - The test driver (C(test:///default)) has no network filters; use a real daemon.
 seealso:
@@ -190,7 +191,7 @@ from ansible_collections.sysvirt.libvirt.plugins.module_utils import _nwfilter
 from ansible_collections.sysvirt.libvirt.plugins.module_utils._connection import (
     connection_argument_spec, require_libraries,
 )
-from ansible_collections.sysvirt.libvirt.plugins.module_utils._resource import run_module
+from ansible_collections.sysvirt.libvirt.plugins.module_utils._resource import run_kind
 
 
 def main():
@@ -214,11 +215,7 @@ def main():
         supports_check_mode=True,
     )
     require_libraries(module)
-
-    def run(conn, outcome):
-        data, bindings = _nwfilter.ensure(conn, module.params, module.check_mode, outcome)[1:]
-        return outcome.module_result(nwfilter=data, bindings=bindings)
-    run_module(module, run)
+    run_kind(module, _nwfilter.run)
 
 
 if __name__ == '__main__':

@@ -90,6 +90,7 @@ extends_documentation_fragment:
   - sysvirt.libvirt._connection
   - sysvirt.libvirt._attributes
   - sysvirt.libvirt._attributes.ACTIONABLE
+  - sysvirt.libvirt._attributes.LIFECYCLE
 attributes:
   idempotent:
     details: Not with O(value_update=always), which sets the value on every run.
@@ -200,7 +201,7 @@ from ansible_collections.sysvirt.libvirt.plugins.module_utils import _secret
 from ansible_collections.sysvirt.libvirt.plugins.module_utils._connection import (
     connection_argument_spec, require_libraries,
 )
-from ansible_collections.sysvirt.libvirt.plugins.module_utils._resource import run_module
+from ansible_collections.sysvirt.libvirt.plugins.module_utils._resource import run_kind
 
 
 def main():
@@ -227,21 +228,7 @@ def main():
         supports_check_mode=True,
     )
     require_libraries(module)
-    params = module.params
-
-    def run(conn, outcome):
-        if params['state'] == 'absent':
-            data = _secret.ensure_absent(conn, params, module.check_mode, outcome)[1]
-            report = None
-        else:
-            data, report = _secret.ensure_present(conn, params, module.check_mode, outcome)[1:]
-        extra = dict(secret=data)
-        if report is not None:
-            extra['value_report'] = dict(given=report['value_given'], mode=report['value_update'],
-                                         changed=report['value_changed'], comparable=report['value_comparable'],
-                                         note=report['value_note'])
-        return outcome.module_result(**extra)
-    run_module(module, run)
+    run_kind(module, _secret.run)
 
 
 if __name__ == '__main__':

@@ -74,6 +74,7 @@ extends_documentation_fragment:
   - sysvirt.libvirt._connection
   - sysvirt.libvirt._attributes
   - sysvirt.libvirt._attributes.ACTIONABLE
+  - sysvirt.libvirt._attributes.LIFECYCLE
 notes:
   - Builds run only when needed, so a second run does not build again and reports no change.
 seealso:
@@ -148,7 +149,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.sysvirt.libvirt.plugins.module_utils._connection import (
     connection_argument_spec, require_libraries,
 )
-from ansible_collections.sysvirt.libvirt.plugins.module_utils._resource import run_module
+from ansible_collections.sysvirt.libvirt.plugins.module_utils._resource import run_kind
 from ansible_collections.sysvirt.libvirt.plugins.module_utils._storage import run_pool
 
 
@@ -168,7 +169,7 @@ def main():
         supports_check_mode=True,
     )
     require_libraries(module)
-    run_module(module, lambda conn, outcome: run_pool(module, conn, outcome))
+    run_kind(module, run_pool)
 
 
 if __name__ == '__main__':

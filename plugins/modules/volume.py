@@ -147,6 +147,7 @@ extends_documentation_fragment:
   - sysvirt.libvirt._connection
   - sysvirt.libvirt._attributes
   - sysvirt.libvirt._attributes.ACTIONABLE
+  - sysvirt.libvirt._attributes.LIFECYCLE
 attributes:
   idempotent:
     support: partial
@@ -255,7 +256,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.sysvirt.libvirt.plugins.module_utils._connection import (
     connection_argument_spec, require_libraries,
 )
-from ansible_collections.sysvirt.libvirt.plugins.module_utils._resource import run_module
+from ansible_collections.sysvirt.libvirt.plugins.module_utils._resource import run_kind
 from ansible_collections.sysvirt.libvirt.plugins.module_utils._storage import run_volume
 
 
@@ -290,7 +291,7 @@ def main():
         supports_check_mode=True,
     )
     require_libraries(module)
-    run_module(module, lambda conn, outcome: run_volume(module, conn, outcome))
+    run_kind(module, run_volume)
 
 
 if __name__ == '__main__':

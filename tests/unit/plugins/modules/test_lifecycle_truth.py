@@ -78,6 +78,12 @@ DISK = "<disk type='file' device='disk'><source file='/tmp/sysvirt-test.img'/><t
     ('domain_device', dict(domain=GONE, xml=DISK, state='absent')),
     ('volume', dict(pool=NO_POOL, name='disk.qcow2', state='absent')),
     ('volume', dict(pool=NO_POOL, name='disk.qcow2', state='absent', wipe=True)),
+    ('storage_pool', dict(name=NO_POOL, state='inactive')),
+    ('storage_pool', dict(name=NO_POOL, state='absent')),
+    ('network', dict(name='sysvirt-test-no-net', state='inactive')),
+    ('network', dict(name='sysvirt-test-no-net', state='absent')),
+    ('host_interface', dict(name='sysvirt-test-no-if', state='inactive')),
+    ('host_interface', dict(name='sysvirt-test-no-if', state='absent')),
 ])
 @pytest.mark.parametrize('check_mode', [True, False])
 def test_teardown_of_a_missing_object_succeeds_unchanged(test_conn, module, args, check_mode):
