@@ -32,6 +32,9 @@ APT_PACKAGES=(
     libvirt-dev pkg-config gcc libc6-dev python3-venv python3-dev
     cpio xz-utils gzip
     xorriso chromium openssh-client
+    # ansible-rulebook (requirements-test.txt) runs its rules engine on Java 17: the
+    # end-to-end tests of the libvirt_events event source need it (tests only).
+    openjdk-17-jre-headless
 )
 
 log() { printf 'testbed: %s\n' "$*"; }
