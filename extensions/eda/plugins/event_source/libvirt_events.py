@@ -9,9 +9,9 @@ short_description: libvirt's events (guests, networks, pools, devices, secrets) 
 version_added: 0.1.0
 description:
   - An event source plugin for ansible-rulebook. It puts every event libvirt sends on the rulebook's queue the
-    moment libvirt delivers it: a guest defined, started, paused (on an I/O error, by a watchdog), stopped,
+    moment libvirt delivers it (a guest defined, started, paused (on an I/O error, by a watchdog), stopped,
     crashed; a block job or a backup finished; a device added or removed; the guest agent connected; a network,
-    storage pool, node device or secret defined, started, stopped, changed. Every event type libvirt-python offers,
+    storage pool, node device or secret defined, started, stopped, changed). Every event type libvirt-python offers,
     for every object kind, with its numbers decoded to names.
   - It runs on libvirt-python's asyncio event loop integration (C(libvirtaio)), inside ansible-rulebook's own event
     loop; it does not poll.
@@ -98,7 +98,7 @@ options:
   current_state:
     description:
       - After connecting and after each reconnection, emit one C(type=state) record for every object of the
-        selected kinds whose name passes O(names) and O(exclude_names): C(event) is its state (a guest's
+        selected kinds whose name passes O(names) and O(exclude_names). C(event) is its state (a guest's
         V(running), V(paused), V(shutoff) ...; a network's V(active) or V(inactive); a pool's V(running) ...),
         C(detail) the reason where libvirt gives one, and C(data.snapshot) the number of the snapshot.
     type: bool
@@ -156,7 +156,7 @@ EXAMPLES = r'''
             name: "{{ event.name }}"
             state: running
 
-# Re-synchronise after an outage: the current state comes after every (re)connection.
+# Re-synchronise after an outage; the current state comes after every (re)connection.
 - name: Keep a CMDB in sync
   hosts: localhost
   sources:
