@@ -69,13 +69,18 @@ def _names(prefix, only=None, exclude=()):
     return result
 
 
+_TABLES = {}
+
+
 def _named(prefix, only=None, exclude=()):
-    """A decoder: a number -> its name (the number itself when this libvirt has no name for it)."""
-    table = {}
+    """A decoder: a number -> its name (the number itself when this libvirt has no name for it). The table is
+    built once per process (dir(libvirt) has thousands of names; events come by the thousand)."""
+    key = (prefix, tuple(only) if only is not None else None, tuple(exclude))
 
     def decode(value):
-        if not table:
-            table.update(_names(prefix, only, exclude) or {None: None})
+        table = _TABLES.get(key)
+        if table is None:
+            table = _TABLES[key] = _names(prefix, only, exclude)
         return table.get(value, value)
     return decode
 
@@ -83,7 +88,9 @@ def _named(prefix, only=None, exclude=()):
 def _bits(prefix):
     """A decoder: flags -> the list of their names."""
     def decode(value):
-        names = _names(prefix)
+        names = _TABLES.get((prefix, 'bits'))
+        if names is None:
+            names = _TABLES[(prefix, 'bits')] = _names(prefix)
         return [names[bit] for bit in sorted(names) if bit and value & bit] if isinstance(value, int) else value
     return decode
 
@@ -105,6 +112,7 @@ _IO_ERROR = _named('VIR_DOMAIN_EVENT_IO_ERROR_')
 _BLOCK_JOB_TYPE = _named('VIR_DOMAIN_BLOCK_JOB_TYPE_')
 _BLOCK_JOB_STATUS = _named('VIR_DOMAIN_BLOCK_JOB_', only=('COMPLETED', 'FAILED', 'CANCELED', 'READY'))
 _BLOCK_JOB = [('disk', _plain), ('job_type', _BLOCK_JOB_TYPE), ('status', _BLOCK_JOB_STATUS)]
+_DISK_CHANGE_REASON = _named('VIR_DOMAIN_EVENT_DISK_', only=('CHANGE_MISSING_ON_START', 'DROP_MISSING_ON_START'))
 _PM_REASON = [('reason', _plain)]
 _ALIAS = [('dev_alias', _plain)]
 _METADATA = [('metadata_type', _named('VIR_DOMAIN_METADATA_')), ('nsuri', _plain)]
@@ -125,8 +133,7 @@ FIELDS = {
     ('domain', 'control_error'): [],
     ('domain', 'block_job'): _BLOCK_JOB,
     ('domain', 'disk_change'): [('old_src_path', _plain), ('new_src_path', _plain), ('dev_alias', _plain),
-                                ('reason', _named('VIR_DOMAIN_EVENT_DISK_', only=('CHANGE_MISSING_ON_START',
-                                                                                 'DROP_MISSING_ON_START')))],
+                                ('reason', _DISK_CHANGE_REASON)],
     ('domain', 'tray_change'): [('dev_alias', _plain), ('reason', _named('VIR_DOMAIN_EVENT_TRAY_CHANGE_'))],
     ('domain', 'pmwakeup'): _PM_REASON,
     ('domain', 'pmsuspend'): _PM_REASON,
@@ -259,12 +266,11 @@ def domain_state_names(state, reason):
     """(state name, reason name) of virDomain.state()."""
     name = _named('VIR_DOMAIN_', only=_DOMAIN_STATES)(state)
     if name == 'shutdown':
-        reasons = {0: 'unknown', 1: 'user'}
-    elif isinstance(name, str):
-        reasons = _names('VIR_DOMAIN_%s_' % name.upper(), exclude=('DISK_',))
-    else:
-        reasons = {}
-    return name, reasons.get(reason, reason)
+        # VIR_DOMAIN_SHUTDOWN_* also names the shutdown flags: the reasons are these two.
+        return name, {0: 'unknown', 1: 'user'}.get(reason, reason)
+    if isinstance(name, str):
+        return name, _named('VIR_DOMAIN_%s_' % name.upper(), exclude=('DISK_',))(reason)
+    return name, reason
 
 
 def _domain_state(dom):

@@ -10,7 +10,6 @@ import threading
 import time
 from unittest import mock
 
-import libvirt
 import pytest
 
 from ansible_collections.sysvirt.libvirt.plugins.module_utils import _event_catalog, _event_wait
