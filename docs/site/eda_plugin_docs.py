@@ -16,6 +16,7 @@ Usage: python docs/site/eda_plugin_docs.py <collection root> <rst dir>     (exit
 
 import ast
 import os
+import re
 import sys
 
 import yaml
@@ -97,8 +98,9 @@ def _as_list(value):
 
 
 def rst(text):
-    """Ansible markup (O(), V(), C(), M() ...) to reStructuredText, as antsibull-docs renders it."""
-    return to_rst_plain(parse(text, Context(current_plugin=None)))
+    """Ansible markup (O(), V(), C(), M() ...) to reStructuredText, as antsibull-docs renders it. E(NAME) becomes
+    a literal: the site's environment variable index lists only what antsibull-docs found (plugin options' env)."""
+    return to_rst_plain(parse(re.sub(r'\bE\(', 'C(', text), Context(current_plugin=None)))
 
 
 def _heading(text, char):

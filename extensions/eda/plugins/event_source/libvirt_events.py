@@ -380,6 +380,8 @@ class HypervisorWatch:
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, self.options.reconnect_max_delay)
                 continue
+            LOG.info('libvirt_events: watching %s (%s), %d event types', self.uri, self.hostname,
+                     len(self.callback_ids))
             if down_since is None:
                 self.connection_event('connected')
             else:
