@@ -81,37 +81,28 @@ seealso:
 '''
 
 EXAMPLES = r'''
-- name: Wait for a guest's agent (started by the task before, with async)
+- name: Start waiting for the guest agent, without blocking
   sysvirt.libvirt.domain_event_wait:
     domain: web1
     event: agent_lifecycle
     match:
       state: connected
-    timeout: 120
-
-- name: Start waiting for the guest to stop, without blocking
-  sysvirt.libvirt.domain_event_wait:
-    domain: web1
-    event: lifecycle
-    match:
-      event: stopped
-    timeout: 60
-  async: 90
+    timeout: 180
+  async: 200
   poll: 0
-  register: stop_wait
+  register: agent_wait
 
-- name: Ask the guest to shut down
+- name: Start the guest
   sysvirt.libvirt.domain:
     name: web1
-    state: shutdown
-    wait: false
+    state: running
 
-- name: Collect the wait
+- name: Collect the wait (the agent connected)
   ansible.builtin.async_status:
-    jid: "{{ stop_wait.ansible_job_id }}"
-  register: stopped
-  until: stopped.finished
-  retries: 90
+    jid: "{{ agent_wait.ansible_job_id }}"
+  register: agent
+  until: agent.finished
+  retries: 200
   delay: 1
 
 - name: A block copy of vdb finished (or failed)
