@@ -59,10 +59,14 @@ class PrintingQueue:
         self.put_nowait(rec)
 
 
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt()
+
+
 def watch(uri):
     """The watcher process: the source on asyncio with libvirtaio, as ansible-rulebook runs it, until SIGTERM."""
     source = runpy.run_path(SOURCE)
-    signal.signal(signal.SIGTERM, lambda *a: (_ for _ in ()).throw(KeyboardInterrupt()))
+    signal.signal(signal.SIGTERM, _interrupt)
     try:
         asyncio.run(source['main'](PrintingQueue(), dict(uris=[uri], kinds=['domain'], types=['lifecycle'],
                                                          names=[PREFIX + '*'])))
@@ -184,7 +188,7 @@ def analyse(drive, queue, names):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+    parser = argparse.ArgumentParser(description=__doc__.split('\n\n', maxsplit=1)[0])
     parser.add_argument('--guests', type=int, default=100)
     parser.add_argument('--rounds', type=int, default=2)
     parser.add_argument('--workers', type=int, default=4)
@@ -223,8 +227,8 @@ def main():
             datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%dT%H:%M:%SZ'), platform.node(),
             platform.python_version(), libvirt.getVersion()),
         'events: %(events_delivered)d delivered of %(events_expected)d expected; guests with a wrong sequence: '
-        '%(n_wrong)d; API errors: %(n_errors)d' % dict(result, n_wrong=len(result['wrong_sequences']),
-                                                      n_errors=len(result['errors'])),
+        '%(n_wrong)d; API errors: %(n_errors)d'
+        % dict(result, n_wrong=len(result['wrong_sequences']), n_errors=len(result['errors'])),
         'API calls took %(calls_seconds)s s; whole run %(wall_seconds)s s' % result,
         'latency, call returned -> on the queue (ms): p50 %(p50)s  p90 %(p90)s  p99 %(p99)s  max %(max)s  '
         'mean %(mean)s  (negative: %(negative)d)' % result['latency_ms'],
