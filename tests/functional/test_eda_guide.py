@@ -19,7 +19,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import time
 
 import libvirt
 import pytest
@@ -27,6 +26,7 @@ import yaml
 
 from conftest import QEMU_URI, unique_name
 from utils.guest import tiny_guest_xml
+from utils.rulebook import Rulebook, tool
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), '..', '..', '.build', 'collections'))
 from ansible_collections.sysvirt.libvirt.plugins.module_utils import _event_catalog  # noqa: E402
@@ -39,13 +39,6 @@ FILE_BLOCK = re.compile(r'<!-- file: (?P<name>[\w.-]+) -->\n```yaml\n(?P<text>.*
 def guide_files():
     with open(GUIDE, encoding='utf-8') as handle:
         return dict((m.group('name'), m.group('text') + '\n') for m in FILE_BLOCK.finditer(handle.read()))
-
-
-def tool(name):
-    exe = shutil.which(name) or os.path.join(os.path.dirname(sys.executable), name)
-    if not os.path.exists(exe):
-        pytest.fail('%s is missing: it comes with requirements-test.txt (bash scripts/venv.sh)' % name, pytrace=False)
-    return exe
 
 
 @pytest.fixture
@@ -89,38 +82,10 @@ def guest(qemu_conn):
     os.remove(disk)
 
 
-class Rulebook:
-    def __init__(self, work, rulebook):
-        self.out = work / ('%s.out' % rulebook)
-        env = dict(os.environ, PYTHONUNBUFFERED='1', ANSIBLE_LOCAL_TEMP=str(work / 'ansible-tmp'))
-        self.proc = subprocess.Popen(
-            [tool('ansible-rulebook'), '--rulebook', rulebook, '--inventory', 'inventory.yml', '--vars',
-             'vars.yml', '--verbose'], cwd=str(work), env=env, stdout=open(self.out, 'w'),
-            stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
-        self.wait(lambda: 'libvirt_events: watching %s' % QEMU_URI in self.output(), 'the source to connect')
-
-    def output(self):
-        return self.out.read_text(errors='replace')
-
-    def wait(self, predicate, what, timeout=120):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if predicate():
-                return
-            if self.proc.poll() is not None:
-                break
-            time.sleep(0.25)
-        raise AssertionError('waited %ss for %s:\n%s' % (timeout, what, self.output()[-4000:]))
-
-    def stop(self):
-        if self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGINT)
-            try:
-                self.proc.wait(30)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait(10)
-        assert 'Traceback' not in self.output(), self.output()[-4000:]
+def started(work, name):
+    rulebook = Rulebook(work, name)
+    rulebook.wait_output('libvirt_events: watching %s' % QEMU_URI)
+    return rulebook
 
 
 def qemu_pid(name):
@@ -129,7 +94,7 @@ def qemu_pid(name):
 
 
 def test_restart_crashed(work, guest):
-    rulebook = Rulebook(work, 'restart-crashed.yml')
+    rulebook = started(work, 'restart-crashed.yml')
     try:
         before = qemu_pid(guest.name())
         os.kill(before, signal.SIGKILL)
@@ -145,7 +110,7 @@ def test_restart_crashed(work, guest):
 def test_backup_finished(work, guest):
     backup_dir = yaml.safe_load((work / 'vars.yml').read_text())['backup_dir']
     image = os.path.join(backup_dir, guest.name() + '.qcow2')
-    rulebook = Rulebook(work, 'jobs.yml')
+    rulebook = started(work, 'jobs.yml')
     try:
         guest.backupBegin("<domainbackup mode='push'><disks><disk name='vda' type='file'><target file='%s'/>"
                           "<driver type='qcow2'/></disk></disks></domainbackup>" % image, None)
