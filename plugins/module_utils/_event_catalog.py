@@ -31,14 +31,34 @@ try:
 except ImportError:
     libvirt = None
 
-# kind -> (event ID constant prefix, register method, deregister method)
+# kind -> (event ID constant prefix, register(conn, obj, event_id, callback), deregister(conn, callback_id))
 KINDS = {
-    'domain': ('VIR_DOMAIN_EVENT_ID_', 'domainEventRegisterAny', 'domainEventDeregisterAny'),
-    'network': ('VIR_NETWORK_EVENT_ID_', 'networkEventRegisterAny', 'networkEventDeregisterAny'),
-    'storage_pool': ('VIR_STORAGE_POOL_EVENT_ID_', 'storagePoolEventRegisterAny', 'storagePoolEventDeregisterAny'),
-    'node_device': ('VIR_NODE_DEVICE_EVENT_ID_', 'nodeDeviceEventRegisterAny', 'nodeDeviceEventDeregisterAny'),
-    'secret': ('VIR_SECRET_EVENT_ID_', 'secretEventRegisterAny', 'secretEventDeregisterAny'),
+    'domain': ('VIR_DOMAIN_EVENT_ID_',
+               lambda conn, *args: conn.domainEventRegisterAny(*args),
+               lambda conn, callback_id: conn.domainEventDeregisterAny(callback_id)),
+    'network': ('VIR_NETWORK_EVENT_ID_',
+                lambda conn, *args: conn.networkEventRegisterAny(*args),
+                lambda conn, callback_id: conn.networkEventDeregisterAny(callback_id)),
+    'storage_pool': ('VIR_STORAGE_POOL_EVENT_ID_',
+                     lambda conn, *args: conn.storagePoolEventRegisterAny(*args),
+                     lambda conn, callback_id: conn.storagePoolEventDeregisterAny(callback_id)),
+    'node_device': ('VIR_NODE_DEVICE_EVENT_ID_',
+                    lambda conn, *args: conn.nodeDeviceEventRegisterAny(*args),
+                    lambda conn, callback_id: conn.nodeDeviceEventDeregisterAny(callback_id)),
+    'secret': ('VIR_SECRET_EVENT_ID_',
+               lambda conn, *args: conn.secretEventRegisterAny(*args),
+               lambda conn, callback_id: conn.secretEventDeregisterAny(callback_id)),
 }
+
+
+def register(conn, kind, obj, event_id, callback):
+    """Register ``callback`` for events ``event_id`` of ``kind`` (of object ``obj``, or all: None); its ID."""
+    return KINDS[kind][1](conn, obj, event_id, callback, None)
+
+
+def deregister(conn, kind, callback_id):
+    KINDS[kind][2](conn, callback_id)
+
 
 # Prefix of each kind's lifecycle event constants (VIR_DOMAIN_EVENT_STOPPED, VIR_NETWORK_EVENT_STARTED, ...).
 _LIFECYCLE_PREFIX = {
@@ -179,9 +199,7 @@ def event_types(kind=None):
     """{kind: {type name: event ID}} of what this libvirt-python offers (or one kind's {type: ID})."""
     result = {}
     if libvirt is not None:
-        for k, (prefix, register, dummy) in KINDS.items():
-            if not hasattr(libvirt.virConnect, register):
-                continue
+        for k, (prefix, dummy, dummy2) in KINDS.items():
             result[k] = dict((n[len(prefix):].lower(), getattr(libvirt, n)) for n in dir(libvirt)
                              if n.startswith(prefix) and not n.endswith('_LAST'))
     return result.get(kind, {}) if kind else result

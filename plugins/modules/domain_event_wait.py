@@ -207,7 +207,9 @@ elapsed:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.sysvirt.libvirt.plugins.module_utils import _event_wait
-from ansible_collections.sysvirt.libvirt.plugins.module_utils._connection import connection_argument_spec
+from ansible_collections.sysvirt.libvirt.plugins.module_utils._connection import (
+    connection_argument_spec, require_libraries,
+)
 
 
 def main():
@@ -226,6 +228,7 @@ def main():
         )),
         supports_check_mode=True,
     )
+    require_libraries(module)
     _event_wait.run_module(module)
 
 

@@ -127,7 +127,8 @@ def test_backup_finished(work, guest):
 
 
 def test_alert_playbook_on_a_recorded_io_error(work, guest, qemu_conn):
-    args = ('/var/lib/libvirt/images/x.qcow2', 'virtio-disk0', libvirt.VIR_DOMAIN_EVENT_IO_ERROR_PAUSE, 'enospc')
+    disk = os.path.join(IMAGES, guest.name() + '.qcow2')
+    args = (disk, 'virtio-disk0', libvirt.VIR_DOMAIN_EVENT_IO_ERROR_PAUSE, 'enospc')
     data = _event_catalog.decode('domain', 'io_error_reason', args)
     event = _event_catalog.record(QEMU_URI, qemu_conn.getHostname(), 'domain', 'io_error_reason', guest.name(),
                                   guest.UUIDString(), data)

@@ -213,6 +213,22 @@ _DEFAULTS = dict(username=None, password=None, readonly=True, current_state=Fals
                  reconnect_delay=1.0, reconnect_max_delay=30.0, keepalive_interval=5, keepalive_count=3)
 
 
+def _convert(key, value, default):
+    """A value of the default's type (rulebook variables may arrive as text: 'false', '5')."""
+    if default is None or value is None:
+        return value
+    if isinstance(default, bool):
+        if isinstance(value, str) and value.strip().lower() in ('true', 'yes', 'on', '1', 'false', 'no', 'off', '0'):
+            return value.strip().lower() in ('true', 'yes', 'on', '1')
+        if isinstance(value, bool):
+            return value
+        raise ValueError('libvirt_events: %s must be true or false, not %r.' % (key, value))
+    try:
+        return type(default)(value)
+    except (TypeError, ValueError):
+        raise ValueError('libvirt_events: %s must be a number, not %r.' % (key, value))
+
+
 class SourceOptions:
     """The source's arguments, checked: ``SourceOptions(args)`` raises ValueError with a plain message."""
 
@@ -227,8 +243,7 @@ class SourceOptions:
             value = args.get(key)
             setattr(self, key, [value] if isinstance(value, str) else list(value or []))
         for key, default in _DEFAULTS.items():
-            value = args.get(key, default)
-            setattr(self, key, type(default)(value) if default is not None and value is not None else value)
+            setattr(self, key, _convert(key, args.get(key, default), default))
         self.uris = self.uris or [os.environ.get(URI_ENV) or DEFAULT_URI]
         self.username = self.username or os.environ.get(USERNAME_ENV)
         self.password = self.password or os.environ.get(PASSWORD_ENV)
@@ -322,9 +337,8 @@ class HypervisorWatch:
 
     def register(self):
         for kind, type_name, event_id in self.options.filter.subscriptions():
-            register = getattr(self.conn, catalog.KINDS[kind][1])
             try:
-                callback_id = register(None, event_id, self._callback(kind, type_name), None)
+                callback_id = catalog.register(self.conn, kind, None, event_id, self._callback(kind, type_name))
             except libvirt.libvirtError as e:
                 if e.get_error_code() in (libvirt.VIR_ERR_INVALID_ARG, libvirt.VIR_ERR_NO_SUPPORT):
                     LOG.warning('libvirt_events: %s does not offer %s %s events: %s', self.uri, kind, type_name, e)
@@ -338,7 +352,7 @@ class HypervisorWatch:
             return
         for kind, callback_id in self.callback_ids:
             try:
-                getattr(self.conn, catalog.KINDS[kind][2])(callback_id)
+                catalog.deregister(self.conn, kind, callback_id)
             except libvirt.libvirtError:
                 pass
         self.callback_ids = []

@@ -76,7 +76,8 @@ def test_filters(args, expected):
 
 
 def test_current_state_after_the_connected_event():
-    result = run_source(dict(uris=['test:///default'], current_state=True, names=['test', 'default*']),
+    # 'true' as text: rulebook variables may arrive as strings
+    result = run_source(dict(uris=['test:///default'], current_state='true', names=['test', 'default*']),
                         scenario='nothing')
     assert summary(result) == [
         ('connection', 'connected', None, None, None),
@@ -112,6 +113,8 @@ def test_unreachable_uri_emits_failed_once_and_keeps_trying():
     (dict(kinds=['secret'], types=['refresh']), 'None of the event types refresh exists for the kinds secret'),
     (dict(uri='test:///default'), 'unknown options uri'),
     (dict(reconnect_delay=0), 'reconnect_delay must be > 0'),
+    (dict(current_state='maybe'), "current_state must be true or false, not 'maybe'"),
+    (dict(keepalive_count='x'), "keepalive_count must be a number, not 'x'"),
 ])
 def test_bad_options_fail_with_a_plain_message(args, message):
     result = run_source(dict(args, uris=['test:///default']) if 'uri' not in args else args)

@@ -62,7 +62,7 @@ def test_timeout_fails_with_what_was_seen(module_runner, test_conn):
     assert result.failed
     assert result['msg'].startswith('Waited 1 s for a lifecycle event with event=crashed of guest test; it did not '
                                     'come (events seen meanwhile: suspended/paused).')
-    assert 'Hint:' in result['msg'] and result['hint']
+    assert 'start the wait before the action' in result['hint']
     assert result['timed_out'] is True and result['event'] is None
 
 
@@ -86,7 +86,7 @@ def test_event_type_this_libvirt_lacks(module_runner):
     with mock.patch.object(_event_catalog, 'event_types', lambda kind=None: offered):
         result = module_runner('domain_event_wait', dict(uri='test:///default', domain='test', event='tunable'))
     assert result.failed
-    assert 'has no tunable events' in result['msg'] and 'Upgrade libvirt-python' in result['msg']
+    assert 'has no tunable events' in result['msg'] and 'Upgrade libvirt-python' in result['hint']
 
 
 def test_choices_are_every_domain_event_type_of_the_catalog():
