@@ -3,10 +3,11 @@
 """The fenced code blocks of the user documentation: README.md, docs/**/*.md and roles/*/README.md.
 
 Shared by tests/unit/test_docs_snippets.py (which checks what the YAML blocks say) and scripts/lint.sh (which
-runs ansible-lint on the example playbooks and task lists among them). Run as a script,
+runs ansible-lint on the example playbooks, task lists and rulebooks among them). Run as a script,
 ``python tests/utils/snippets.py OUTDIR`` writes each example playbook to ``OUTDIR/playbooks/``, each task
-list to ``OUTDIR/task-lists/`` and each rulebook to ``OUTDIR/rulebooks/`` (.ansible-lint declares these kinds for .build/doc-examples), one file per block, named after
-the Markdown file and the line of its fence, and prints one line per file written.
+list to ``OUTDIR/task-lists/`` and each rulebook to ``OUTDIR/rulebooks/`` (.ansible-lint declares these kinds
+for .build/doc-examples), one file per block, named after the Markdown file and the line of its fence, and
+prints one line per file written.
 
 A block marked ``<!-- not-checked: reason -->`` on the line before its fence is deliberately not valid; it is
 left out of both.
