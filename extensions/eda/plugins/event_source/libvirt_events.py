@@ -39,8 +39,8 @@ requirements:
   - ansible-rulebook, which runs the source
 notes:
   - The source opens its connections read-only unless O(readonly=false); receiving events needs no more.
-  - Connecting runs on ansible-rulebook's event loop; a remote URI whose host does not answer holds the loop until
-    libvirt's transport gives up.
+  - Each connection attempt runs on a thread of its own, so a hypervisor that does not answer delays only its own
+    events; an attempt still hanging when ansible-rulebook stops is abandoned.
   - libvirt does not stamp events with the time they happened; C(timestamp) is when this source received the
     event, and C(data) of V(job_completed) holds libvirt's own job timings.
 options:
@@ -177,9 +177,11 @@ EXAMPLES = r'''
 '''
 
 import asyncio
+import concurrent.futures
 import logging
 import os
 import sys
+import threading
 import time
 
 try:
@@ -271,6 +273,7 @@ class HypervisorWatch:
         self.snapshots = 0
         self.backlog = []
         self.pump = None
+        self.stopped = False
 
     # -- output ------------------------------------------------------------------------------------------------
     def put(self, rec):
@@ -315,7 +318,6 @@ class HypervisorWatch:
         self.connection = LibvirtConnection(self.uri, self.options.readonly, self.options.username,
                                             self.options.password)
         self.conn = self.connection.open()
-        self.lost = asyncio.Event()
         self.lost_reason = None
         try:
             self.hostname = self.conn.getHostname()
@@ -326,6 +328,8 @@ class HypervisorWatch:
         except libvirt.libvirtError as e:
             self.disconnect()
             raise failure_from(e, 'watch the events of %s' % self.uri)
+        if self.stopped:
+            self.disconnect()  # the source was stopped while this thread connected
 
     @staticmethod
     def _try(func, *args):
@@ -345,6 +349,10 @@ class HypervisorWatch:
                     continue
                 raise
             self.callback_ids.append((kind, callback_id))
+
+    def stop(self):
+        self.stopped = True
+        self.disconnect()
 
     def disconnect(self):
         """Deregister and close; on a connection already lost the calls fail, which is fine."""
@@ -381,8 +389,9 @@ class HypervisorWatch:
     async def run(self):
         delay, attempts, down_since, reported = self.options.reconnect_delay, 0, None, False
         while True:
+            self.lost = asyncio.Event()
             try:
-                self.connect()
+                await _in_thread(self.connect)
             except (LibvirtFailure, libvirt.libvirtError) as e:
                 message = e.full_message() if isinstance(e, LibvirtFailure) else str(e)
                 self.disconnect()
@@ -412,15 +421,76 @@ class HypervisorWatch:
             await asyncio.sleep(delay)
 
 
+class _ThreadSafeImpl(libvirtaio.virEventAsyncIOImpl if libvirtaio else object):
+    """libvirtaio's implementation, callable from any thread: a connection opened on a worker thread (so that a
+    hypervisor that does not answer holds only that thread, not the rulebook's event loop) registers its socket
+    and timers through the loop's own thread, as asyncio requires."""
+
+    def __init__(self, loop):
+        super(_ThreadSafeImpl, self).__init__(loop=loop)
+        self.loop_thread = threading.get_ident()
+
+    def _in_loop(self, func, *args):
+        if threading.get_ident() == self.loop_thread:
+            return func(*args)
+        future = concurrent.futures.Future()
+
+        def run():
+            try:
+                future.set_result(func(*args))
+            except BaseException as e:  # handed to the calling thread
+                future.set_exception(e)
+        self.loop.call_soon_threadsafe(run)
+        return future.result()
+
+    def _add_handle(self, *args):
+        return self._in_loop(super(_ThreadSafeImpl, self)._add_handle, *args)
+
+    def _update_handle(self, *args):
+        return self._in_loop(super(_ThreadSafeImpl, self)._update_handle, *args)
+
+    def _remove_handle(self, *args):
+        return self._in_loop(super(_ThreadSafeImpl, self)._remove_handle, *args)
+
+    def _add_timeout(self, *args):
+        return self._in_loop(super(_ThreadSafeImpl, self)._add_timeout, *args)
+
+    def _update_timeout(self, *args):
+        return self._in_loop(super(_ThreadSafeImpl, self)._update_timeout, *args)
+
+    def _remove_timeout(self, *args):
+        return self._in_loop(super(_ThreadSafeImpl, self)._remove_timeout, *args)
+
+
 def _event_loop_impl():
     """libvirt's asyncio event loop integration on the running loop (once per process)."""
     impl = libvirtaio.getCurrentImpl()
     if impl is None:
-        impl = libvirtaio.virEventRegisterAsyncIOImpl(loop=asyncio.get_running_loop())
+        impl = _ThreadSafeImpl(asyncio.get_running_loop()).register()
+        libvirtaio._current_impl = impl  # what libvirtaio.getCurrentImpl() answers
     elif impl.loop is not asyncio.get_running_loop():
         raise RuntimeError('libvirt_events: libvirt events are bound to another asyncio loop of this process; '
                            'run the source in the loop that first ran it.')
     return impl
+
+
+async def _in_thread(func, *args):
+    """Run a blocking libvirt call on a daemon thread of its own: a call that never returns (a hypervisor that
+    accepts the connection and then says nothing) is abandoned at shutdown instead of holding it."""
+    loop = asyncio.get_running_loop()
+    future = loop.create_future()
+
+    def run():
+        try:
+            outcome = (future.set_result, func(*args))
+        except BaseException as e:  # handed to the loop
+            outcome = (future.set_exception, e)
+        try:
+            loop.call_soon_threadsafe(lambda: future.done() or outcome[0](outcome[1]))
+        except RuntimeError:
+            pass  # the loop is gone: the source was stopped meanwhile
+    threading.Thread(target=run, name='libvirt-events-connect', daemon=True).start()
+    return await future
 
 
 async def main(queue, args):
@@ -434,7 +504,7 @@ async def main(queue, args):
         await asyncio.gather(*(watch.run() for watch in watches))
     finally:
         for watch in watches:
-            watch.disconnect()
+            watch.stop()
             if watch.pump is not None:
                 watch.pump.cancel()
         # Let libvirt free the handles and timers of the closed connections.

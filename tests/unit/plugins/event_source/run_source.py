@@ -14,6 +14,7 @@ import asyncio
 import json
 import os
 import runpy
+import socket
 import sys
 import threading
 
@@ -49,6 +50,12 @@ def nothing(conn):
 async def run(spec):
     module = runpy.run_path(SOURCE)
     queue = asyncio.Queue()
+    blackhole = None
+    if spec.get('blackhole'):
+        # A socket that takes connections and never answers: a hypervisor that hangs.
+        blackhole = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        blackhole.bind(spec['blackhole'])
+        blackhole.listen(8)
     task = asyncio.ensure_future(module['main'](queue, spec['args']))
     events, error = [], None
     try:
@@ -70,6 +77,8 @@ async def run(spec):
         pass
     while not queue.empty():
         events.append(queue.get_nowait())
+    if blackhole is not None:
+        blackhole.close()
     impl = module['libvirtaio'].getCurrentImpl()
     return dict(events=events, idle=impl.is_idle() if impl else None, error=error,
                 threads=threading.active_count())

@@ -10,14 +10,15 @@ import json
 import os
 import subprocess
 import sys
+import time
 
 import pytest
 
 RUNNER = os.path.join(os.path.dirname(__file__), 'run_source.py')
 
 
-def run_source(args, scenario='lifecycle'):
-    proc = subprocess.run([sys.executable, RUNNER, json.dumps(dict(args=args, scenario=scenario))],
+def run_source(args, scenario='lifecycle', **spec):
+    proc = subprocess.run([sys.executable, RUNNER, json.dumps(dict(spec, args=args, scenario=scenario))],
                           capture_output=True, text=True, timeout=60, check=False)
     assert proc.returncode == 0, proc.stderr
     return json.loads(proc.stdout)
@@ -105,6 +106,19 @@ def test_unreachable_uri_emits_failed_once_and_keeps_trying():
     assert len(failed) == 1
     assert 'Failed to connect to qemu+unix:///system' in failed[0]['data']['error']
     assert 'Hint:' in failed[0]['data']['error']
+
+
+def test_a_hypervisor_that_hangs_does_not_hold_the_others(tmp_path):
+    """A URI whose daemon accepts the connection and never answers: its attempt hangs on its own thread, the other
+    URI's events arrive, and stopping the source does not wait for the hung attempt."""
+    sock = str(tmp_path / 'hang.sock')
+    started = time.monotonic()
+    result = run_source(dict(uris=['test+unix:///default?socket=%s' % sock, 'test:///default'], kinds=['domain']),
+                        scenario='lifecycle', blackhole=sock)
+    assert result['error'] is None
+    assert [e['uri'] for e in result['events'] if e['type'] == 'connected'] == ['test:///default']
+    assert len([e for e in result['events'] if e['kind'] == 'domain']) == 8
+    assert time.monotonic() - started < 30
 
 
 @pytest.mark.parametrize('args, message', [
