@@ -38,47 +38,49 @@ TESTS=(
 STAGE=$REPO/.build/mutation
 COLL=ansible_collections/sysvirt/libvirt
 
-if [ "${1:-}" = --show ]; then
-    cd "$STAGE" && exec mutmut show "$2"
-fi
+# The whole script is one function, so bash has read all of it before it starts (an edit during a run is safe).
+main() {
+    if [ "${1:-}" = --show ]; then
+        cd "$STAGE" && exec mutmut show "$2"
+    fi
 
-command -v mutmut >/dev/null || { echo "mutation.sh: mutmut is not in $VENV (bash scripts/venv.sh installs it)" >&2; exit 1; }
+    command -v mutmut >/dev/null || { echo "mutation.sh: mutmut is not in $VENV (bash scripts/venv.sh installs it)" >&2; exit 1; }
 
-rm -rf "$STAGE"
-mkdir -p "$STAGE/$COLL" "$STAGE/mutants/.build/collections/ansible_collections/sysvirt"
-(
-    cd "$REPO"
-    git ls-files -z --cached --others --exclude-standard -- plugins tests meta galaxy.yml |
-        while IFS= read -r -d '' f; do [ -e "$f" ] && printf '%s\0' "$f"; done |
-        tar --null --no-recursion -T - -cf - | tar -xf - -C "$STAGE/$COLL"
-)
-mv "$STAGE/$COLL/tests" "$STAGE/tests"
-# tests/conftest.py imports the collection through <its repo>/.build/collections; in mutmut's copy that repo is
-# mutants/, so the link leads to the mutated files.
-ln -s ../../../../$COLL "$STAGE/mutants/.build/collections/ansible_collections/sysvirt/libvirt"
+    rm -rf "$STAGE"
+    mkdir -p "$STAGE/$COLL" "$STAGE/mutants/.build/collections/ansible_collections/sysvirt"
+    (
+        cd "$REPO"
+        git ls-files -z --cached --others --exclude-standard -- plugins tests meta galaxy.yml |
+            while IFS= read -r -d '' f; do [ -e "$f" ] && printf '%s\0' "$f"; done |
+            tar --null --no-recursion -T - -cf - | tar -xf - -C "$STAGE/$COLL"
+    )
+    mv "$STAGE/$COLL/tests" "$STAGE/tests"
+    # tests/conftest.py imports the collection through <its repo>/.build/collections; in mutmut's copy that repo is
+    # mutants/, so the link leads to the mutated files.
+    ln -s ../../../../$COLL "$STAGE/mutants/.build/collections/ansible_collections/sysvirt/libvirt"
 
-{
-    echo '[mutmut]'
-    echo "source_paths = $COLL/plugins"
-    printf 'only_mutate =\n'
-    for f in "${MUTATE[@]}"; do printf '    %s/%s\n' "$COLL" "$f"; done
-    printf 'pytest_add_cli_args_test_selection =\n'
-    for f in "${TESTS[@]}"; do printf '    %s\n' "$f"; done
-    printf 'pytest_add_cli_args =\n    -p\n    no:cacheprovider\n    -q\n'
-} > "$STAGE/setup.cfg"
+    {
+        echo '[mutmut]'
+        echo "source_paths = $COLL/plugins"
+        printf 'only_mutate =\n'
+        for f in "${MUTATE[@]}"; do printf '    %s/%s\n' "$COLL" "$f"; done
+        printf 'pytest_add_cli_args_test_selection =\n'
+        for f in "${TESTS[@]}"; do printf '    %s\n' "$f"; done
+        printf 'pytest_add_cli_args =\n    -p\n    no:cacheprovider\n    -q\n'
+    } > "$STAGE/setup.cfg"
 
-cd "$STAGE"
-# Only the copy's import path: never the work tree's collection.
-unset PYTHONPATH
-start=$(date +%s)
-mutmut run --max-children "${SYSVIRT_MUTATION_JOBS:-2}" >"$STAGE/run.log" 2>&1 || {
-    tail -30 "$STAGE/run.log" >&2
-    echo "mutation.sh: mutmut run failed (log: $STAGE/run.log)" >&2
-    exit 1
-}
-seconds=$(( $(date +%s) - start ))
-mutmut results --all true >"$STAGE/results.txt" 2>&1 || true
-python3 - "$STAGE/results.txt" "$seconds" <<'EOF'
+    cd "$STAGE"
+    # Only the copy's import path: never the work tree's collection.
+    unset PYTHONPATH
+    start=$(date +%s)
+    mutmut run --max-children "${SYSVIRT_MUTATION_JOBS:-2}" >"$STAGE/run.log" 2>&1 || {
+        tail -30 "$STAGE/run.log" >&2
+        echo "mutation.sh: mutmut run failed (log: $STAGE/run.log)" >&2
+        exit 1
+    }
+    seconds=$(( $(date +%s) - start ))
+    mutmut results --all true >"$STAGE/results.txt" 2>&1 || true
+    python3 - "$STAGE/results.txt" "$seconds" <<'EOF'
 import collections, sys
 counts = collections.Counter()
 survivors = []
@@ -96,3 +98,6 @@ print('mutation: %d of %d mutants killed (%s), %s seconds'
 for name in survivors:
     print('survived: %s' % name)
 EOF
+}
+
+main "$@"
