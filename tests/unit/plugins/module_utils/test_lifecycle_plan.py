@@ -203,3 +203,10 @@ def test_what_is_evaluated_only_when_the_call_runs():
 def test_ensure_active_says_whether_it_runs_afterwards(wanted, active, runs):
     assert _resource.ensure_active(KIND, Thing(active=active), wanted, True, _resource.Outcome()) is runs
     assert _resource.ensure_active(KIND, None, wanted, True, _resource.Outcome()) is bool(wanted)
+
+
+def test_a_failed_autostart_change_says_what_it_tried():
+    thing, outcome = Thing(fail='setAutostart(1)'), _resource.Outcome()
+    with pytest.raises(LibvirtFailure, match='^Failed to set autostart of thing t1: setAutostart'):
+        _resource.ensure_autostart(KIND, thing, True, False, outcome)
+    assert outcome.actions == [] and not outcome.changed

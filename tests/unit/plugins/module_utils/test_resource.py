@@ -216,3 +216,67 @@ def test_missing_is_one_sentence(kind):
     failure = kind.missing('web')
     assert failure.msg == 'The domain web does not exist; give its definition (xml) to create it'
     assert kind.missing('web', 'define it first', hint='Look.').hint == 'Look.'
+
+
+# -- what the mutation tester found unpinned (scripts/mutation.sh) ---------------------------------------------------
+
+def test_a_new_objects_diff_starts_from_nothing(test_conn, kind):
+    name = 'sysvirt-test-new-%s' % uuid.uuid4().hex[:8]
+    for check in (True, False):
+        outcome = _resource.reconcile_definition(test_conn, kind, doc(name), check)
+        assert outcome.before == '' and '<name>%s</name>' % name in outcome.after
+
+
+def test_a_uuid_spelled_otherwise_is_the_stored_one(test_conn, kind):
+    dom = test_conn.defineXML(doc('sysvirt-test-u-%s' % uuid.uuid4().hex[:8]))
+    spelled = dom.UUIDString().upper().replace('-', '')
+    outcome = _resource.reconcile_definition(
+        test_conn, kind, doc(dom.name(), extra='<uuid>%s</uuid>' % spelled), False)
+    assert not outcome.changed and outcome.differences == [] and outcome.obj.UUIDString() == dom.UUIDString()
+
+
+def test_a_document_naming_one_object_and_identifying_another_fails_plainly(test_conn, kind):
+    dom = test_conn.defineXML(doc('sysvirt-test-i-%s' % uuid.uuid4().hex[:8]))
+    other = '6f5c2b8e-2a8a-4f61-9d7b-1f2f6a0e8d11'
+    with pytest.raises(_connection.LibvirtFailure) as caught:
+        kind.check_identity(dom, _xml.parse(doc(dom.name(), extra='<uuid>%s</uuid>' % other)),
+                            _xml.parse(kind.stored_xml(dom)))
+    assert str(caught.value) == (
+        "The domain '%s' exists with UUID %s, but the document asks for UUID %s; remove the <uuid> element or the "
+        "other domain first" % (dom.name(), dom.UUIDString(), other))
+
+
+def test_check_found_holds_name_and_uuid_to_one_object(test_conn, kind):
+    dom = test_conn.defineXML(doc('sysvirt-test-f-%s' % uuid.uuid4().hex[:8]))
+    name, uid = dom.name(), dom.UUIDString()
+    assert kind.check_found(dom, name, uid.upper()) is dom
+    assert kind.check_found(dom, name, None) is dom and kind.check_found(None, name, uid) is None
+    with pytest.raises(_connection.LibvirtFailure) as caught:
+        kind.check_found(dom, 'other-name', uid)
+    assert str(caught.value) == ('The domain with UUID %s is named %s, not other-name; the name and the UUID must '
+                                 'identify the same domain (libvirt cannot rename it)' % (uid, name))
+    other = '6f5c2b8e-2a8a-4f61-9d7b-1f2f6a0e8d11'
+    with pytest.raises(_connection.LibvirtFailure) as caught:
+        kind.check_found(dom, name, other)
+    assert str(caught.value) == ('The domain %s exists with UUID %s, not %s; the name and the UUID must identify the '
+                                 'same domain' % (name, uid, other))
+    no_uuid = TestDomains()
+    no_uuid.uuid_tag = None
+    assert no_uuid.check_found(dom, 'other-name', other) is dom
+
+
+def test_the_warning_for_what_libvirt_does_not_keep_names_the_parts(test_conn, kind):
+    name = 'sysvirt-test-w-%s' % uuid.uuid4().hex[:8]
+    _resource.reconcile_definition(test_conn, kind, doc(name), check_mode=False)
+    outcome = _resource.reconcile_definition(test_conn, kind, doc(name, extra='<bogus>1</bogus><other/>'), False)
+    assert outcome.warnings == [
+        'libvirt stores this domain unchanged, so these parts of the document are not kept as written: '
+        '/domain/bogus[1]: wanted <bogus>1</bogus>, not present; /domain/other[1]: wanted <other/>, not present']
+
+
+@pytest.mark.parametrize('text, message', [
+    ('<domain>', '^domain XML is not well-formed'),
+])
+def test_a_broken_document_is_named_as_the_kinds(test_conn, kind, text, message):
+    with pytest.raises(_xml.XMLInputError, match=message):
+        _resource.reconcile_definition(test_conn, kind, text, False)
