@@ -2,7 +2,8 @@
 # Copyright (c) sysvirt.libvirt contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""docs/api-coverage.md says what plugins/ does with libvirt's API, and cannot drift from it.
+"""docs/api-coverage.md says what plugins/ (and extensions/, the event source) does with libvirt's API, and cannot
+drift from it.
 
 The table has a row for every public method of the installed libvirt-python (its classes, the module functions
 of ``libvirt``, ``libvirt_qemu`` and ``libvirt_lxc``). A row is *exposed* unless its last cell starts with
@@ -18,8 +19,9 @@ plugins/ "refers to" a method when its name appears as an attribute (``conn.list
 on as ``lookup(conn.networkLookupByName, name)``), as the literal name in ``getattr``/``hasattr``, as the
 literal first argument of a helper that looks its argument up with ``getattr`` (``self.op('resume')``), or as a
 literal in the tuple a ``getattr`` loop iterates over, or as a method a Kind's call table names
-(``lookups = (('uuid', 'networkLookupByUUIDString'), ...)``, ``define_call``). The match is by name: a call of ``XMLDesc`` counts for
-every class that has one, so which class a row belongs to is checked by reading the code, not here.
+(``lookups = (('uuid', 'networkLookupByUUIDString'), ...)``, ``define_call``). The match is by name: a call of
+``XMLDesc`` counts for every class that has one, so which class a row belongs to is checked by reading the code,
+not here.
 """
 
 from __future__ import annotations
@@ -37,6 +39,8 @@ import pytest
 REPO = pathlib.Path(__file__).resolve().parents[2]
 DOC = REPO / 'docs' / 'api-coverage.md'
 PLUGINS = REPO / 'plugins'
+#: Where the collection's code is: its plugins and its Event-Driven Ansible extensions (the event source).
+CODE = (PLUGINS, REPO / 'extensions')
 
 ROW = re.compile(r'^\| `(?P<name>[\w.]+)` \| (?P<perl>[^|]*) \| (?P<c>[^|]*) \| (?P<exposure>[^|]*) \|$')
 SAME_NAME_ROW = re.compile(r'^\| `(?P<name>\w+)` \| (?P<places>[^|]*) \| (?P<what>[^|]*) \|$')
@@ -158,10 +162,12 @@ def _table_calls(node):
             if isinstance(c, ast.Constant) and isinstance(c.value, str)]
 
 
-def references(root=PLUGINS):
-    """{name: set of 'file.py:function'} for every name plugins/ refers to as described in the docstring."""
+def references(root=CODE):
+    """{name: set of 'file.py:function'} for every name plugins/ (and extensions/) refers to as described in the
+    docstring."""
     found = {}
-    for path in sorted(root.rglob('*.py')):
+    roots = root if isinstance(root, (tuple, list)) else (root,)
+    for path in sorted(p for r in roots for p in r.rglob('*.py')):
         tree = ast.parse(path.read_text(encoding='utf-8'))
         helpers = _dispatch_helpers(tree)
 
