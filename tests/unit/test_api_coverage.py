@@ -19,8 +19,9 @@ plugins/ "refers to" a method when its name appears as an attribute (``conn.list
 on as ``lookup(conn.networkLookupByName, name)``), as the literal name in ``getattr``/``hasattr``, as the
 literal first argument of a helper that looks its argument up with ``getattr`` (``self.op('resume')``), or as a
 literal in the tuple a ``getattr`` loop iterates over, or as a method a Kind's call table names
-(``lookups = (('uuid', 'networkLookupByUUIDString'), ...)``, ``define_call``). The match is by name: a call of ``XMLDesc`` counts for
-every class that has one, so which class a row belongs to is checked by reading the code, not here.
+(``lookups = (('uuid', 'networkLookupByUUIDString'), ...)``, ``define_call``). The match is by name: a call of
+``XMLDesc`` counts for every class that has one, so which class a row belongs to is checked by reading the code,
+not here.
 """
 
 from __future__ import annotations
