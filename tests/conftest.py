@@ -190,3 +190,7 @@ def run_module(name, args, check_mode=False, diff=False):
 @pytest.fixture
 def module_runner():
     return run_module
+
+
+# The Linux test guest (agent, Python, SSH, cloud-init), booted once per session when a test asks for it.
+from utils.linux_guest import linux_guest  # noqa: E402,F401 pylint: disable=unused-import
