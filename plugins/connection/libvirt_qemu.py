@@ -93,20 +93,36 @@ options:
     ini:
       - section: sysvirt_libvirt_qemu_connection
         key: command_timeout
-  file_chunk_size:
+  put_chunk_size:
     description:
-      - Bytes moved per C(guest-file-write) / C(guest-file-read) request when copying files.
-      - Larger chunks are faster. The ceiling is libvirt's 4 MiB limit for one message, which the Base64-encoded
-        chunk must fit in; values above 3000000 are lowered to it.
+      - Bytes sent per C(guest-file-write) request when copying a file into the guest, and the largest standard
+        input (a pipelined module) sent inline with C(guest-exec); larger input goes to a temporary file in the
+        guest first, written in chunks of this size.
+      - The agent parses each request as JSON; requests above about 250 kB (Base64 makes a chunk a third
+        larger) failed with C(JSON parse error) in qemu-ga 7.2, so values above 147456 are lowered to it.
     type: int
-    default: 2097152
+    default: 98304
     vars:
-      - name: ansible_libvirt_file_chunk_size
+      - name: ansible_libvirt_put_chunk_size
     env:
-      - name: SYSVIRT_LIBVIRT_FILE_CHUNK_SIZE
+      - name: SYSVIRT_LIBVIRT_PUT_CHUNK_SIZE
     ini:
       - section: sysvirt_libvirt_qemu_connection
-        key: file_chunk_size
+        key: put_chunk_size
+  fetch_chunk_size:
+    description:
+      - Bytes asked for per C(guest-file-read) request when fetching a file from the guest.
+      - The Base64-encoded answer must fit in one libvirt message (4 MiB), so values above 3000000 are lowered to
+        it.
+    type: int
+    default: 1048576
+    vars:
+      - name: ansible_libvirt_fetch_chunk_size
+    env:
+      - name: SYSVIRT_LIBVIRT_FETCH_CHUNK_SIZE
+    ini:
+      - section: sysvirt_libvirt_qemu_connection
+        key: fetch_chunk_size
   command_environment:
     description:
       - Environment of every command, on top of C(PATH), C(HOME), C(LANG), C(USER) and C(LOGNAME) of the user the
@@ -166,11 +182,11 @@ EXAMPLES = r'''
       become_user: nobody
       changed_when: false
 
-- name: Long-running commands get more time, file copies larger chunks
+- name: Long-running commands get more time, fetches smaller chunks (a slow agent)
   hosts: guests
   vars:
     ansible_libvirt_command_timeout: 3600
-    ansible_libvirt_file_chunk_size: 3000000
+    ansible_libvirt_fetch_chunk_size: 262144
   tasks:
     - name: Fetch a log
       ansible.builtin.fetch:
@@ -179,8 +195,10 @@ EXAMPLES = r'''
 '''
 
 import base64
+import io
 import json
 import os
+import secrets
 import time
 
 try:
@@ -202,7 +220,11 @@ display = Display()
 
 REQUIRED_COMMANDS = ('guest-exec', 'guest-exec-status', 'guest-file-open', 'guest-file-write',
                      'guest-file-read', 'guest-file-close')
-MAX_CHUNK = 3000000
+MAX_PUT_CHUNK = 147456
+MAX_FETCH_CHUNK = 3000000
+# Standard input too large for one guest-exec request goes to a file in the guest; the command opens it as its
+# standard input, removes it and runs: sh -c SCRIPT COMMAND FILE ($0 is the command, $1 the file).
+STDIN_FROM_FILE = 'exec <"$1" && rm -f -- "$1" && exec /bin/sh -c "$0"'
 BLOCKED_HINT = ("The guest's qemu-ga refuses %s. Allow it in the guest: start qemu-ga with "
                 "--allow-rpcs=guest-exec,guest-exec-status,guest-file-open,guest-file-write,guest-file-read,"
                 "guest-file-close (QEMU 8.1+), or drop these from --block-rpcs (RHEL: BLOCK_RPCS in "
@@ -327,7 +349,12 @@ class Connection(ConnectionBase):
         stdin = self._become_input(sudoable) + (in_data or b'')
         arguments = {'path': '/bin/sh', 'arg': ['-c', to_native(cmd)], 'env': self._environment(),
                      'capture-output': True}
-        if stdin:
+        if len(stdin) > self._put_chunk_size():
+            path = '/tmp/.sysvirt-libvirt-qemu-stdin-%s' % secrets.token_hex(16)
+            display.vvv(u'AGENT STDIN %d bytes through %s' % (len(stdin), path), host=self._name)
+            self._put_bytes(stdin, path)
+            arguments['arg'] = ['-c', STDIN_FROM_FILE, to_native(cmd), path]
+        elif stdin:
             arguments['input-data'] = _b64(stdin)
         pid = self._agent('guest-exec', arguments, what='start a command')['pid']
         status = self._wait(pid)
@@ -364,8 +391,8 @@ class Connection(ConnectionBase):
             delay = min(delay * 1.5, 0.5)
 
     # --- files -------------------------------------------------------------------------
-    def _chunk_size(self):
-        return max(4096, min(int(self.get_option('file_chunk_size')), MAX_CHUNK))
+    def _put_chunk_size(self):
+        return max(4096, min(int(self.get_option('put_chunk_size')), MAX_PUT_CHUNK))
 
     def _open(self, path, mode):
         return self._agent('guest-file-open', {'path': path, 'mode': mode}, what='open %s' % path)
@@ -373,22 +400,29 @@ class Connection(ConnectionBase):
     def _close(self, handle, path):
         self._agent('guest-file-close', {'handle': handle}, what='close %s' % path)
 
+    def _put_stream(self, source, out_path):
+        """Write what ``source`` (a binary file object) holds to ``out_path`` in the guest."""
+        size = self._put_chunk_size()
+        handle = self._open(out_path, 'wb')
+        try:
+            while True:
+                chunk = source.read(size)
+                if not chunk:
+                    break
+                self._write(handle, chunk, out_path)
+        finally:
+            self._close(handle, out_path)
+
+    def _put_bytes(self, data, out_path):
+        self._put_stream(io.BytesIO(data), out_path)
+
     def put_file(self, in_path, out_path):
         super(Connection, self).put_file(in_path, out_path)
         display.vvv(u'AGENT PUT %s TO %s' % (in_path, out_path), host=self._name)
         if not os.path.isfile(to_bytes(in_path)):
             raise AnsibleFileNotFound('file or module does not exist: %s' % in_path)
-        size = self._chunk_size()
-        handle = self._open(out_path, 'wb')
-        try:
-            with open(to_bytes(in_path), 'rb') as source:
-                while True:
-                    chunk = source.read(size)
-                    if not chunk:
-                        break
-                    self._write(handle, chunk, out_path)
-        finally:
-            self._close(handle, out_path)
+        with open(to_bytes(in_path), 'rb') as source:
+            self._put_stream(source, out_path)
 
     def _write(self, handle, chunk, path):
         view = memoryview(chunk)
@@ -402,7 +436,7 @@ class Connection(ConnectionBase):
     def fetch_file(self, in_path, out_path):
         super(Connection, self).fetch_file(in_path, out_path)
         display.vvv(u'AGENT FETCH %s TO %s' % (in_path, out_path), host=self._name)
-        size = self._chunk_size()
+        size = max(4096, min(int(self.get_option('fetch_chunk_size')), MAX_FETCH_CHUNK))
         handle = self._open(in_path, 'rb')
         try:
             with open(to_bytes(out_path), 'wb') as target:
