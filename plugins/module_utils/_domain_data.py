@@ -250,6 +250,13 @@ def _metadata(root):
     return result
 
 
+def has_agent_channel(devices):
+    """True when the definition's devices have the QEMU guest agent's channel (org.qemu.guest_agent.0)."""
+    if devices is None:
+        return False
+    return any(target.get('name') == 'org.qemu.guest_agent.0' for target in devices.findall('channel/target'))
+
+
 def definition_data(root):
     """Everything the domain XML tells (no libvirt calls)."""
     os_el = root.find('os')
@@ -286,6 +293,7 @@ def definition_data(root):
         interfaces=[_interface(i) for i in devices.findall('interface')] if devices is not None else [],
         graphics=[_graphics(g) for g in devices.findall('graphics')] if devices is not None else [],
         port_forwards=port_forwards(root),
+        agent_channel=has_agent_channel(devices),
         title=_text(root, 'title'),
         description=_text(root, 'description'),
         metadata=_metadata(root),
@@ -510,8 +518,8 @@ def _empty_definition(name, uuid):
                 memory=dict(current_bytes=None, maximum_bytes=None),
                 os=dict(type=None, arch=None, machine=None, loader=None, loader_type=None, nvram=None, kernel=None,
                         initrd=None, boot=[]),
-                firmware=None, disks=[], interfaces=[], graphics=[], port_forwards=[], title=None, description=None,
-                metadata={})
+                firmware=None, disks=[], interfaces=[], graphics=[], port_forwards=[], agent_channel=None, title=None,
+                description=None, metadata={})
 
 
 def summary_data(entry):

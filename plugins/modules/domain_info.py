@@ -225,6 +225,11 @@ domains:
       elements: dict
       sample: [{"proto": "tcp", "address": "127.0.0.1", "host_port": 2222, "host_port_end": 2222, "guest_port": 22,
                 "source": "interface"}]
+    agent_channel:
+      description: >-
+        Whether the definition has the QEMU guest agent's channel (C(org.qemu.guest_agent.0)); null when the
+        definition was not read. Says nothing about an agent running in the guest.
+      type: bool
     title:
       description: The domain's title, or null.
       type: str
