@@ -16,14 +16,17 @@ description:
     (for example C(qemu+ssh://admin@hypervisor/system)). The guest needs no network and no SSH server.
   - Commands run with the agent's C(guest-exec) and C(guest-exec-status) as C(/bin/sh -c <command>), with
     standard input (so B(pipelining) works and is on by default) and an environment. Files move with
-    C(guest-file-open), C(guest-file-write), C(guest-file-read) and C(guest-file-close), in large chunks.
+    C(guest-file-open), C(guest-file-write), C(guest-file-read) and C(guest-file-close), in chunks (see
+    O(put_chunk_size) and O(fetch_chunk_size)). Standard input larger than O(put_chunk_size) (most pipelined
+    modules) is written to a file in the guest's C(/tmp) first (random name, mode 0600), which the command opens
+    as its standard input and removes before it runs.
   - Commands run as the user the agent runs as, root on the usual Linux distributions. C(become) works through the
     guest's C(sudo) or C(su); a become password is handed to C(sudo -S) on standard input, since the agent gives
     commands no terminal (C(su) with a password therefore cannot work; from root it needs none).
   - "The agent must allow C(guest-exec), C(guest-exec-status) and C(guest-file-*). Some distributions block them
-    by default (RHEL: C(BLOCK_RPCS) in C(/etc/sysconfig/qemu-ga)); the plugin says so, naming the agent's option
-    that allows them again: C(--allow-rpcs=...) (QEMU 8.1 and later) or C(--block-rpcs=...) without them,
-    or C(allow-rpcs)/C(block-rpcs) in the C([general]) section of C(/etc/qemu/qemu-ga.conf)."
+    by default (RHEL: C(BLOCK_RPCS) in C(/etc/sysconfig/qemu-ga)); the plugin says so, naming the agent's options
+    that allow them again: C(--block-rpcs) or C(block-rpcs=) in the C([general]) section of
+    C(/etc/qemu/qemu-ga.conf), and C(--allow-rpcs) (QEMU 8.1 and later)."
   - Linux and other POSIX guests only. Windows guests are not supported and not tested.
 author:
   - sysvirt developers
@@ -225,11 +228,10 @@ MAX_FETCH_CHUNK = 3000000
 # Standard input too large for one guest-exec request goes to a file in the guest; the command opens it as its
 # standard input, removes it and runs: sh -c SCRIPT COMMAND FILE ($0 is the command, $1 the file).
 STDIN_FROM_FILE = 'exec <"$1" && rm -f -- "$1" && exec /bin/sh -c "$0"'
-BLOCKED_HINT = ("The guest's qemu-ga refuses %s. Allow it in the guest: start qemu-ga with "
-                "--allow-rpcs=guest-exec,guest-exec-status,guest-file-open,guest-file-write,guest-file-read,"
-                "guest-file-close (QEMU 8.1+), or drop these from --block-rpcs (RHEL: BLOCK_RPCS in "
-                "/etc/sysconfig/qemu-ga), or set allow-rpcs/block-rpcs in the [general] section of "
-                "/etc/qemu/qemu-ga.conf; then restart qemu-guest-agent.")
+BLOCKED_HINT = ("Allow %s in the guest's qemu-ga, then restart qemu-guest-agent: remove them from its "
+                "--block-rpcs option (RHEL: BLOCK_RPCS in /etc/sysconfig/qemu-ga) or from block-rpcs= in the "
+                "[general] section of /etc/qemu/qemu-ga.conf (comma-separated), or, with qemu-ga 8.1 and later, "
+                "add them to --allow-rpcs / allow-rpcs= when that is set.")
 TIMEOUT_HINT = ("The agent did not answer within agent_timeout (%ss). Is qemu-guest-agent running in the guest "
                 "(systemctl status qemu-guest-agent)? A busy or slow (TCG) guest may need a larger "
                 "ansible_libvirt_agent_timeout.")
@@ -318,8 +320,8 @@ class Connection(ConnectionBase):
         missing = [c for c in REQUIRED_COMMANDS if c not in enabled]
         if blocked:
             raise AnsibleConnectionFailure(
-                'The QEMU guest agent of %s blocks %s. Hint: %s' % (self._name, ', '.join(blocked),
-                                                                     BLOCKED_HINT % ', '.join(blocked)))
+                'The QEMU guest agent of %s blocks %s, which this connection needs. Hint: %s'
+                % (self._name, ', '.join(blocked), BLOCKED_HINT % ', '.join(blocked)))
         if missing:
             raise AnsibleConnectionFailure(
                 'The QEMU guest agent of %s (version %s) does not know %s. Hint: update qemu-guest-agent in the '
