@@ -29,7 +29,7 @@ description:
     C(/etc/qemu/qemu-ga.conf), and C(--allow-rpcs) (QEMU 8.1 and later)."
   - Linux and other POSIX guests only. Windows guests are not supported and not tested.
 author:
-  - sysvirt developers
+  - sysvirt developers (@sysvirt)
 requirements:
   - libvirt-python (C(libvirt) and C(libvirt_qemu)) on the controller
   - a C(org.qemu.guest_agent.0) virtio-serial channel in the guest's definition, and C(qemu-guest-agent)
@@ -215,7 +215,7 @@ from ansible.module_utils.common.text.converters import to_bytes, to_native
 from ansible.plugins.connection import ConnectionBase
 from ansible.utils.display import Display
 
-from ansible_collections.sysvirt.libvirt.plugins.module_utils._agent import require_agent
+from ansible_collections.sysvirt.libvirt.plugins.module_utils._agent import AGENT_HINT, require_agent
 from ansible_collections.sysvirt.libvirt.plugins.module_utils._connection import LibvirtFailure, failure_from
 from ansible_collections.sysvirt.libvirt.plugins.plugin_utils._libvirt import PluginConnection, plugin_error
 
@@ -284,10 +284,12 @@ class Connection(ConnectionBase):
     def _agent_error(self, error, command, what, timeout):
         failure = failure_from(error, '%s in %s (agent command %s)' % (what, self._name, command))
         text = (failure.libvirt_message or '').lower()
-        if 'disabled' in text or 'has been disabled' in text:
+        if 'has been disabled' in text:  # qemu-ga: "Command guest-exec has been disabled"
             failure.hint = BLOCKED_HINT % command
+        elif 'not connected' in text:  # the agent stopped (or restarts) while the connection was in use
+            failure.hint = AGENT_HINT
         elif error.get_error_code() == getattr(libvirt, 'VIR_ERR_AGENT_UNRESPONSIVE', -1) or 'timeout' in text \
-                or 'not responding' in text:
+                or 'not responding' in text:  # libvirt's "Guest agent not available for now" is its timeout
             failure.hint = TIMEOUT_HINT % timeout
         return AnsibleConnectionFailure(failure.full_message())
 

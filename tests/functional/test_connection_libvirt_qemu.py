@@ -18,10 +18,12 @@ import json
 import os
 import subprocess
 import sys
+import time
 
 import pytest
 
 from conftest import COLLECTIONS, QEMU_URI
+from utils.linux_guest import agent_ping
 
 PLUGIN = 'sysvirt.libvirt.libvirt_qemu'
 BIG_MIB = 50
@@ -130,16 +132,46 @@ def test_command_gets_the_connections_environment_and_stdin(folder, linux_guest)
     assert proc.returncode == 0 and result and result['stdout'] == 'line one\nline two', proc.stdout[-3000:]
 
 
+def test_command_with_large_standard_input(folder, linux_guest):
+    """Standard input larger than one agent request (put_chunk_size) reaches the command whole, in order."""
+    script = os.path.join(folder, 'input.yml')
+    lines = ['line %06d' % i for i in range(40000)]  # 440 kB
+    with open(script, 'w') as f:
+        f.write('- hosts: agent\n  gather_facts: false\n  tasks:\n'
+                '    - ansible.builtin.command: {argv: [sha256sum], stdin: "{{ text }}", stdin_add_newline: false}\n'
+                '      register: out\n'
+                '    - ansible.builtin.copy: {dest: "%s", content: "{{ out.stdout }}"}\n'
+                '      delegate_to: localhost\n' % os.path.join(folder, 'digest'))
+    with open(os.path.join(folder, 'text.json'), 'w') as f:
+        json.dump({'text': '\n'.join(lines)}, f)
+    proc = _run(['ansible-playbook', '-i', _inventory(folder, linux_guest), script, '-e',
+                 '@' + os.path.join(folder, 'text.json'), '-vvv'], _env(folder))
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr
+    assert 'AGENT STDIN' in proc.stdout  # the module and its input went through a file in the guest
+    with open(os.path.join(folder, 'digest')) as f:
+        assert f.read().split()[0] == hashlib.sha256('\n'.join(lines).encode()).hexdigest()
+
+
+def test_command_timeout(folder, linux_guest):
+    proc = adhoc(folder, linux_guest, 'agent', 'ansible.builtin.raw', 'sleep 20',
+                 extra=['-e', 'ansible_libvirt_command_timeout=2'])[0]
+    assert proc.returncode != 0
+    assert 'still runs after command_timeout (2s)' in proc.stdout, proc.stdout[-3000:]
+    assert 'Hint: raise ansible_libvirt_command_timeout' in proc.stdout
+
+
 @pytest.mark.parametrize('pipelining', [True, False])
 def test_modules_run_with_and_without_pipelining(folder, linux_guest, pipelining):
     """Pipelined, the module goes to the guest's Python on standard input: no file is put into the guest."""
-    proc, _ = adhoc(folder, linux_guest, 'agent', 'ansible.builtin.command', 'uname -n',
-                    extra=['-vvv', '-e', 'ansible_libvirt_pipelining=%s' % pipelining])
+    proc = adhoc(folder, linux_guest, 'agent', 'ansible.builtin.command', 'uname -n',
+                 extra=['-vvv', '-e', 'ansible_libvirt_pipelining=%s' % pipelining])[0]
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr
     assert 'agent | SUCCESS' in proc.stdout or 'agent | CHANGED' in proc.stdout, proc.stdout[-3000:]
     assert 'sysvirt-test-guest' in proc.stdout
     assert 'AGENT EXEC' in proc.stdout
     assert ('AGENT PUT' in proc.stdout) is (not pipelining), proc.stdout[-3000:]
+    # Pipelined, the module (larger than one agent request) goes through a temporary file of the connection's own.
+    assert ('AGENT STDIN' in proc.stdout) is pipelining, proc.stdout[-3000:]
 
 
 def test_fetch_brings_a_file_back(folder, linux_guest):
@@ -219,12 +251,13 @@ def _play(folder, guest, target):
     big = os.path.join(folder, 'big.bin')
     if not os.path.exists(big):
         with open(big, 'wb') as f:
-            for _ in range(BIG_MIB):
+            for _mib in range(BIG_MIB):
                 f.write(os.urandom(1024 * 1024))
     out = os.path.join(folder, 'out')
     junit = os.path.join(folder, 'junit-' + target)
+    # Pipelining on for both (SSH's default is off), so that the comparison is between the transports.
     env = _env(folder, ANSIBLE_CALLBACKS_ENABLED='ansible.builtin.junit', JUNIT_OUTPUT_DIR=junit,
-               JUNIT_TASK_CLASS='yes')
+               JUNIT_TASK_CLASS='yes', ANSIBLE_PIPELINING='True')
     proc = _run(['ansible-playbook', '-i', _inventory(folder, guest), playbook, '-e', 'target=%s' % target,
                  '-e', 'big=%s' % big, '-e', 'out=%s' % out], env)
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr
@@ -242,14 +275,15 @@ def test_the_same_play_over_ssh_and_over_the_agent(folder, linux_guest):
     assert agent[0]['command'] == '0 0'
     assert agent[0]['copy']['changed'] is True and agent[0]['copy']['size'] == BIG_MIB * 1024 * 1024
     assert agent[2] == agent[3] and ssh[2] == ssh[3], 'fetched files differ from the source'
-    mib = float(BIG_MIB)
+    mb = BIG_MIB * 1.048576
     report = dict(
         boot=linux_guest.timings,
+        load_average=os.getloadavg(),
         task_seconds=dict(agent=agent[1], ssh=ssh[1]),
-        copy_mb_per_s=dict(agent=round(mib * 1.048576 / agent[1]['copy'], 1),
-                           ssh=round(mib * 1.048576 / ssh[1]['copy'], 1)),
-        fetch_mb_per_s=dict(agent=round(mib * 1.048576 / agent[1]['fetch'], 1),
-                            ssh=round(mib * 1.048576 / ssh[1]['fetch'], 1)),
+        agent_over_ssh=dict((task, round(agent[1][task] / ssh[1][task], 2)) for task in agent[1]
+                            if ssh[1].get(task)),
+        copy_mb_per_s=dict(agent=round(mb / agent[1]['copy'], 1), ssh=round(mb / ssh[1]['copy'], 1)),
+        fetch_mb_per_s=dict(agent=round(mb / agent[1]['fetch'], 1), ssh=round(mb / ssh[1]['fetch'], 1)),
     )
     print('\nlibvirt_qemu vs ssh: %s' % json.dumps(report, indent=1))
     if os.environ.get('SYSVIRT_REPORT_DIR'):
@@ -313,3 +347,32 @@ def test_a_guest_that_does_not_exist(folder, qemu_conn):
     out = _unreachable(folder, 'sysvirt-test-guest-nosuchguest')
     assert 'No guest named sysvirt-test-guest-nosuchguest (nor with that UUID) on qemu:///system' in out
     assert 'Hint: Set ansible_libvirt_domain' in out
+
+
+@pytest.fixture
+def agent_blocks_exec(linux_guest, qemu_conn):
+    """The shared guest's qemu-ga with guest-exec and guest-file-write blocked (its config file), restored after."""
+    conf = "printf '[general]\\nblock-rpcs=guest-exec,guest-file-write\\n' >/etc/qemu/qemu-ga.conf"
+    proc = linux_guest.ssh('sudo', 'sh', '-c', '"%s && systemctl restart qemu-guest-agent"' % conf)
+    assert proc.returncode == 0, proc.stderr
+    try:
+        yield
+    finally:
+        proc = linux_guest.ssh('sudo', 'sh', '-c', '"rm -f /etc/qemu/qemu-ga.conf && systemctl restart qemu-guest-agent"')
+        assert proc.returncode == 0, proc.stderr
+        # The next tests of the session share this guest: its agent answers again before they start.
+        dom = qemu_conn.lookupByName(linux_guest.name)
+        for _attempt in range(60):
+            if agent_ping(dom):
+                break
+            time.sleep(0.5)
+        else:
+            pytest.fail('the agent of %s does not answer after its restart' % linux_guest.name)
+
+
+def test_an_agent_that_blocks_guest_exec(folder, linux_guest, agent_blocks_exec):
+    out = _unreachable(folder, linux_guest.name)
+    assert ('The QEMU guest agent of %s blocks guest-exec, guest-file-write, which this connection needs'
+            % linux_guest.name) in out
+    assert 'Hint: Allow guest-exec, guest-file-write in the guest' in out
+    assert 'block-rpcs= in the [general] section of /etc/qemu/qemu-ga.conf' in out
