@@ -190,9 +190,14 @@ PLAY = '''
 - hosts: "{{ target }}"
   gather_facts: true
   gather_subset: [min]
+  vars:
+    path: /tmp/sysvirt-big-{{ inventory_hostname }}.bin
   tasks:
     - name: copy
-      ansible.builtin.copy: {src: "{{ big }}", dest: /tmp/sysvirt-big-{{ inventory_hostname }}.bin, mode: "0600"}
+      ansible.builtin.copy:
+        src: "{{ big }}"
+        dest: "{{ path }}"
+        mode: "0600"
       register: copy
     - name: command become
       ansible.builtin.command: id -u
@@ -200,16 +205,20 @@ PLAY = '''
       register: command
       changed_when: false
     - name: stat
-      ansible.builtin.stat: {path: "/tmp/sysvirt-big-{{ inventory_hostname }}.bin", checksum_algorithm: sha256}
+      ansible.builtin.stat:
+        path: "{{ path }}"
+        checksum_algorithm: sha256
       register: stat
     - name: fetch
       ansible.builtin.fetch:
-        src: /tmp/sysvirt-big-{{ inventory_hostname }}.bin
+        src: "{{ path }}"
         dest: "{{ out }}/{{ inventory_hostname }}.bin"
         flat: true
       register: fetch
     - name: remove
-      ansible.builtin.file: {path: "/tmp/sysvirt-big-{{ inventory_hostname }}.bin", state: absent}
+      ansible.builtin.file:
+        path: "{{ path }}"
+        state: absent
       become: true
     - name: results
       delegate_to: localhost
