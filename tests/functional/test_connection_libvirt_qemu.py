@@ -113,12 +113,12 @@ def test_copy_puts_a_file_with_its_checksum(folder, linux_guest):
     assert proc.returncode == 0 and again['changed'] is False, proc.stdout[-3000:]
 
 
-@pytest.mark.parametrize('become_user, expected', [('root', 'root'), ('sysvirt', 'sysvirt')])
-def test_command_with_become(folder, linux_guest, become_user, expected):
+@pytest.mark.parametrize('method, become_user', [('sudo', 'root'), ('sudo', 'sysvirt'), ('su', 'sysvirt')])
+def test_command_with_become(folder, linux_guest, method, become_user):
     proc, result = adhoc(folder, linux_guest, 'agent', 'ansible.builtin.command', 'id -un',
-                         extra=['--become', '--become-user', become_user])
+                         extra=['--become', '--become-method', method, '--become-user', become_user])
     assert proc.returncode == 0 and result, proc.stdout[-3000:] + proc.stderr
-    assert result['stdout'] == expected
+    assert result['stdout'] == become_user
     assert result['rc'] == 0
 
 
