@@ -184,8 +184,9 @@ options:
   agent_connection:
     description:
       - Reach running guests that have a QEMU guest agent channel through the agent, with the
-        P(sysvirt.libvirt.libvirt_qemu#connection) connection plugin. Their C(ansible_connection) is V(sysvirt.libvirt.libvirt_qemu), C(ansible_libvirt_uri) their
-        hypervisor's URI and C(ansible_libvirt_domain) their UUID. For these guests it takes precedence over
+        P(sysvirt.libvirt.libvirt_qemu#connection) connection plugin. Their C(ansible_connection) is
+        V(sysvirt.libvirt.libvirt_qemu), C(ansible_libvirt_uri) their hypervisor's URI and
+        C(ansible_libvirt_domain) their UUID. For these guests it takes precedence over
         O(ansible_connection).
       - Whether the agent runs in the guest is not checked; a guest without one fails when a task runs.
       - Makes the plugin read the definitions of running guests (for the channel).
