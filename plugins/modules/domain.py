@@ -413,6 +413,11 @@ domain:
         C(hostfwd=) rule in C(<qemu:commandline>)).
       type: list
       elements: dict
+    agent_channel:
+      description: >-
+        Whether the definition has the QEMU guest agent's channel (C(org.qemu.guest_agent.0)). Says nothing about
+        an agent running in the guest.
+      type: bool
     title:
       description: Title, or null.
       type: str

@@ -68,6 +68,15 @@ SOURCES = (
     Source(r'/boot', 'text', r'tests/integration/targets/domain_guest_agent/.*', "a guest's mount point"),
     Source(r'/usr/share/ansible/collections', 'text', r'scripts/venv\.sh|tests/conftest\.py',
            'named as a place the tests must not look'),
+    Source(r'/var/cache/sysvirt-testbed(/linux-guest)?', 'made:scripts/build-test-guest.sh', None,
+           'the Linux test guest, built by scripts/build-linux-guest.sh, which build-test-guest.sh runs'),
+    Source(r'/etc/apt/sources\.list(\.d)?', 'text', r'scripts/build-linux-guest\.sh',
+           "the host's apt sources, read when present for a Debian mirror (else deb.debian.org)"),
+    Source(r'/var/lib/apt/lists|/var/cache/debconf', 'text', r'scripts/build-linux-guest\.sh',
+           "paths inside the Linux test guest's root filesystem, which the script builds"),
+    Source(r'/bin/bash|/etc/os-release|/etc/qemu/qemu-ga\.conf', 'text',
+           r'tests/utils/linux_guest\.py|tests/functional/test_connection_libvirt_qemu\.py',
+           'paths inside the Linux test guest (its user\'s shell, files the tests read or write there)'),
 )
 
 
