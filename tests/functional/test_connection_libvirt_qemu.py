@@ -248,7 +248,7 @@ def _task_seconds(junit_dir):
     assert len(reports) == 1, reports
     times = {}
     for case in ET.parse(reports[0]).iter('testcase'):
-        name = case.get('name').split('] ', 1)[-1].split(': ', 1)[-1]
+        name = case.get('name').split('] ', 1)[-1].split(': ', 1)[-1]  # '[host] play: task'
         times[name] = round(float(case.get('time')), 2)
     return times
 
@@ -266,7 +266,7 @@ def _play(folder, guest, target):
     junit = os.path.join(folder, 'junit-' + target)
     # Pipelining on for both (SSH's default is off), so that the comparison is between the transports.
     env = _env(folder, ANSIBLE_CALLBACKS_ENABLED='ansible.builtin.junit', JUNIT_OUTPUT_DIR=junit,
-               JUNIT_TASK_CLASS='yes', ANSIBLE_PIPELINING='True')
+               JUNIT_TASK_CLASS='yes', JUNIT_HIDE_TASK_ARGUMENTS='yes', ANSIBLE_PIPELINING='True')
     proc = _run(['ansible-playbook', '-i', _inventory(folder, guest), playbook, '-e', 'target=%s' % target,
                  '-e', 'big=%s' % big, '-e', 'out=%s' % out], env)
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr
