@@ -53,3 +53,20 @@ attributes:
   idempotent:
     support: full
 '''
+
+    # Modules that create, start, stop and remove libvirt objects: the lifecycle rules they share
+    # (plugins/module_utils/_resource.py), written once. What a failure after a change returns is in _connection.
+    LIFECYCLE = r'''
+options: {}
+notes:
+  - >-
+    Teardown re-runs: every state that means "not there" or "not running" (V(absent), V(deleted), V(inactive),
+    V(shutdown), V(destroyed)) succeeds unchanged when the object does not exist, or when the object it belongs to
+    (the guest of a snapshot or a device, the pool of a volume) does not exist.
+  - >-
+    Check mode on a host that earlier tasks would populate: an object whose parent does not exist yet is predicted
+    as created, with a warning that the prediction assumes an earlier task creates the parent.
+  - >-
+    The object is looked up by UUID first, then by name (and then by what else identifies it, such as a secret's
+    usage); a missing object that the task cannot create fails with "The <kind> <name> does not exist".
+'''

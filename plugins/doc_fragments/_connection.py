@@ -49,6 +49,10 @@ notes:
     C(error.domain_name) their names (for example V(VIR_ERR_NO_DOMAIN) and V(VIR_FROM_QEMU)) and C(error.message)
     libvirt's own message. C(hint), when set, says the likely cause and what to do about it; it is not repeated
     in C(msg). C(uri) is the URI of the connection the module used, once it was known.
+  - When the module fails after it changed the host, its result holds C(changed), true, and C(actions), what it
+    did before the failure, in order. What was done stays done (nothing is rolled back, except by
+    M(sysvirt.libvirt.host_interface), whose change transaction is), so the task, run again once the cause is
+    fixed, carries on from there.
 requirements:
   - libvirt-python
   - lxml

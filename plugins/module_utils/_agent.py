@@ -27,7 +27,7 @@ except ImportError:
     libvirt_qemu = None
 
 from ansible_collections.sysvirt.libvirt.plugins.module_utils import _xml
-from ansible_collections.sysvirt.libvirt.plugins.module_utils._connection import LibvirtFailure, call, exit_module
+from ansible_collections.sysvirt.libvirt.plugins.module_utils._connection import LibvirtFailure, call
 from ansible_collections.sysvirt.libvirt.plugins.module_utils._device import require_domain
 from ansible_collections.sysvirt.libvirt.plugins.module_utils._resource import ModuleRun
 
@@ -247,12 +247,8 @@ class AgentRun(ModuleRun):
                            dom.setUserPassword, spec['user'], spec['password'], flags)
         if p.get('gather'):
             result['guest'] = guest_facts(dom, p['gather'])
-        result.update(changed=self.changed, actions=self.actions)
-        return result
+        return self.finish(**result)
 
 
 def run_module(module):
-    from ansible_collections.sysvirt.libvirt.plugins.module_utils._connection import module_connection
-    with module_connection(module) as conn:
-        result = AgentRun(module, conn).run()
-    exit_module(module, result)
+    AgentRun.main(module)

@@ -20,7 +20,7 @@ import time
 
 try:
     from lxml import etree
-except ImportError:  # reported by _xml (missing_required_lib)
+except ImportError:  # reported by _connection.require_libraries
     etree = None
 
 try:
@@ -29,7 +29,7 @@ except ImportError:
     libvirt = None
 
 from ansible_collections.sysvirt.libvirt.plugins.module_utils import _xml
-from ansible_collections.sysvirt.libvirt.plugins.module_utils._connection import LibvirtFailure, call, exit_module
+from ansible_collections.sysvirt.libvirt.plugins.module_utils._connection import LibvirtFailure, call
 from ansible_collections.sysvirt.libvirt.plugins.module_utils._device import require_domain
 from ansible_collections.sysvirt.libvirt.plugins.module_utils._events import DomainEvents
 from ansible_collections.sysvirt.libvirt.plugins.module_utils._resource import ModuleRun
@@ -124,12 +124,10 @@ class BlockRun(ModuleRun):
             self.iotune(dom, target)
         if p.get('job'):
             self.block_job(dom, target, live_disk)
-        result = dict(changed=self.changed, actions=self.actions, domain=dom.name(), disk=self.describe(dom, target))
+        result = dict(domain=dom.name(), disk=self.describe(dom, target))
         if self.job is not None:
             result['job'] = self.job
-        if self.warnings:
-            result['warnings'] = self.warnings
-        return result
+        return self.finish(**result)
 
     def describe(self, dom, target):
         data = dict(target=target, source=None, backing_chain=[], capacity=None, allocation=None, physical=None,
@@ -341,7 +339,4 @@ class BlockRun(ModuleRun):
 
 
 def run_module(module):
-    from ansible_collections.sysvirt.libvirt.plugins.module_utils._connection import module_connection
-    with module_connection(module, events=True) as conn:
-        result = BlockRun(module, conn).run()
-    exit_module(module, result)
+    BlockRun.main(module, events=True)

@@ -415,10 +415,14 @@ class module_connection:
         self.connection.close()
         if exc is None:
             return False
+        # What the run did before it failed (set by _resource.run_module): a failure after a change says so.
+        done = getattr(exc, 'outcome', None)
+        partial = dict(changed=True, actions=list(done.actions)) if done is not None and done.changed else {}
         if isinstance(exc, libvirt.libvirtError):
             exc = failure_from(exc, 'complete the libvirt call')
         if isinstance(exc, LibvirtFailure):
-            self.module.fail_json(uri=self.connection.uri, **exc.fail_kwargs())
+            kwargs = dict(exc.fail_kwargs(), **partial)
+            self.module.fail_json(uri=self.connection.uri, **kwargs)
         if isinstance(exc, XMLInputError):
-            self.module.fail_json(msg=str(exc))
+            self.module.fail_json(msg=str(exc), **partial)
         return False

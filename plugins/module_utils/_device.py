@@ -8,7 +8,7 @@
 Private to this collection: the names here may change without notice.
 
 Also home of ``find_domain``/``require_domain``, the lookup of a guest by name or UUID that the day-2
-modules (snapshots, devices, block, guest agent, migration) share.
+modules (snapshots, devices, block, guest agent, migration) share: the domain Kind's one lookup.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -21,7 +21,8 @@ try:
 except ImportError:
     libvirt = None
 
-from ansible_collections.sysvirt.libvirt.plugins.module_utils._connection import LibvirtFailure, lookup, exit_module
+from ansible_collections.sysvirt.libvirt.plugins.module_utils._connection import LibvirtFailure
+from ansible_collections.sysvirt.libvirt.plugins.module_utils._domain import DOMAIN_KIND
 
 _UUID_RE = re.compile(r'^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}$')
 
@@ -31,20 +32,16 @@ def looks_like_uuid(value):
 
 
 def find_domain(conn, ref):
-    """The domain named ``ref``, or whose UUID is ``ref``; None when there is none."""
-    if looks_like_uuid(ref):
-        dom = lookup(conn.lookupByUUIDString, ref)
-        if dom is not None:
-            return dom
-    return lookup(conn.lookupByName, ref)
+    """The domain whose UUID is ``ref``, or named ``ref``; None when there is none (the domain Kind's lookup)."""
+    return DOMAIN_KIND.lookup(conn, uuid=ref if looks_like_uuid(ref) else None, name=ref)
 
 
 def require_domain(conn, ref):
-    """Like find_domain, but a missing domain is a LibvirtFailure with a hint."""
+    """Like find_domain, but a missing domain is the one "does not exist" failure, with a hint."""
     dom = find_domain(conn, ref)
     if dom is None:
-        raise LibvirtFailure('Domain %s not found on %s' % (ref, conn.getURI()),
-                             hint='Check the domain name or UUID (sysvirt.libvirt.domain_info lists them).')
+        raise DOMAIN_KIND.missing(ref, 'define it first (sysvirt.libvirt.domain)',
+                                  hint='Check the domain name or UUID (sysvirt.libvirt.domain_info lists them).')
     return dom
 
 
@@ -56,13 +53,13 @@ def is_active(dom):
 
 try:  # noqa: E402
     from lxml import etree
-except ImportError:  # reported by _xml (missing_required_lib)
+except ImportError:  # reported by _connection.require_libraries
     etree = None
 
 from ansible_collections.sysvirt.libvirt.plugins.module_utils import _xml  # noqa: E402
 from ansible_collections.sysvirt.libvirt.plugins.module_utils._connection import call  # noqa: E402
 from ansible_collections.sysvirt.libvirt.plugins.module_utils._events import DomainEvents  # noqa: E402
-from ansible_collections.sysvirt.libvirt.plugins.module_utils._resource import ModuleRun  # noqa: E402
+from ansible_collections.sysvirt.libvirt.plugins.module_utils._resource import ModuleRun, assumed_parent  # noqa: E402
 
 #: How device definitions are compared: what the user wrote must be in what libvirt stored; what libvirt
 #: fills in (addresses, aliases, driver names, backing chains, target buses) is not compared unless given.
@@ -236,10 +233,12 @@ class DeviceRun(ModuleRun):
 
     def run(self):
         p = self.params
-        dom = require_domain(self.conn, p['domain'])
         desired = device_from_params(p)
         what, match = identity(desired)
         label = '%s %s' % (desired.tag, what)
+        dom = find_domain(self.conn, p['domain'])
+        if dom is None:
+            return self.without_domain(desired, label)
         result_devices = {}
         for scope, read_flags, affect in self.scopes(dom):
             with call('read the %s definition of %s' % (scope, dom.name())):
@@ -250,15 +249,23 @@ class DeviceRun(ModuleRun):
             else:
                 self.absent(dom, scope, affect, current, label)
                 result_devices[scope] = None
-        result = dict(changed=self.changed, actions=self.actions, domain=dom.name(),
-                      differences=[d.as_dict() for d in self.differences],
-                      device=result_devices.get('live', result_devices.get('config')),
-                      devices=result_devices)
-        if self.module._diff:
-            result['diff'] = dict(before='\n'.join(self.before), after='\n'.join(self.after))
-        if self.warnings:
-            result['warnings'] = self.warnings
-        return result
+        return self._result(dom.name(), result_devices)
+
+    def without_domain(self, desired, label):
+        """The guest does not exist: removing succeeds unchanged (teardown re-runs), check mode predicts attaching
+        to the definition as if an earlier task defined the guest, anything else fails."""
+        p = self.params
+        if p['state'] == 'absent':
+            return self._result(p['domain'], {})
+        if self.check and p.get('persistent') and not p.get('live'):
+            self.warnings.append(assumed_parent('Domain', p['domain']))
+            return self._result(p['domain'], dict(config=self.present(None, 'config', 0, desired, None, label)))
+        require_domain(self.conn, p['domain'])  # fails: the domain does not exist
+
+    def _result(self, domain, result_devices):
+        return self.finish(diff=dict(before='\n'.join(self.before), after='\n'.join(self.after)), compared=True,
+                           domain=domain, device=result_devices.get('live', result_devices.get('config')),
+                           devices=result_devices)
 
     def _device_xml(self, element):
         return _xml.to_string(element, pretty=False)
@@ -382,7 +389,4 @@ def _overlay(src, dst):
 
 
 def run_module(module):
-    from ansible_collections.sysvirt.libvirt.plugins.module_utils._connection import module_connection
-    with module_connection(module, events=True) as conn:
-        result = DeviceRun(module, conn).run()
-    exit_module(module, result)
+    DeviceRun.main(module, events=True)

@@ -15,14 +15,14 @@ import copy
 import os
 import time
 
-from ansible_collections.sysvirt.libvirt.plugins.module_utils import _xml
+from ansible_collections.sysvirt.libvirt.plugins.module_utils import _resource, _xml
 from ansible_collections.sysvirt.libvirt.plugins.module_utils._connection import (
-    LibvirtFailure, call, failure_from, lookup, module_connection,
+    LibvirtFailure, call, failure_from, lookup,
 )
 from ansible_collections.sysvirt.libvirt.plugins.module_utils._domain_data import STATE_NAMES, describe_domain
 from ansible_collections.sysvirt.libvirt.plugins.module_utils._events import DomainEvents
 from ansible_collections.sysvirt.libvirt.plugins.module_utils._host import machine_aliases, read_capabilities
-from ansible_collections.sysvirt.libvirt.plugins.module_utils._resource import Kind, Outcome, reconcile_definition
+from ansible_collections.sysvirt.libvirt.plugins.module_utils._resource import Kind, reconcile_definition
 
 try:
     import libvirt
@@ -54,6 +54,15 @@ DOMAIN_RULES = _xml.CompareRules(
                         size=2 * 1024 * 1024),
     cpuset_attributes=('cpuset', 'cpus', 'nodeset', 'vcpus', 'vcpu', 'iothreads'),
     removable={'devices': REMOVABLE_DEVICES},
+    order={'': ('name', 'uuid', 'genid', 'title', 'description', 'metadata', 'maxMemory', 'memory', 'currentMemory',
+                'blkiotune', 'memtune', 'memoryBacking', 'vcpu', 'vcpus', 'iothreads', 'iothreadids', 'cputune',
+                'numatune', 'resource', 'sysinfo', 'bootloader', 'bootloader_args', 'os', 'idmap', 'features',
+                'cpu', 'clock', 'on_poweroff', 'on_reboot', 'on_crash', 'pm', 'perf', 'devices', 'seclabel',
+                'keywrap', 'launchSecurity'),
+           'devices': ('emulator', 'disk', 'controller', 'lease', 'filesystem', 'interface', 'smartcard', 'serial',
+                       'parallel', 'console', 'channel', 'input', 'tpm', 'graphics', 'sound', 'audio', 'video',
+                       'hostdev', 'redirdev', 'redirfilter', 'hub', 'watchdog', 'memballoon', 'rng', 'panic',
+                       'shmem', 'memory', 'iommu', 'vsock', 'crypto')},
 )
 
 
@@ -113,28 +122,35 @@ def _interface_key(iface):
 class DomainKind(Kind):
     noun = 'domain'
     rules = DOMAIN_RULES
+    lookups = (('uuid', 'lookupByUUIDString'), ('name', 'lookupByName'))
+    define_call = ('defineXML', ())
+    stored_flags = ('VIR_DOMAIN_XML_INACTIVE', 'VIR_DOMAIN_XML_SECURE')
+    autostart_actions = ('enable autostart', 'disable autostart')
+    stop_action = 'destroy'
 
-    def lookup(self, conn, name=None, uuid=None):
-        if uuid:
-            dom = lookup(conn.lookupByUUIDString, uuid)
-            if dom is not None:
-                return dom
-        if name:
-            return lookup(conn.lookupByName, name)
-        return None
-
-    def stored_xml(self, obj):
-        with call('read the definition of domain %s' % obj.name()):
-            return obj.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE | libvirt.VIR_DOMAIN_XML_SECURE)
-
-    def define(self, conn, xml):
-        with call('define the domain'):
-            return conn.defineXML(xml)
+    def is_active(self, obj):
+        return safe_state(obj) in _ACTIVE
 
     def carry_over(self, desired, stored):
         """UUID (by the base class) and the MAC of each NIC the document gives without one."""
         super(DomainKind, self).carry_over(desired, stored)
         carry_over_macs(desired, stored)
+
+    def predict(self, desired, stored, rules):
+        """The overlay, with libvirt's memory rule: the current memory is the maximum unless the document gives
+        it, and never more than the maximum."""
+        predicted = super(DomainKind, self).predict(desired, stored, rules)
+        memory, current = predicted.find('memory'), predicted.find('currentMemory')
+        if memory is None or current is None:
+            return predicted
+        size = _xml.size_to_bytes(memory.text.strip(), memory.get('unit') or 'KiB')
+        have = _xml.size_to_bytes(current.text.strip(), current.get('unit') or 'KiB')
+        if desired.find('currentMemory') is None or have > size:
+            current.text, current.attrib['unit'] = memory.text, memory.get('unit') or 'KiB'
+        return predicted
+
+
+DOMAIN_KIND = DomainKind()
 
 
 def carry_over_macs(desired, stored):
@@ -483,7 +499,7 @@ def redact(text):
         if isinstance(node.tag, str) and 'passwd' in node.attrib:
             node.set('passwd', '********')
             found = True
-    return _xml.to_string(root) if found else text
+    return _xml.as_stored(root) if found else text
 
 
 def strip_namespaces(element):
@@ -507,6 +523,22 @@ def strip_namespaces(element):
 
 _ACTIVE = ('running', 'blocked', 'paused', 'shutting_down', 'pmsuspended', 'crashed')
 _OFF = ('shutoff', 'nostate', 'absent')
+_STOPPED = ('shutoff', 'nostate', 'crashed')
+
+#: The domain's power states as a plan: for each state asked, rows of (the states the domain may be in, None for
+#: any; the transitions that bring it there, in order). The first row that holds the current state applies; no
+#: row, nothing to do. DomainRun.POWER_STEPS makes each transition (or, in check mode, predicts it).
+POWER_PLAN = {
+    'running': ((_STOPPED, ('start',)), (('paused',), ('resume',)), (('pmsuspended',), ('wake up',)),
+                (('shutting_down',), ('wait until off', 'start'))),
+    'paused': ((_STOPPED, ('start paused',)), (('running', 'blocked'), ('pause',)), (('paused',), ()),
+               (None, ('refuse',))),
+    'shutdown': ((_ACTIVE, ('shutdown',)),),
+    'destroyed': ((_ACTIVE, ('destroy',)),),
+    'restarted': ((_ACTIVE, ('reboot',)), (_OFF, ('start',))),
+    'saved': ((('running', 'paused', 'blocked'), ('managed save',)), (_OFF, ('nothing to save',)),
+              (None, ('refuse',))),
+}
 
 
 class DomainRun:
@@ -521,7 +553,7 @@ class DomainRun:
         self.conn = conn
         self.check = module.check_mode
         self.outcome = outcome
-        self.kind = DomainKind()
+        self.kind = DOMAIN_KIND
         self.rules = None
         self.dom = None
         self.desired = None
@@ -537,11 +569,7 @@ class DomainRun:
         raise LibvirtFailure(msg, **kwargs)
 
     def act(self, action, func=None, what=None):
-        self.outcome.act(action)
-        if not self.check and func is not None:
-            with call(what or action):
-                return func()
-        return None
+        return self.outcome.perform(action, func, self.check, what)
 
     def op(self, method, *args):
         """A deferred call of a method of the domain (looked up when it runs: never in check mode)."""
@@ -570,9 +598,7 @@ class DomainRun:
                 text = self.conn.domainXMLFromNative(fmt, p['from_native']['config'], 0)
         name, uuid = p['name'], p['uuid']
         if text:
-            desired = normalise_desired(_xml.parse(text, 'domain XML'))
-            if desired.tag != 'domain':
-                self.fail('The domain XML must have <domain> as its root element, not <%s>' % desired.tag)
+            desired = normalise_desired(_xml.parse(text, 'domain XML', root='domain'))
             dname, duuid = self.kind.identity(desired)
             if name and dname and name != dname:
                 self.fail('The name option (%s) and the <name> of the XML (%s) differ; give one name' % (name, dname))
@@ -642,13 +668,12 @@ class DomainRun:
         else:
             self.ensure_transient()
         if self.dom is None and not self.outcome.changed:
-            if not p['persistent'] and state in ('shutdown', 'destroyed'):
-                return self.finish()
+            if state in ('shutdown', 'destroyed'):
+                return self.finish()  # teardown re-runs: a missing domain is not running
             if p['restore']:
                 self.restore()
             else:
-                self.fail('Domain %s does not exist; give its definition in the xml option to create it'
-                          % (self.name or self.uuid))
+                raise self.kind.missing(self.name or self.uuid)
         if self.dom is not None or self.outcome.changed:
             self.ensure_metadata()
             self.ensure_autostart()
@@ -663,7 +688,7 @@ class DomainRun:
 
     def finish(self):
         p = self.params
-        result = self.outcome.result(**self.extra)
+        result = self.outcome.module_result(**self.extra)
         if self.dom is not None and self.predicted != 'absent':
             try:
                 result['domain'] = domain_data(self.dom, with_xml=p['return_xml'])
@@ -676,16 +701,15 @@ class DomainRun:
         for diff in result['differences']:
             if (diff.get('path') or '').endswith('@passwd'):
                 diff['desired'] = diff['current'] = '********'
-        if self.module._diff:
-            after_state = self.predicted or (safe_state(self.dom) if self.dom is not None else 'absent')
-            result['diff'] = [
-                dict(before_header='domain XML (%s)' % self.name, after_header='domain XML (%s)' % self.name,
-                     before=redact(self.outcome.before or ''), after=redact(self.outcome.after or '')),
-                dict(before_header='domain state', after_header='domain state',
-                     before='state: %s\n' % self.state_before, after='state: %s\n' % after_state),
-            ]
-        for warning in self.outcome.warnings:
-            self.module.warn(warning)
+        # the domain's diff has two parts: the definition (the one diff of every module) and the power state
+        after_state = self.predicted or (safe_state(self.dom) if self.dom is not None else 'absent')
+        definition = result['diff']
+        result['diff'] = [
+            dict(before_header='domain XML (%s)' % self.name, after_header='domain XML (%s)' % self.name,
+                 before=redact(definition['before']), after=redact(definition['after'])),
+            dict(before_header='domain state', after_header='domain state',
+                 before='state: %s\n' % self.state_before, after='state: %s\n' % after_state),
+        ]
         return result
 
     # -- definition ----------------------------------------------------------------------------------
@@ -782,10 +806,7 @@ class DomainRun:
             if wanted:
                 self.fail('A transient domain (persistent=false) cannot start automatically; drop autostart')
             return
-        current = bool(self.dom.autostart()) if self.dom is not None else False
-        if current != wanted:
-            self.act('%s autostart' % ('enable' if wanted else 'disable'),
-                     lambda: self.dom.setAutostart(1 if wanted else 0))
+        _resource.converge(self.kind, self.dom, 'present', self.check, self.outcome, autostart=wanted)
 
     # -- live changes, restart needed ----------------------------------------------------------------
     def live_changes(self):
@@ -826,46 +847,47 @@ class DomainRun:
 
     # -- power state ---------------------------------------------------------------------------------
     def ensure_state(self, state):
+        """Plan the power transitions from the current state to ``state`` (POWER_PLAN), then make them in order
+        (in check mode each predicts the state it leads to)."""
         current = self.current_state()
-        if state == 'present':
-            return
-        if state == 'running':
-            if current in ('shutoff', 'nostate', 'crashed'):
-                self.start()
-            elif current == 'paused':
-                self.transition('resume', self.op('resume'), ('running',))
-            elif current == 'pmsuspended':
-                self.transition('wake up', lambda: self.dom.pMWakeup(0), ('running',))
-            elif current == 'shutting_down':
-                self.wait_for(('shutoff', 'absent'), 'finish shutting down')
-                self.start()
-        elif state == 'paused':
-            if current in ('shutoff', 'nostate', 'crashed'):
-                self.start(paused=True)
-            elif current in ('running', 'blocked'):
-                self.transition('pause', self.op('suspend'), ('paused',))
-            elif current != 'paused':
-                self.fail('Domain %s is %s and cannot be paused' % (self.name, current))
-        elif state == 'shutdown':
-            if current in _ACTIVE:
-                self.stop_gracefully()
-        elif state == 'destroyed':
-            if current in _ACTIVE:
-                self.transition('destroy', self.op('destroy'), _OFF)
-        elif state == 'restarted':
-            if current in _ACTIVE and not self.extra.get('restarted_for_change'):
-                self.reboot()
-            elif current in _OFF:
-                self.start()
-        elif state == 'saved':
-            if current in ('running', 'paused', 'blocked'):
-                if not self.dom.isPersistent():
-                    self.fail('Domain %s is transient; a managed save needs a persistent domain' % self.name)
-                self.transition('managed save', lambda: self.dom.managedSave(0), _OFF)
-            elif current in _OFF and not (self.dom is not None and has_managed_save(self.dom)):
-                self.outcome.warnings.append('Domain %s is not running, so there is nothing to save' % self.name)
-            elif current not in _OFF:
-                self.fail('Domain %s is %s and cannot be saved' % (self.name, current))
+        for states, steps in POWER_PLAN.get(state, ()):
+            if states is None or current in states:
+                break
+        else:
+            steps = ()
+        for step in steps:
+            self.POWER_STEPS[step](self, state, current)
+
+    def _refuse(self, state, current):
+        self.fail('Domain %s is %s and cannot be %s' % (self.name, current, state))
+
+    def _reboot_unless_restarted(self, state, current):
+        if not self.extra.get('restarted_for_change'):
+            self.reboot()
+
+    def _managed_save(self, state, current):
+        if not self.dom.isPersistent():
+            self.fail('Domain %s is transient; a managed save needs a persistent domain' % self.name)
+        self.transition('managed save', lambda: self.dom.managedSave(0), _OFF)
+
+    def _nothing_to_save(self, state, current):
+        if not (self.dom is not None and has_managed_save(self.dom)):
+            self.outcome.warnings.append('Domain %s is not running, so there is nothing to save' % self.name)
+
+    POWER_STEPS = {
+        'start': lambda run, state, current: run.start(),
+        'start paused': lambda run, state, current: run.start(paused=True),
+        'resume': lambda run, state, current: run.transition('resume', run.op('resume'), ('running',)),
+        'wake up': lambda run, state, current: run.transition('wake up', lambda: run.dom.pMWakeup(0), ('running',)),
+        'wait until off': lambda run, state, current: run.wait_for(('shutoff', 'absent'), 'finish shutting down'),
+        'pause': lambda run, state, current: run.transition('pause', run.op('suspend'), ('paused',)),
+        'shutdown': lambda run, state, current: run.stop_gracefully(),
+        'destroy': lambda run, state, current: run.transition('destroy', run.op('destroy'), _OFF),
+        'reboot': _reboot_unless_restarted,
+        'managed save': _managed_save,
+        'nothing to save': _nothing_to_save,
+        'refuse': _refuse,
+    }
 
     def wait_for(self, states, what):
         if self.check:
@@ -879,14 +901,13 @@ class DomainRun:
 
     def transition(self, action, func, states):
         """Do ``func`` and wait (event-driven) until the domain is in one of ``states``."""
-        self.outcome.act(action)
         if self.check:
+            self.outcome.act(action)
             self.predicted = states[0]
             return
         started = _now()
         with self.waiter() as waiter:
-            with call('%s domain %s' % (action, self.name)):
-                func()
+            self.outcome.perform(action, func, what='%s domain %s' % (action, self.name))
             ok = waiter.until_state(states, self.timeout())
         self.extra['wait_seconds'] = round(_now() - started, 3)
         if not ok:
@@ -918,51 +939,52 @@ class DomainRun:
         """Shut down (ACPI and/or agent as asked), wait up to timeout, then fail or, with force, destroy."""
         if self.current_state() == 'paused':
             self.transition('resume', self.op('resume'), ('running',))
-        self.outcome.act('shutdown')
         if self.check:
+            self.outcome.act('shutdown')
             self.predicted = 'shutoff'
             return
         flags = mode_flags(self.params['shutdown_mode'], 'VIR_DOMAIN_SHUTDOWN_')
-        started = _now()
-        with self.waiter() as waiter:
-            with call('shut down domain %s' % self.name):
-                self.dom.shutdownFlags(flags)
-            ok = waiter.until_state(_OFF, self.timeout())
-        self.extra['wait_seconds'] = round(_now() - started, 3)
-        if ok:
-            return
-        if not self.params['force']:
-            self.fail('Domain %s did not shut down within %s seconds' % (self.name, self.timeout()),
-                      hint='Check that the guest reacts to the ACPI power button (acpid) or runs the guest agent '
-                           '(shutdown_mode), raise timeout, or set force=true to power it off after the timeout')
-        self.outcome.warnings.append('Domain %s did not shut down within %s seconds; it was powered off (force=true)'
-                                     % (self.name, self.timeout()))
-        self.transition('destroy (graceful shutdown timed out)', self.op('destroy'), _OFF)
+        self.graceful('shutdown', 'shut down', lambda: self.dom.shutdownFlags(flags),
+                      lambda waiter: waiter.until_state(_OFF, self.timeout()),
+                      ('did not shut down', 'it was powered off',
+                       'Check that the guest reacts to the ACPI power button (acpid) or runs the guest agent '
+                       '(shutdown_mode), raise timeout, or set force=true to power it off after the timeout'),
+                      ('destroy (graceful shutdown timed out)', self.op('destroy'), _OFF))
 
     def reboot(self):
-        self.outcome.act('reboot')
         if self.check:
+            self.outcome.act('reboot')
             return
         flags = mode_flags(self.params['shutdown_mode'], 'VIR_DOMAIN_REBOOT_')
+        # The test driver reboots synchronously and sends no reboot event.
+        synchronous = self.conn.getType().lower() == 'test'
+        self.graceful('reboot', 'reboot', lambda: self.dom.reboot(flags),
+                      lambda waiter: (waiter.until_state(('running',), self.timeout()) if synchronous
+                                      else waiter.until_rebooted(self.timeout())),
+                      ('did not come back from a reboot', 'it was reset',
+                       'Check that the guest reacts to the ACPI power button or runs the guest agent, raise '
+                       'timeout, or set force=true to reset it after the timeout'),
+                      ('reset (graceful reboot timed out)', lambda: self.dom.reset(0), ('running',)))
+
+    def graceful(self, action, verb, func, wait, words, fallback):
+        """A request the guest carries out (shutdown, reboot): ``func``, recorded once it is sent, then ``wait``
+        (waiter) up to timeout; when the guest did not, fail or, with force, do the ``fallback`` transition.
+        ``words``: (what the guest did not do, what force did instead, the hint)."""
         started = _now()
         with self.waiter() as waiter:
-            with call('reboot domain %s' % self.name):
-                self.dom.reboot(flags)
-            if self.conn.getType().lower() == 'test':
-                # The test driver reboots synchronously and sends no reboot event.
-                ok = waiter.until_state(('running',), self.timeout())
-            else:
-                ok = waiter.until_rebooted(self.timeout())
+            with call('%s domain %s' % (verb, self.name)):
+                func()
+            self.outcome.act(action)
+            ok = wait(waiter)
         self.extra['wait_seconds'] = round(_now() - started, 3)
         if ok:
             return
+        not_done, instead, hint = words
         if not self.params['force']:
-            self.fail('Domain %s did not come back from a reboot within %s seconds' % (self.name, self.timeout()),
-                      hint='Check that the guest reacts to the ACPI power button or runs the guest agent, raise '
-                           'timeout, or set force=true to reset it after the timeout')
-        self.outcome.warnings.append('Domain %s did not reboot within %s seconds; it was reset (force=true)'
-                                     % (self.name, self.timeout()))
-        self.transition('reset (graceful reboot timed out)', lambda: self.dom.reset(0), ('running',))
+            self.fail('Domain %s %s within %s seconds' % (self.name, not_done, self.timeout()), hint=hint)
+        self.outcome.warnings.append('Domain %s %s within %s seconds; %s (force=true)'
+                                     % (self.name, not_done, self.timeout(), instead))
+        self.transition(*fallback)
 
     def restore(self):
         path = self.params['restore']
@@ -994,15 +1016,12 @@ class DomainRun:
         with call('read the definition of domain %s' % self.name):
             text = self.dom.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE if persistent else 0)
         stored = _xml.parse(text, 'stored domain XML')
-        self.outcome.before = text
-        self.outcome.after = ''
         flags, volumes, report = removal_plan(self.conn, self.dom, stored, p['remove_storage'], p['remove_tpm'])
-        if self.current_state() in _ACTIVE:
-            self.transition('destroy', self.op('destroy'), _OFF)
-        if persistent:
-            self.act('undefine', lambda: undefine(self.dom, flags), 'undefine domain %s' % self.name)
-        for vol, path in zip(volumes, report['storage']):
-            self.act('delete volume %s' % path, lambda v=vol: delete_volume(v))
+        storage = [_resource.Step('delete volume %s' % path, lambda v=vol: delete_volume(v), 'delete volume %s' % path)
+                   for vol, path in zip(volumes, report['storage'])]
+        _resource.converge(self.kind, self.dom, 'absent', self.check, self.outcome, after=storage,
+                           calls=dict(undefine=lambda dom: undefine(dom, flags)))
+        self.outcome.before, self.outcome.after = text, ''
         self.extra['removed'] = report
         if report['storage_kept']:
             self.outcome.warnings.append('Kept storage that is not a libvirt storage volume: %s'
@@ -1023,16 +1042,12 @@ class DomainRun:
         try:
             native = self.conn.domainXMLToNative(fmt, text, 0)
         except libvirt.libvirtError as e:
-            failure = _failure(e, 'convert domain %s to the native %s format' % (self.name, fmt))
+            failure = failure_from(e, 'convert domain %s to the native %s format' % (self.name, fmt))
             if e.get_error_code() == libvirt.VIR_ERR_NO_SUPPORT:
                 failure.hint = ('This libvirt driver cannot export native configurations; the QEMU driver '
                                 'exports the qemu-argv format')
             raise failure
         self.extra['native_config'] = native
-
-
-def _failure(error, what):
-    return failure_from(error, what)
 
 
 def _live_path(path):
@@ -1066,9 +1081,7 @@ def _namespaced(element, uri, prefix):
 
 
 def run_module(module):
-    """The domain module's main: returns the result dict, or fails through fail_json."""
-    outcome = Outcome()
+    """The domain module's main: exits with the result, or fails through fail_json."""
     waits = module.params['state'] in ('running', 'paused', 'shutdown', 'destroyed', 'restarted', 'saved', 'absent') \
         or module.params['restart_on_change']
-    with module_connection(module, events=waits) as conn:
-        return DomainRun(module, conn, outcome).run()
+    _resource.run_module(module, lambda conn, outcome: DomainRun(module, conn, outcome).run(), events=waits)

@@ -20,9 +20,9 @@ import time
 
 from ansible_collections.sysvirt.libvirt.plugins.module_utils import _xml
 from ansible_collections.sysvirt.libvirt.plugins.module_utils._connection import (
-    LibvirtConnection, LibvirtFailure, call, lookup,
+    LibvirtConnection, LibvirtFailure, call,
 )
-from ansible_collections.sysvirt.libvirt.plugins.module_utils._resource import Kind, Outcome, reconcile_definition
+from ansible_collections.sysvirt.libvirt.plugins.module_utils._resource import Kind, Outcome, converge, reconcile_definition
 
 try:
     import libvirt
@@ -55,25 +55,18 @@ class InterfaceKind(Kind):
     def identity(self, desired):
         return desired.get('name'), None
 
-    def lookup(self, conn, name=None, uuid=None, mac=None):
-        if name:
-            return lookup(conn.interfaceLookupByName, name)
-        if mac:
-            return lookup(conn.interfaceLookupByMACString, mac)
-        return None
+    lookups = (('name', 'interfaceLookupByName'), ('mac', 'interfaceLookupByMACString'))
+    define_call = ('interfaceDefineXML', (0,))
+    stored_flags = ('VIR_INTERFACE_XML_INACTIVE',)
 
-    def stored_xml(self, obj):
-        with call('read the definition of host interface %s' % obj.name()):
-            try:
-                return obj.XMLDesc(libvirt.VIR_INTERFACE_XML_INACTIVE)
-            except libvirt.libvirtError as e:
-                if e.get_error_code() not in (libvirt.VIR_ERR_INVALID_ARG, libvirt.VIR_ERR_NO_SUPPORT):
-                    raise
-                return obj.XMLDesc(0)
+    def is_persistent(self, obj):
+        return True  # libvirt's host interfaces are always defined
 
-    def define(self, conn, xml):
-        with call('define the host interface'):
-            return conn.interfaceDefineXML(xml, 0)
+    def start(self, obj):
+        return obj.create(0)
+
+    def stop(self, obj):
+        return obj.destroy(0)
 
 
 KIND = InterfaceKind()
@@ -135,7 +128,7 @@ def describe(iface, with_xml=False):
 
 def list_interfaces(conn, name=None, mac=None, with_xml=False):
     if name or mac:
-        found = [KIND.lookup(conn, name=name, mac=mac)]
+        found = [KIND.lookup(conn, name=name, mac=None if name else mac)]
     else:
         with call('list host interfaces'):
             found = conn.listAllInterfaces(0)
@@ -180,38 +173,19 @@ def _plan(conn, params, desired, iface, outcome, check_mode):
     """Do (or in check mode, record) the definition and the state change."""
     state = params['state']
     if state == 'absent':
-        if iface is None:
-            return None
-        outcome.before, outcome.after = KIND.stored_xml(iface), ''
-        if iface.isActive():
-            outcome.act('stop')
-            if not check_mode:
-                with call('stop host interface %s' % iface.name()):
-                    iface.destroy(0)
-        outcome.act('undefine')
-        if not check_mode:
-            with call('undefine host interface %s' % iface.name()):
-                iface.undefine()
+        converge(KIND, iface, 'absent', check_mode, outcome)
         return None
     if desired is not None:
         reconcile_definition(conn, KIND, desired, check_mode, outcome=outcome, obj=iface)
         iface = outcome.obj
     elif iface is None:
-        raise LibvirtFailure('The host interface %s does not exist; give its definition (xml) to define it'
-                             % (params.get('name') or params.get('mac')))
+        if state == 'inactive':
+            return None  # teardown re-runs: a missing interface is not running
+        raise KIND.missing(params.get('name') or params.get('mac'))
     else:
         outcome.before = outcome.after = KIND.stored_xml(iface)
     active = bool(iface.isActive()) if iface is not None else False
-    if state == 'active' and not active:
-        outcome.act('start')
-        if not check_mode:
-            with call('start host interface %s' % iface.name()):
-                iface.create(0)
-    elif state == 'inactive' and active:
-        outcome.act('stop')
-        if not check_mode:
-            with call('stop host interface %s' % iface.name()):
-                iface.destroy(0)
+    converge(KIND, iface, state, check_mode, outcome)
     if check_mode:
         predicted = state == 'active' or (state == 'present' and active)
         return interface_to_dict(outcome.after, predicted)
@@ -265,18 +239,22 @@ def confirm(params):
         time.sleep(min(1.0, max(0.0, deadline - time.monotonic())))
 
 
-def ensure(conn, params, check_mode):
+def run(module, conn, outcome):
+    """The host_interface module's logic; returns its values (interface). The change is planned in check mode
+    first; only a real run that changes something opens a transaction (and records what it does in ``outcome``,
+    so a failure after a change reports it)."""
+    params, check_mode = module.params, module.check_mode
     if params.get('confirm') and not params.get('transaction', True):
         raise LibvirtFailure('confirm needs transaction: true (without a transaction there is nothing to roll back)')
     desired = desired_document(params) if params.get('xml') else None
     name = desired.get('name') if desired is not None else params.get('name')
     iface = KIND.lookup(conn, name=name, mac=None if name else params.get('mac'))
-    # plan in check mode first; only a run that changes something opens a transaction
-    preview = Outcome()
+    preview = outcome if check_mode else Outcome()
     data = _plan(conn, params, _copy(desired), iface, preview, True)
     if check_mode or not preview.changed:
-        return preview, data
-    outcome = Outcome()
+        outcome.before, outcome.after = preview.before, preview.after
+        outcome.differences, outcome.warnings = preview.differences, preview.warnings
+        return dict(interface=data)
     try:
         with _Transaction(conn, params.get('transaction', True), outcome):
             data = _plan(conn, params, desired, iface, outcome, False)
@@ -285,7 +263,7 @@ def ensure(conn, params, check_mode):
         if _unsupported(failure):
             raise read_only_failure(failure)
         raise
-    return outcome, data
+    return dict(interface=data)
 
 
 def _copy(element):

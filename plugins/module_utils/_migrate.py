@@ -22,7 +22,6 @@ except ImportError:
 
 from ansible_collections.sysvirt.libvirt.plugins.module_utils import _xml
 from ansible_collections.sysvirt.libvirt.plugins.module_utils._connection import (
-    exit_module,
     LibvirtConnection, LibvirtFailure, call, failure_from, lookup,
 )
 from ansible_collections.sysvirt.libvirt.plugins.module_utils._device import find_domain
@@ -130,10 +129,10 @@ class MigrateRun(ModuleRun):
             raise LibvirtFailure('Domain %s is neither on the source nor on %s' % (p['domain'], p['destination']),
                                  hint='Check the domain name or UUID.')
         if self._already_there(src, dst):
-            result.update(changed=False, actions=[], location='destination',
-                          state=_state_name(dst), persistent_on_destination=bool(dst.isPersistent()),
+            result.update(location='destination', state=_state_name(dst),
+                          persistent_on_destination=bool(dst.isPersistent()),
                           on_source=src is not None and bool(src.isPersistent()))
-            return result
+            return self.finish(**result)
         live = bool(src.isActive())
         if p['mode'] == 'offline' and live:
             raise LibvirtFailure('mode=offline, but %s is running' % src.name(),
@@ -148,21 +147,16 @@ class MigrateRun(ModuleRun):
         self.act('migrate %s %s to %s%s' % (src.name(), 'live' if live else 'offline', p['destination'],
                                             ' (post-copy)' if p['postcopy'] else ''))
         if self.check:
-            result.update(changed=True, actions=self.actions, location='source', state=_state_name(src),
-                          persistent_on_destination=None, on_source=None, cpu_check=self.cpu_check)
-            if self.warnings:
-                result['warnings'] = self.warnings
-            return result
+            result.update(location='source', state=_state_name(src), persistent_on_destination=None, on_source=None,
+                          cpu_check=self.cpu_check)
+            return self.finish(**result)
         job = self.migrate(src, dconn, live)
         dst = find_domain(dconn, p['domain'])
         src_after = find_domain(self.conn, p['domain'])
-        result.update(changed=True, actions=self.actions, location='destination',
-                      state=_state_name(dst) if dst else None,
+        result.update(location='destination', state=_state_name(dst) if dst else None,
                       persistent_on_destination=bool(dst.isPersistent()) if dst else None,
                       on_source=src_after is not None, job=job, cpu_check=self.cpu_check)
-        if self.warnings:
-            result['warnings'] = self.warnings
-        return result
+        return self.finish(**result)
 
     def _already_there(self, src, dst):
         """The guest is where the options want it: running on the destination (live), or defined there."""
@@ -298,7 +292,4 @@ def _state_name(dom):
 
 
 def run_module(module):
-    from ansible_collections.sysvirt.libvirt.plugins.module_utils._connection import module_connection
-    with module_connection(module) as conn:
-        result = MigrateRun(module, conn).run()
-    exit_module(module, result)
+    MigrateRun.main(module)

@@ -18,8 +18,9 @@ import ipaddress
 
 from ansible_collections.sysvirt.libvirt.plugins.module_utils import _xml
 from ansible_collections.sysvirt.libvirt.plugins.module_utils._connection import (
-    LibvirtFailure, call, failure_from, lookup)
-from ansible_collections.sysvirt.libvirt.plugins.module_utils._resource import Kind, Outcome, reconcile_definition
+    LibvirtFailure, call, failure_from)
+from ansible_collections.sysvirt.libvirt.plugins.module_utils._resource import (
+    Kind, ensure_active, ensure_autostart, reconcile_definition, remove)
 
 try:
     import libvirt
@@ -39,6 +40,8 @@ NETWORK_RULES = _xml.CompareRules(
         ('bridge', 'stp'): {'yes': 'on', 'no': 'off'},
         ('mac', 'address'): {},
     },
+    order={'': ('name', 'uuid', 'metadata', 'forward', 'bridge', 'mtu', 'mac', 'domain', 'dns', 'virtualport',
+                'vlan', 'bandwidth', 'port', 'ip', 'route', 'portgroup')},
 )
 
 
@@ -49,28 +52,10 @@ def _lower(value):
 class NetworkKind(Kind):
     noun = 'network'
     rules = NETWORK_RULES
-
-    def lookup(self, conn, name=None, uuid=None):
-        net = None
-        if uuid:
-            net = lookup(conn.networkLookupByUUIDString, uuid)
-        if net is None and name:
-            net = lookup(conn.networkLookupByName, name)
-        return net
-
-    def stored_xml(self, obj):
-        try:
-            return obj.XMLDesc(libvirt.VIR_NETWORK_XML_INACTIVE)
-        except libvirt.libvirtError as e:
-            # The test driver keeps one definition and refuses the flag.
-            if e.get_error_code() not in (libvirt.VIR_ERR_INVALID_ARG, libvirt.VIR_ERR_NO_SUPPORT):
-                raise failure_from(e, 'read the definition of network %s' % obj.name())
-        with call('read the definition of network %s' % obj.name()):
-            return obj.XMLDesc(0)
-
-    def define(self, conn, xml):
-        with call('define the network'):
-            return conn.networkDefineXML(xml)
+    autostart_actions = ('autostart on', 'autostart off')
+    lookups = (('uuid', 'networkLookupByUUIDString'), ('name', 'networkLookupByName'))
+    define_call = ('networkDefineXML', ())
+    stored_flags = ('VIR_NETWORK_XML_INACTIVE',)
 
     def carry_over(self, desired, stored):
         """UUID, and the bridge name and MAC libvirt generated, when the document gives none."""
@@ -806,189 +791,174 @@ def _state_of(net):
         return bool(net.isActive()), bool(net.isPersistent())
 
 
-def ensure(conn, params, check_mode):
-    """Bring one network to what the parameters ask; return (outcome, result extras)."""
-    outcome = Outcome()
-    version = None
-    if params.get('xml'):
-        with call('read the libvirt version'):
-            version = conn.getLibVersion()
-    desired = _desired(params, version, outcome.warnings) if params.get('xml') else None
-    name = params.get('name') or (_xml.find_text(desired, 'name') if desired is not None else None)
-    uuid = params.get('uuid') or (_xml.find_text(desired, 'uuid') if desired is not None else None)
-    want_persistent = params.get('persistent', True)
-    state = params['state']
-    # Bad update entries fail before anything is looked up, defined or started (and check mode fails alike).
-    for section in SECTIONS:
-        for entry in params.get(section.option) or []:
-            section.validate(entry)
-    net = KIND.check_found(find_network(conn, name=name, uuid=uuid), name, uuid)
-    if net is not None and desired is not None and net.name() != _xml.find_text(desired, 'name'):
-        raise LibvirtFailure('The network with UUID %s is named %s, not %s; libvirt cannot rename networks'
-                             % (uuid, net.name(), _xml.find_text(desired, 'name')))
-    extras = dict(restart_needed=False)
+def run(module, conn, outcome):
+    """The network module's logic: bring one network to what the parameters ask; returns the module's values."""
+    return _NetworkRun(conn, module.params, module.check_mode, outcome).run()
 
-    if state == 'absent':
-        if net is not None:
-            active, persistent = _state_of(net)
-            outcome.before = KIND.stored_xml(net)
-            outcome.after = ''
-            if active:
-                outcome.act('stop')
-                if not check_mode:
-                    with call('stop network %s' % net.name()):
-                        net.destroy()
-            if persistent:
-                outcome.act('undefine')
-                if not check_mode:
-                    with call('undefine network %s' % net.name()):
-                        net.undefine()
-        return outcome, dict(extras, network=None)
 
-    if net is None and desired is None:
-        raise LibvirtFailure('The network %s does not exist; give its definition in the xml option to create it'
-                             % (name or uuid))
-    if state == 'inactive' and not want_persistent:
-        raise LibvirtFailure('A transient network (persistent: false) exists only while it runs; '
-                             'state: inactive is not possible')
-    if params.get('autostart') and not want_persistent:
-        raise LibvirtFailure('A transient network (persistent: false) cannot be started automatically')
+class _NetworkRun:
+    """One run of the network module: definition (persistent or transient), state, pending changes, entry
+    updates, autostart. Check mode makes every decision the same way; only the libvirt calls are skipped."""
 
-    active, persistent = _state_of(net) if net is not None else (False, False)
-    before_live = live_xml(net) if (net is not None and active) else None
-    predicted_live = before_live
-    started = False
+    def __init__(self, conn, params, check_mode, outcome):
+        self.conn, self.params, self.check, self.outcome = conn, params, check_mode, outcome
+        self.extras = dict(restart_needed=False)
+        self.net = self.desired = self.predicted_live = None
+        self.active = self.persistent = self.started = False
 
-    # 1. the definition
-    if want_persistent:
-        if desired is not None:
-            if net is not None and not persistent:
-                # A transient network becomes persistent by defining it.
-                outcome.before = ''
-                KIND.carry_over(desired, _xml.parse(before_live, 'network XML'))
-                outcome.act('make persistent')
-                if not check_mode:
-                    net = KIND.define(conn, _xml.to_string(desired, pretty=False))
-                    outcome.after = KIND.stored_xml(net)
-                else:
-                    outcome.after = _xml.to_string(desired)
-                persistent = True
-            else:
-                reconcile_definition(conn, KIND, desired, check_mode, outcome, obj=net)
-                net = outcome.obj
-                if net is None or not persistent:
-                    persistent = True
-        elif net is not None and not persistent:
-            raise LibvirtFailure('The network %s is transient; give its xml to make it persistent, or set '
-                                 'persistent: false' % net.name())
+    def run(self):
+        p = self.params
+        self.lookup()
+        if p['state'] == 'absent':
+            if self.net is not None:
+                remove(KIND, self.net, self.check, self.outcome)
+            return dict(self.extras, network=None)
+        if self.net is None and self.desired is None:
+            if p['state'] == 'inactive':
+                return dict(self.extras, network=None)  # teardown re-runs: a missing network is not running
+            raise KIND.missing(p.get('name') or p.get('uuid'))
+        if p['state'] == 'inactive' and not p.get('persistent', True):
+            raise LibvirtFailure('A transient network (persistent: false) exists only while it runs; '
+                                 'state: inactive is not possible')
+        if p.get('autostart') and not p.get('persistent', True):
+            raise LibvirtFailure('A transient network (persistent: false) cannot be started automatically')
+        if self.net is not None:
+            self.active, self.persistent = _state_of(self.net)
+            self.predicted_live = live_xml(self.net) if self.active else None
+        if p.get('persistent', True):
+            self.persistent_definition()
         else:
+            self.transient()
+        self.ensure_state()
+        self.pending_changes()
+        self.entry_updates()
+        if self.persistent:
+            ensure_autostart(KIND, self.net, p.get('autostart'), self.check, self.outcome)
+        self.extras['network'] = self.result()
+        return self.extras
+
+    def lookup(self):
+        p = self.params
+        version = None
+        if p.get('xml'):
+            with call('read the libvirt version'):
+                version = self.conn.getLibVersion()
+            self.desired = _desired(p, version, self.outcome.warnings)
+        desired = self.desired
+        name = p.get('name') or (_xml.find_text(desired, 'name') if desired is not None else None)
+        uuid = p.get('uuid') or (_xml.find_text(desired, 'uuid') if desired is not None else None)
+        # Bad update entries fail before anything is looked up, defined or started (and check mode fails alike).
+        for section in SECTIONS:
+            for entry in p.get(section.option) or []:
+                section.validate(entry)
+        self.net = KIND.check_found(find_network(self.conn, name=name, uuid=uuid), name, uuid)
+        if self.net is not None and desired is not None and self.net.name() != _xml.find_text(desired, 'name'):
+            raise LibvirtFailure('The network with UUID %s is named %s, not %s; libvirt cannot rename networks'
+                                 % (uuid, self.net.name(), _xml.find_text(desired, 'name')))
+
+    def persistent_definition(self):
+        outcome, net = self.outcome, self.net
+        if self.desired is None:
+            if net is not None and not self.persistent:
+                raise LibvirtFailure('The network %s is transient; give its xml to make it persistent, or set '
+                                     'persistent: false' % net.name())
             outcome.before = outcome.after = KIND.stored_xml(net)
-    else:
+        elif net is not None and not self.persistent:
+            # A transient network becomes persistent by defining it.
+            outcome.before = ''
+            KIND.carry_over(self.desired, _xml.parse(self.predicted_live, 'network XML'))
+            text = _xml.to_string(self.desired, pretty=False)
+            defined = outcome.perform('make persistent', lambda: KIND.define(self.conn, text), self.check)
+            self.net = defined or net
+            outcome.after = _xml.to_string(self.desired) if self.check else KIND.stored_xml(self.net)
+        else:
+            reconcile_definition(self.conn, KIND, self.desired, self.check, outcome, obj=net)
+            self.net = outcome.obj
+        self.persistent = True
+
+    def transient(self):
+        outcome, net = self.outcome, self.net
         if net is None:
             outcome.before = ''
-            outcome.act('create transient')
-            if check_mode:
-                outcome.after = _xml.to_string(desired)
-                predicted_live = outcome.after
-            else:
-                with call('create transient network %s' % name):
-                    net = conn.networkCreateXML(_xml.to_string(desired, pretty=False))
-                outcome.after = live_xml(net)
-            active = started = True
+            text = _xml.to_string(self.desired, pretty=False)
+            self.net = outcome.perform('create transient', lambda: self.conn.networkCreateXML(text), self.check,
+                                       'create transient network %s' % _xml.find_text(self.desired, 'name'))
+            outcome.after = _xml.to_string(self.desired) if self.check else live_xml(self.net)
+            self.predicted_live = outcome.after
+            self.active = self.started = True
+        elif self.persistent:
+            outcome.before, outcome.after = KIND.stored_xml(net), ''
+            if not self.active:
+                # An inactive persistent network: start it, then drop the persistent definition.
+                ensure_active(KIND, net, True, self.check, outcome)
+                self.predicted_live = outcome.before
+                self.active = self.started = True
+            outcome.perform('make transient', net.undefine, self.check,
+                            lambda: 'undefine network %s (it keeps running)' % net.name())
+            self.persistent = False
         else:
-            if persistent:
-                outcome.before = KIND.stored_xml(net)
-                outcome.after = ''
-                if not active:
-                    # An inactive persistent network: start it, then drop the persistent definition.
-                    outcome.act('start')
-                    if not check_mode:
-                        with call('start network %s' % net.name()):
-                            net.create()
-                    predicted_live = outcome.before
-                    active = started = True
-                outcome.act('make transient')
-                if not check_mode:
-                    with call('undefine network %s (it keeps running)' % net.name()):
-                        net.undefine()
-                persistent = False
-            else:
-                outcome.before = outcome.after = before_live
+            outcome.before = outcome.after = self.predicted_live
 
-    # 2. state
-    if state == 'active' and not active:
-        outcome.act('start')
-        if not check_mode:
-            with call('start network %s' % net.name()):
-                net.create()
-        active = started = True
-        predicted_live = outcome.after
-    elif state == 'inactive' and active:
-        outcome.act('stop')
-        if not check_mode:
-            with call('stop network %s' % net.name()):
-                net.destroy()
-        active = False
-        predicted_live = None
+    def ensure_state(self):
+        wanted = {'active': True, 'inactive': False}.get(self.params['state'])
+        if wanted is None or wanted == self.active:
+            return
+        ensure_active(KIND, self.net, wanted, self.check, self.outcome)
+        self.active = self.started = wanted
+        self.predicted_live = self.outcome.after if wanted else None
 
-    # 3. definition changes the running network does not have yet
-    if active and not started and desired is not None:
-        current_live = live_xml(net) if (net is not None and not check_mode) else predicted_live
-        if current_live:
-            pending = _xml.differences(desired, _xml.parse(current_live, 'live network XML'), NETWORK_RULES)
-            if pending:
-                if params.get('restart_on_change'):
-                    outcome.act('restart')
-                    if not check_mode:
-                        if not persistent:
-                            with call('stop network %s' % net.name()):
-                                net.destroy()
-                            with call('create transient network %s' % name):
-                                KIND.carry_over(desired, _xml.parse(current_live, 'network XML'))
-                                net = conn.networkCreateXML(_xml.to_string(desired, pretty=False))
-                        else:
-                            with call('restart network %s' % net.name()):
-                                net.destroy()
-                                net.create()
-                    predicted_live = outcome.after if persistent else _xml.to_string(desired)
-                else:
-                    extras['restart_needed'] = True
-                    extras['pending_live_changes'] = [d.as_dict() for d in pending]
+    def pending_changes(self):
+        """Definition changes the running network does not have yet: restart (restart_on_change) or report them."""
+        if not self.active or self.started or self.desired is None:
+            return
+        current_live = live_xml(self.net) if (self.net is not None and not self.check) else self.predicted_live
+        if not current_live:
+            return
+        pending = _xml.differences(self.desired, _xml.parse(current_live, 'live network XML'), NETWORK_RULES)
+        if not pending:
+            return
+        if not self.params.get('restart_on_change'):
+            self.extras['restart_needed'] = True
+            self.extras['pending_live_changes'] = [d.as_dict() for d in pending]
+            return
+        self.outcome.perform('restart', lambda: self.restart(current_live), self.check,
+                             lambda: 'restart network %s' % self.net.name())
+        self.predicted_live = self.outcome.after if self.persistent else _xml.to_string(self.desired)
 
-    # 4. live updates of entries
-    if any(params.get(option) for option in UPDATE_OPTIONS):
-        if check_mode or net is None:
-            config_text = outcome.after if persistent else None
-            live_text = predicted_live if active else None
+    def restart(self, current_live):
+        self.net.destroy()
+        if self.persistent:
+            return self.net.create()
+        KIND.carry_over(self.desired, _xml.parse(current_live, 'network XML'))
+        self.net = self.conn.networkCreateXML(_xml.to_string(self.desired, pretty=False))
+        return self.net
+
+    def entry_updates(self):
+        p, outcome, net = self.params, self.outcome, self.net
+        if not any(p.get(option) for option in UPDATE_OPTIONS):
+            return
+        if self.check or net is None:
+            config_text = outcome.after if self.persistent else None
+            live_text = self.predicted_live if self.active else None
         else:
-            config_text = KIND.stored_xml(net) if persistent else None
-            live_text = live_xml(net) if active else None
+            config_text = KIND.stored_xml(net) if self.persistent else None
+            live_text = live_xml(net) if self.active else None
         config_root = _xml.parse(config_text, 'network XML') if config_text else None
         live_root = _xml.parse(live_text, 'live network XML') if live_text else None
-        update_entries(net, config_root, live_root, params, outcome, check_mode)
-        if check_mode and (config_root is not None or live_root is not None):
+        update_entries(net, config_root, live_root, p, outcome, self.check)
+        if self.check and (config_root is not None or live_root is not None):
             outcome.after = _xml.to_string(config_root if config_root is not None else live_root)
 
-    # 5. autostart
-    if params.get('autostart') is not None and persistent:
-        current = bool(net.autostart()) if net is not None else False
-        if current != params['autostart']:
-            outcome.act('autostart %s' % ('on' if params['autostart'] else 'off'))
-            if not check_mode:
-                with call('set autostart of network %s' % net.name()):
-                    net.setAutostart(1 if params['autostart'] else 0)
-
-    # the result
-    if net is not None and not check_mode:
-        outcome.after = KIND.stored_xml(net) if persistent else live_xml(net)
-        extras['network'] = network_to_dict(net)
-    else:
-        text = outcome.after or (live_xml(net) if net is not None else '')
-        data = definition_to_dict(_xml.parse(text, 'network XML'))
-        autostart = params.get('autostart')
+    def result(self):
+        net, outcome = self.net, self.outcome
+        if net is not None and not self.check:
+            outcome.after = KIND.stored_xml(net) if self.persistent else live_xml(net)
+            return network_to_dict(net)
+        data = definition_to_dict(_xml.parse(outcome.after or (live_xml(net) if net is not None else ''),
+                                             'network XML'))
+        autostart = self.params.get('autostart')
         if autostart is None:
-            autostart = bool(net.autostart()) if (net is not None and persistent) else False
-        data.update(active=active, persistent=persistent, autostart=autostart and persistent,
-                    leases=leases(net) if (net is not None and active) else [])
-        extras['network'] = data
-    return outcome, extras
+            autostart = bool(net.autostart()) if (net is not None and self.persistent) else False
+        data.update(active=self.active, persistent=self.persistent, autostart=autostart and self.persistent,
+                    leases=leases(net) if (net is not None and self.active) else [])
+        return data

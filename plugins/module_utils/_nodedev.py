@@ -13,7 +13,7 @@ __metaclass__ = type
 
 from ansible_collections.sysvirt.libvirt.plugins.module_utils import _xml
 from ansible_collections.sysvirt.libvirt.plugins.module_utils._connection import LibvirtFailure, call, lookup
-from ansible_collections.sysvirt.libvirt.plugins.module_utils._resource import Outcome
+from ansible_collections.sysvirt.libvirt.plugins.module_utils._resource import Kind, Outcome, converge, missing
 
 try:
     import libvirt
@@ -167,6 +167,33 @@ def _state(device, data):
     return data
 
 
+class NodeDeviceKind(Kind):
+    """Virtual node devices (vHBA, mdev): their state is read with _state, as drivers that cannot say (the test
+    driver) have only active, transient devices."""
+
+    noun = 'node device'
+    stop_action = 'destroy'
+    lookups = (('name', 'nodeDeviceLookupByName'),)
+
+    def __init__(self, conn=None):
+        self.conn = conn
+
+    def is_active(self, obj):
+        return _state(obj, {}).get('active') is not False
+
+    def is_persistent(self, obj):
+        return bool(_state(obj, {}).get('persistent'))
+
+    def get_autostart(self, obj):
+        return bool(_state(obj, {}).get('autostart'))
+
+    def undefine(self, obj):
+        # a device stopped a moment ago is looked up again: the old handle may name the gone device
+        again = self.lookup(self.conn, name=obj.name())
+        if again is not None:
+            again.undefine()
+
+
 def describe(device, with_xml=False):
     with call('read node device %s' % device.name()):
         text = device.XMLDesc(0)
@@ -255,9 +282,9 @@ def _refuse_reset_of_host_device(name, data, state):
                               'sure.')
 
 
-def ensure_pci(conn, params, check_mode):
+def ensure_pci(conn, params, check_mode, outcome=None):
     """state detached / attached, and reset. Returns (outcome, device dict)."""
-    outcome = Outcome()
+    outcome = Outcome() if outcome is None else outcome
     name = params['name']
     device, data = _pci_device(conn, name)
     state = params['state']
@@ -275,23 +302,12 @@ def ensure_pci(conn, params, check_mode):
             if not params.get('force'):
                 raise LibvirtFailure('Refusing to detach %s: it is a PCI bridge or host bridge' % name,
                                      hint='Set force: true if you are sure.')
-        outcome.act('detach')
-        if not check_mode:
-            with call('detach PCI device %s from the host' % name):
-                if params.get('driver'):
-                    device.detachFlags(params['driver'], 0)
-                else:
-                    device.dettach()
+        detach = (lambda: device.detachFlags(params['driver'], 0)) if params.get('driver') else device.dettach
+        outcome.perform('detach', detach, check_mode, 'detach PCI device %s from the host' % name)
     elif state == 'attached' and detached:
-        outcome.act('reattach')
-        if not check_mode:
-            with call('re-attach PCI device %s to the host' % name):
-                device.reAttach()
+        outcome.perform('reattach', device.reAttach, check_mode, 're-attach PCI device %s to the host' % name)
     if params.get('reset'):
-        outcome.act('reset')
-        if not check_mode:
-            with call('reset PCI device %s' % name):
-                device.reset()
+        outcome.perform('reset', device.reset, check_mode, 'reset PCI device %s' % name)
     if outcome.changed and not check_mode:
         data = describe(lookup(conn.nodeDeviceLookupByName, name) or device)
     return outcome, data
@@ -348,16 +364,16 @@ def _mdevctl_hint(failure):
     return failure
 
 
-def ensure_virtual(conn, params, check_mode):
+def ensure_virtual(conn, params, check_mode, outcome=None):
     try:
-        return _ensure_virtual(conn, params, check_mode)
+        return _ensure_virtual(conn, params, check_mode, outcome)
     except LibvirtFailure as failure:
         raise _mdevctl_hint(failure)
 
 
-def _ensure_virtual(conn, params, check_mode):
+def _ensure_virtual(conn, params, check_mode, outcome=None):
     """state present / absent for virtual devices (vHBA, mdev). Returns (outcome, device dict or None)."""
-    outcome = Outcome()
+    outcome = Outcome() if outcome is None else outcome
     name = params.get('name')
     root = None
     if params.get('xml'):
@@ -365,29 +381,15 @@ def _ensure_virtual(conn, params, check_mode):
     if not name:
         raise _xml.XMLInputError('A virtual device needs a name (the name option or <name> in the XML) so that '
                                  'the next run finds it; for an mdev, name it by its UUID (mdev_<uuid with _>)')
-    device = lookup(conn.nodeDeviceLookupByName, name)
+    kind = NodeDeviceKind(conn)
+    device = kind.lookup(conn, name=name)
     if params['state'] == 'absent':
-        if device is None:
-            return outcome, None
-        data = describe(device)
-        # drivers that cannot say (the test driver) only have active, transient devices
-        if data.get('active') is not False:
-            outcome.act('destroy')
-            if not check_mode:
-                with call('destroy node device %s' % name):
-                    device.destroy()
-        if data.get('persistent'):
-            outcome.act('undefine')
-            if not check_mode:
-                again = lookup(conn.nodeDeviceLookupByName, name)
-                if again is not None:
-                    with call('undefine node device %s' % name):
-                        again.undefine()
+        converge(kind, device, 'absent', check_mode, outcome)
         return outcome, None
     persistent = params.get('persistent')
     if device is None:
         if root is None:
-            raise LibvirtFailure('The node device %s does not exist; give its definition (xml) to create it' % name)
+            raise missing('node device', name)
         check_parent(conn, root)
         text = _xml.to_string(root, pretty=False)
         if persistent:
@@ -411,17 +413,15 @@ def _ensure_virtual(conn, params, check_mode):
     if persistent and not data.get('persistent'):
         raise LibvirtFailure('The node device %s exists but is not persistent; libvirt cannot make it persistent'
                              % name, hint='Remove it (state: absent) and create it again with persistent: true.')
-    if not data.get('active') and data.get('persistent'):
-        outcome.act('start')
-        if not check_mode:
-            with call('start node device %s' % name):
-                device.create()
-    if params.get('autostart') is not None and data.get('persistent') and \
-            bool(data.get('autostart')) != params['autostart']:
-        outcome.act('autostart' if params['autostart'] else 'no autostart')
-        if not check_mode:
-            with call('set autostart of node device %s' % name):
-                device.setAutostart(1 if params['autostart'] else 0)
+    if data.get('persistent'):
+        converge(kind, device, 'active', check_mode, outcome, autostart=params.get('autostart'))
     if outcome.changed and not check_mode:
-        data = describe(lookup(conn.nodeDeviceLookupByName, name) or device)
+        data = describe(kind.lookup(conn, name=name) or device)
     return outcome, data
+
+
+def run(module, conn, outcome):
+    """The node_device module's logic; returns its values (device)."""
+    params = module.params
+    ensure = ensure_pci if params['state'] in ('detached', 'attached') else ensure_virtual
+    return dict(device=ensure(conn, params, module.check_mode, outcome)[1])

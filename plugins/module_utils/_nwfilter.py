@@ -20,7 +20,7 @@ import re
 
 from ansible_collections.sysvirt.libvirt.plugins.module_utils import _xml
 from ansible_collections.sysvirt.libvirt.plugins.module_utils._connection import LibvirtFailure, call, lookup
-from ansible_collections.sysvirt.libvirt.plugins.module_utils._resource import Kind, Outcome, reconcile_definition
+from ansible_collections.sysvirt.libvirt.plugins.module_utils._resource import Kind, converge, reconcile_definition
 
 try:
     from lxml import etree
@@ -44,21 +44,14 @@ class NWFilterKind(Kind):
             _xml.set_child_text(desired, 'uuid', _xml.find_text(stored, 'uuid'))
             desired.insert(0, desired.find('uuid'))
 
-    def lookup(self, conn, name=None, uuid=None):
-        found = None
-        if name:
-            found = lookup(conn.nwfilterLookupByName, name)
-        if found is None and uuid:
-            found = lookup(conn.nwfilterLookupByUUIDString, uuid)
-        return found
+    lookups = (('uuid', 'nwfilterLookupByUUIDString'), ('name', 'nwfilterLookupByName'))
+    define_call = ('nwfilterDefineXML', ())
 
-    def stored_xml(self, obj):
-        with call('read the definition of network filter %s' % obj.name()):
-            return obj.XMLDesc(0)
+    def is_active(self, obj):
+        return False  # a filter has no running state
 
-    def define(self, conn, xml):
-        with call('define the network filter'):
-            return conn.nwfilterDefineXML(xml)
+    def is_persistent(self, obj):
+        return True
 
 
 KIND = NWFilterKind()
@@ -208,10 +201,8 @@ def reconcile_bindings(conn, filter_name, specs, check_mode, outcome, remove_all
         if state == 'absent':
             if current is None or current['filter'] != filter_name:
                 continue
-            outcome.act('delete binding %s' % port)
-            if not check_mode:
-                with call('delete the filter binding of port %s' % port):
-                    existing.delete()
+            outcome.perform('delete binding %s' % port, existing.delete, check_mode,
+                            'delete the filter binding of port %s' % port)
             continue
         wanted = _wanted_binding(filter_name, spec)
         if current == wanted:
@@ -221,10 +212,8 @@ def reconcile_bindings(conn, filter_name, specs, check_mode, outcome, remove_all
                 raise LibvirtFailure('Port %s is bound to network filter %r, not %r; a port has one binding'
                                      % (port, current['filter'], filter_name),
                                      hint='Set replace: true on this binding to replace the other one.')
-            outcome.act('recreate binding %s' % port)
-            if not check_mode:
-                with call('delete the filter binding of port %s' % port):
-                    existing.delete()
+            outcome.perform('recreate binding %s' % port, existing.delete, check_mode,
+                            'delete the filter binding of port %s' % port)
         else:
             outcome.act('create binding %s' % port)
         if not check_mode:
@@ -245,8 +234,9 @@ def _predicted_bindings(conn, filter_name, specs, remove_all):
     return [current[k] for k in sorted(current)]
 
 
-def ensure(conn, params, check_mode):
-    """Returns (outcome, filter dict or None, bindings)."""
+def run(module, conn, outcome):
+    """The nwfilter module's logic; returns its values (nwfilter, bindings)."""
+    params, check_mode = module.params, module.check_mode
     check_bindings(params.get('bindings'))
     name, uuid = params.get('name'), params.get('uuid')
     desired = desired_document(params) if params.get('xml') else None
@@ -256,28 +246,19 @@ def ensure(conn, params, check_mode):
     if existing is not None:
         name = existing.name()
     if params['state'] == 'absent':
-        outcome = Outcome()
         bindings = reconcile_bindings(conn, name, params.get('bindings'), check_mode, outcome, remove_all=True)
-        if existing is not None:
-            outcome.before, outcome.after = KIND.stored_xml(existing), ''
-            outcome.act('undefine')
-            if not check_mode:
-                with call('undefine network filter %s' % name):
-                    existing.undefine()
-        return outcome, None, bindings
+        converge(KIND, existing, 'absent', check_mode, outcome)
+        return dict(nwfilter=None, bindings=bindings)
     if desired is None:
         if existing is None:
-            raise LibvirtFailure('The network filter %s does not exist; give its definition (xml) to create it'
-                                 % (name or uuid))
-        outcome = Outcome()
+            raise KIND.missing(name or uuid)
         outcome.before = outcome.after = KIND.stored_xml(existing)
         outcome.obj = existing
     else:
-        outcome = reconcile_definition(conn, KIND, desired, check_mode, obj=existing)
+        reconcile_definition(conn, KIND, desired, check_mode, outcome, obj=existing)
     bindings = reconcile_bindings(conn, name, params.get('bindings'), check_mode, outcome)
     # outcome.after is the stored definition after the run, or in check mode the predicted one
-    data = filter_to_dict(None, outcome.after)
-    return outcome, data, bindings
+    return dict(nwfilter=filter_to_dict(None, outcome.after), bindings=bindings)
 
 
 def list_filters(conn, name=None, uuid=None, with_xml=False):

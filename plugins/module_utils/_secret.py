@@ -24,8 +24,8 @@ import hmac
 
 from ansible_collections.sysvirt.libvirt.plugins.module_utils import _xml
 from ansible_collections.sysvirt.libvirt.plugins.module_utils._connection import (
-    LibvirtFailure, call, failure_from, lookup)
-from ansible_collections.sysvirt.libvirt.plugins.module_utils._resource import Kind, Outcome, reconcile_definition
+    LibvirtFailure, call, failure_from)
+from ansible_collections.sysvirt.libvirt.plugins.module_utils._resource import Kind, converge, reconcile_definition
 
 try:
     import libvirt
@@ -69,20 +69,22 @@ class SecretKind(Kind):
     def identity(self, desired):
         return None, _xml.find_text(desired, 'uuid')
 
-    def lookup(self, conn, name=None, uuid=None, usage_type=None, usage_id=None):
-        if uuid:
-            return lookup(conn.secretLookupByUUIDString, uuid)
-        if usage_type and usage_id:
-            return lookup(conn.secretLookupByUsage, usage_constant(usage_type), usage_id)
-        return None
+    lookups = (('uuid', 'secretLookupByUUIDString'), ('usage', 'secretLookupByUsage'))
+    define_call = ('secretDefineXML', ())
 
-    def stored_xml(self, obj):
-        with call('read the definition of secret %s' % obj.UUIDString()):
-            return obj.XMLDesc(0)
+    def label(self, obj):
+        return 'secret %s' % obj.UUIDString()
 
-    def define(self, conn, xml):
-        with call('define the secret'):
-            return conn.secretDefineXML(xml)
+    def is_active(self, obj):
+        return False  # a secret has no running state
+
+    def is_persistent(self, obj):
+        return True  # an ephemeral secret is still defined until undefined
+
+    def lookup(self, conn, usage_type=None, usage_id=None, **ids):
+        """By UUID, then by usage (type and id)."""
+        usage = (usage_constant(usage_type), usage_id) if usage_type and usage_id else None
+        return super(SecretKind, self).lookup(conn, usage=usage, **ids)
 
     def check_identity(self, obj, desired, stored):
         uuid = _xml.find_text(desired, 'uuid')
@@ -215,22 +217,20 @@ def find(conn, params, desired=None):
     return secret
 
 
-def ensure_absent(conn, params, check_mode):
-    outcome = Outcome()
-    secret = find(conn, params, desired_document(params) if params.get('xml') else None)
-    if secret is None:
-        return outcome, None
-    before = KIND.stored_xml(secret)
-    outcome.before, outcome.after = before, ''
-    data = secret_to_dict(secret, before)
-    outcome.act('undefine')
-    if not check_mode:
-        with call('undefine secret %s' % data['uuid']):
-            secret.undefine()
-    return outcome, None
+def run(module, conn, outcome):
+    """The secret module's logic; returns its values (secret, and value_report when present)."""
+    params = module.params
+    if params['state'] == 'absent':
+        secret = find(conn, params, desired_document(params) if params.get('xml') else None)
+        converge(KIND, secret, 'absent', module.check_mode, outcome)
+        return dict(secret=None)
+    data, report = ensure_present(conn, params, module.check_mode, outcome)[1:]
+    return dict(secret=data, value_report=dict(
+        given=report['value_given'], mode=report['value_update'], changed=report['value_changed'],
+        comparable=report['value_comparable'], note=report['value_note']))
 
 
-def ensure_present(conn, params, check_mode):
+def ensure_present(conn, params, check_mode, outcome=None):
     """Define/redefine the secret and set its value. Returns (outcome, secret dict, value report)."""
     wanted = decode_value(params)
     desired = desired_document(params)
@@ -240,7 +240,7 @@ def ensure_present(conn, params, check_mode):
         raise _xml.XMLInputError('A new secret needs usage_type and usage_id, or a uuid, so that the next run '
                                  'finds it again')
     created = secret is None
-    outcome = reconcile_definition(conn, KIND, desired, check_mode, obj=secret)
+    outcome = reconcile_definition(conn, KIND, desired, check_mode, outcome, obj=secret)
     secret = outcome.obj
     report = dict(value_given=wanted is not None, value_update=params.get('value_update'), value_changed=False,
                   value_comparable=None, value_note=None)

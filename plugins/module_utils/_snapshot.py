@@ -17,7 +17,7 @@ __metaclass__ = type
 
 try:
     from lxml import etree
-except ImportError:  # reported by _xml (missing_required_lib)
+except ImportError:  # reported by _connection.require_libraries
     etree = None
 
 try:
@@ -30,8 +30,8 @@ from ansible_collections.sysvirt.libvirt.plugins.module_utils._connection import
     exit_module,
     LibvirtFailure, call, lookup,
 )
-from ansible_collections.sysvirt.libvirt.plugins.module_utils._device import require_domain
-from ansible_collections.sysvirt.libvirt.plugins.module_utils._resource import ModuleRun
+from ansible_collections.sysvirt.libvirt.plugins.module_utils._device import find_domain, require_domain
+from ansible_collections.sysvirt.libvirt.plugins.module_utils._resource import ModuleRun, assumed_parent
 
 
 # ---------------------------------------------------------------------------------------------- reading
@@ -259,7 +259,9 @@ class SnapshotRun(ModuleRun):
 
     def run(self):
         p = self.params
-        dom = require_domain(self.conn, p['domain'])
+        dom = find_domain(self.conn, p['domain'])
+        if dom is None:
+            return self.without_domain()
         self.dom = dom
         snapshot = None
         if p['state'] == 'present' and (p.get('name') or p.get('xml') is not None):
@@ -275,15 +277,27 @@ class SnapshotRun(ModuleRun):
             found = _find(dom, snapshot['name'])
             if found is not None:
                 snapshot = self._data(found)
-        result = dict(changed=self.changed, actions=self.actions, snapshot=snapshot, deleted=self.deleted,
-                      domain=dom.name(), current=current_snapshot_name(dom) if not self.check else None)
-        if self.check and not self.changed:
-            result['current'] = current_snapshot_name(dom)
-        if self.module._diff:
-            result['diff'] = dict(before=self.before, after=self.after)
-        if self.warnings:
-            result['warnings'] = self.warnings
-        return result
+        current = current_snapshot_name(dom) if not self.check or not self.changed else None
+        return self._result(snapshot, dom.name(), current)
+
+    def without_domain(self):
+        """The guest does not exist: deleting succeeds unchanged (teardown re-runs), check mode predicts a creation
+        as if an earlier task created the guest, anything else fails."""
+        p = self.params
+        if p['state'] == 'absent':
+            return self._result(None, p['domain'], None)
+        if p['state'] == 'present' and self.check and (p.get('name') or p.get('xml') is not None):
+            _validate(p)
+            root = desired_xml(p)
+            self.after = _xml.to_string(root)
+            self.act('create snapshot %s' % root.findtext('name'))
+            self.warnings.append(assumed_parent('Domain', p['domain']))
+            return self._result(_predicted(p, root, None), p['domain'], None)
+        require_domain(self.conn, p['domain'])  # fails: the domain does not exist
+
+    def _result(self, snapshot, domain, current):
+        return self.finish(diff=dict(before=self.before, after=self.after), snapshot=snapshot, deleted=self.deleted,
+                           domain=domain, current=current)
 
     def _data(self, snap):
         kids = []
@@ -459,13 +473,7 @@ def _summary(root):
 
 
 def run_module(module):
-    from ansible_collections.sysvirt.libvirt.plugins.module_utils._connection import module_connection
-    try:
-        with module_connection(module) as conn:
-            result = SnapshotRun(module, conn).run()
-    except LibvirtFailure as failure:  # raised before the connection opened
-        module.fail_json(**failure.fail_kwargs())
-    exit_module(module, result)
+    SnapshotRun.main(module)
 
 
 def run_info(module):

@@ -21,7 +21,8 @@ except ImportError:
 
 from ansible_collections.sysvirt.libvirt.plugins.module_utils import _xml, _stream
 from ansible_collections.sysvirt.libvirt.plugins.module_utils._connection import LibvirtFailure, call, failure_from, lookup
-from ansible_collections.sysvirt.libvirt.plugins.module_utils._resource import Kind, Outcome, reconcile_definition
+from ansible_collections.sysvirt.libvirt.plugins.module_utils._resource import (
+    Kind, Step, assumed_parent, converge, missing, reconcile_definition)
 
 POOL_STATES = {0: 'inactive', 1: 'building', 2: 'running', 3: 'degraded', 4: 'inaccessible'}
 VOLUME_TYPES = {0: 'file', 1: 'block', 2: 'dir', 3: 'network', 4: 'netdir', 5: 'ploop'}
@@ -33,6 +34,7 @@ DIRECTORY_POOLS = ('dir', 'fs', 'netfs')
 POOL_RULES = _xml.CompareRules(
     default_units={'capacity': 'b', 'allocation': 'b', 'available': 'b'},
     ignore=('capacity', 'allocation', 'available'),
+    order={'': ('name', 'uuid', 'capacity', 'allocation', 'available', 'features', 'source', 'target')},
 )
 
 # Volumes cannot be redefined: only the capacity is reconciled (resize); what libvirt computes or only uses
@@ -60,35 +62,36 @@ def _collapse_path(text):
 class PoolKind(Kind):
     noun = 'storage pool'
     rules = POOL_RULES
-
-    def lookup(self, conn, name=None, uuid=None):
-        pool = None
-        if uuid:
-            pool = lookup(conn.storagePoolLookupByUUIDString, uuid)
-        if pool is None and name:
-            pool = lookup(conn.storagePoolLookupByName, name)
-        return pool
-
-    def stored_xml(self, obj):
-        return pool_inactive_xml(obj)
-
-    def define(self, conn, xml):
-        with call('define the storage pool'):
-            return conn.storagePoolDefineXML(xml, 0)
+    lookups = (('uuid', 'storagePoolLookupByUUIDString'), ('name', 'storagePoolLookupByName'))
+    define_call = ('storagePoolDefineXML', (0,))
+    stored_flags = ('VIR_STORAGE_XML_INACTIVE',)
 
 
 POOL_KIND = PoolKind()
 
 
+class VolumeKind(Kind):
+    """Volumes are made by their pool (createXML), not defined: the Kind serves their removal."""
+
+    noun = 'volume'
+    undefine_action = 'delete'
+
+    def is_active(self, obj):
+        return False
+
+    def is_persistent(self, obj):
+        return True
+
+    def undefine(self, obj):
+        return obj.delete(0)
+
+
+VOLUME_KIND = VolumeKind()
+
+
 def pool_inactive_xml(pool):
     """The persistent definition (the test driver knows no inactive flag: its only definition then)."""
-    with call('read the definition of storage pool %s' % pool.name()):
-        try:
-            return pool.XMLDesc(libvirt.VIR_STORAGE_XML_INACTIVE)
-        except libvirt.libvirtError as e:
-            if e.get_error_code() != libvirt.VIR_ERR_INVALID_ARG:
-                raise
-            return pool.XMLDesc(0)
+    return POOL_KIND.stored_xml(pool)
 
 
 def normalise_pool_xml(desired):
@@ -177,11 +180,8 @@ def needs_build(conn, pool_xml, newly_defined):
     return False
 
 
-def run_pool(module, conn):
-    """The storage_pool module's logic; returns the result dict."""
-    p = module.params
-    check = module.check_mode
-    outcome = Outcome()
+def _pool_params(p):
+    """(desired document or None, name, uuid) from the options."""
     desired = None
     name, uuid = p['name'], p['uuid']
     if p['xml']:
@@ -195,106 +195,81 @@ def run_pool(module, conn):
         uuid = uuid or _xml.find_text(desired, 'uuid')
     if not name and not uuid:
         raise LibvirtFailure('Give name, uuid or an xml document with a <name>')
+    return desired, name, uuid
+
+
+def run_pool(module, conn, outcome):
+    """The storage_pool module's logic; returns its values (storage_pool, refreshed)."""
+    p, check, state = module.params, module.check_mode, module.params['state']
+    desired, name, uuid = _pool_params(p)
     pool = POOL_KIND.check_found(find_pool(conn, name, uuid), name, uuid)
-    state = p['state']
-
     if state in ('absent', 'deleted'):
-        if pool is not None:
-            outcome.before = POOL_KIND.stored_xml(pool)
-            outcome.after = ''
-            if pool.isActive():
-                outcome.act('stop')
-                if not check:
-                    with call('stop storage pool %s' % pool.name()):
-                        pool.destroy()
-            if state == 'deleted':
-                if check:
-                    outcome.act('delete storage')
-                elif _delete_pool_storage(pool):
-                    outcome.act('delete storage')
-            if pool.isPersistent():
-                outcome.act('undefine')
-                if not check:
-                    with call('undefine storage pool %s' % pool.name()):
-                        pool.undefine()
-        result = outcome.result(storage_pool={})
-        result['diff'] = outcome.diff()
-        return result
-
-    newly_defined = False
+        storage = [Step('delete storage', lambda: _delete_pool_storage(pool),
+                        lambda: 'delete the storage of pool %s' % pool.name(), counts=bool)] if state == 'deleted' else []
+        converge(POOL_KIND, pool, 'absent', check, outcome, between=storage)
+        return dict(storage_pool=None, refreshed=False)
+    newly_defined = pool is None
     if desired is not None:
         reconcile_definition(conn, POOL_KIND, desired, check, outcome=outcome, obj=pool)
-        newly_defined = pool is None
         pool = outcome.obj
         if not newly_defined and 'redefine' in outcome.actions and pool is not None and pool.isActive():
             outcome.warnings.append('storage pool %s is active: the new definition applies at its next start'
                                     % pool.name())
     elif pool is None:
-        raise LibvirtFailure('storage pool %s does not exist; give xml to define it' % (name or uuid))
+        if state == 'inactive':
+            return dict(storage_pool=None, refreshed=False)  # teardown re-runs: a missing pool is not running
+        raise POOL_KIND.missing(name or uuid)
     else:
         outcome.before = outcome.after = POOL_KIND.stored_xml(pool)
-
-    active = bool(pool.isActive()) if pool is not None else False
-    built = False
-    if p['build'] and not active and state in ('present', 'active', 'inactive'):
-        pool_xml = outcome.after if pool is None else POOL_KIND.stored_xml(pool)
-        if needs_build(conn, pool_xml, newly_defined):
-            outcome.act('build')
-            built = True
-            if not check:
-                with call('build storage pool %s' % pool.name()):
-                    pool.build(build_flags(pool_xml, p['build']))
-
-    if state == 'active' and not active:
-        outcome.act('start')
-        if not check:
-            try:
-                with call('start storage pool %s' % pool.name()):
-                    pool.create(0)
-            except LibvirtFailure:
-                if not p['build'] or built:
-                    raise
-                outcome.act('build')
-                with call('build storage pool %s' % pool.name()):
-                    pool.build(build_flags(POOL_KIND.stored_xml(pool), p['build']))
-                with call('start storage pool %s' % pool.name()):
-                    pool.create(0)
-    elif state == 'inactive' and active:
-        outcome.act('stop')
-        if not check:
-            with call('stop storage pool %s' % pool.name()):
-                pool.destroy()
-
-    if p['autostart'] is not None:
-        current = bool(pool.autostart()) if pool is not None else False
-        if current != p['autostart']:
-            outcome.act('autostart' if p['autostart'] else 'no autostart')
-            if not check:
-                with call('set autostart of storage pool %s' % pool.name()):
-                    pool.setAutostart(1 if p['autostart'] else 0)
-
+    built = _build(conn, p, pool, newly_defined, check, outcome)
+    converge(POOL_KIND, pool, state, check, outcome, autostart=p['autostart'],
+             calls=dict(start=lambda obj: _start(obj, p, built, outcome)))
     refreshed = False
     if p['refresh'] and pool is not None and pool.isActive() and not check:
         with call('refresh storage pool %s' % pool.name()):
             pool.refresh(0)
         refreshed = True
+    return dict(storage_pool=_pool_result(pool, desired, p, check), refreshed=refreshed)
 
-    if pool is not None:
-        info = pool_to_dict(pool)
-        if check:
-            if state == 'active' and not info['active']:
-                info.update(active=True, state='running')
-            elif state == 'inactive' and info['active']:
-                info.update(active=False, state='inactive', volume_count=None)
-            if p['autostart'] is not None:
-                info['autostart'] = p['autostart']
-    else:
-        info = predicted_pool_dict(desired, state, p['autostart'])
-    result = outcome.result(storage_pool=info, refreshed=refreshed)
-    result['diff'] = outcome.diff()
-    if outcome.warnings:
-        result['warnings'] = list(outcome.warnings)
-    return result
+
+def _build(conn, p, pool, newly_defined, check, outcome):
+    """Build the pool's storage before a start when asked and needed; whether it was (or would be) built."""
+    active = bool(pool.isActive()) if pool is not None else False
+    if not p['build'] or active:
+        return False
+    pool_xml = outcome.after if pool is None else POOL_KIND.stored_xml(pool)
+    if not needs_build(conn, pool_xml, newly_defined):
+        return False
+    outcome.perform('build', lambda: pool.build(build_flags(pool_xml, p['build'])), check,
+                    lambda: 'build storage pool %s' % pool.name())
+    return True
+
+
+def _start(pool, p, built, outcome):
+    """Start the pool; when that fails and build is set but did not run, build it and start again."""
+    try:
+        with call('start storage pool %s' % pool.name()):
+            return pool.create(0)
+    except LibvirtFailure:
+        if not p['build'] or built:
+            raise
+    outcome.perform('build', lambda: pool.build(build_flags(POOL_KIND.stored_xml(pool), p['build'])), False,
+                    'build storage pool %s' % pool.name())
+    return pool.create(0)
+
+
+def _pool_result(pool, desired, p, check):
+    if pool is None:
+        return predicted_pool_dict(desired, p['state'], p['autostart'])
+    info = pool_to_dict(pool)
+    if check:
+        if p['state'] == 'active' and not info['active']:
+            info.update(active=True, state='running')
+        elif p['state'] == 'inactive' and info['active']:
+            info.update(active=False, state='inactive', volume_count=None)
+        if p['autostart'] is not None:
+            info['autostart'] = p['autostart']
+    return info
 
 
 def discover_sources(conn, pool_type, source_xml=None):
@@ -362,7 +337,7 @@ def list_volumes(conn, pool=None, name=None, with_xml=False):
     if pool:
         pool_obj = find_pool(conn, pool)
         if pool_obj is None:
-            raise LibvirtFailure('storage pool %s does not exist' % pool)
+            raise POOL_KIND.missing(pool, 'create it first (sysvirt.libvirt.storage_pool)')
         pools = [pool_obj]
     else:
         with call('list storage pools'):
@@ -383,7 +358,7 @@ def list_volumes(conn, pool=None, name=None, with_xml=False):
 def _active_pool(conn, name):
     pool = find_pool(conn, name)
     if pool is None:
-        raise LibvirtFailure('storage pool %s does not exist' % name)
+        raise POOL_KIND.missing(name, 'create it first (sysvirt.libvirt.storage_pool)')
     if not pool.isActive():
         raise LibvirtFailure('storage pool %s is not active; start it first (sysvirt.libvirt.storage_pool '
                              'state=active)' % name)
@@ -429,7 +404,7 @@ def _source_volume(conn, spec, default_pool):
                              path=spec.get('path'), key=spec.get('key'))
     if vol is None:
         what = spec.get('name') or spec.get('path') or spec.get('key')
-        raise LibvirtFailure('source volume %s does not exist' % what)
+        raise missing('source volume', what, 'create or upload it first')
     return vol
 
 
@@ -443,7 +418,7 @@ def same_format(wanted, stored):
     return wanted == stored or (wanted in _PLAIN_FORMATS and stored in _PLAIN_FORMATS)
 
 
-def volume_xml_from_options(conn, p, pool_obj, clone_source):
+def volume_xml_from_options(conn, p, pool_name, clone_source):
     """The <volume> document from structured options (or the user's xml with the options applied)."""
     from lxml import etree
     if p['xml']:
@@ -463,7 +438,7 @@ def volume_xml_from_options(conn, p, pool_obj, clone_source):
             backing_path = b['path']
             backing_vol = lookup(conn.storageVolLookupByPath, backing_path)
         else:
-            backing_vol = _source_volume(conn, b, pool_obj.name())
+            backing_vol = _source_volume(conn, b, pool_name)
             backing_path = backing_vol.path()
         backing_format = b.get('format')
         if backing_vol is not None and not backing_format:
@@ -496,33 +471,29 @@ def volume_xml_from_options(conn, p, pool_obj, clone_source):
     return root
 
 
-def predicted_volume_dict(root, pool_obj):
+def predicted_volume_dict(root, pool_name):
     fmt = root.find('target/format')
     capacity = root.find('capacity')
     backing = root.find('backingStore')
     cap = None
     if capacity is not None and capacity.text:
         cap = _xml.size_to_bytes(capacity.text.strip(), capacity.get('unit') or 'b')
-    return dict(name=_xml.find_text(root, 'name'), key=None, path=None, pool=pool_obj.name(), type=None,
+    return dict(name=_xml.find_text(root, 'name'), key=None, path=None, pool=pool_name, type=None,
                 format=fmt.get('type') if fmt is not None else None, capacity=cap, allocation=None,
                 backing_store=dict(path=_xml.find_text(backing, 'path'), format=None)
                 if backing is not None else None)
 
 
-def run_volume(module, conn):
-    """The volume module's logic; returns the result dict."""
+def _volume_params(module):
+    """(parameters with the name from the document, the document or None), checked before anything changes."""
     p = module.params
-    check = module.check_mode
-    outcome = Outcome()
-    warnings = []
     name = p['name']
     desired_doc = _xml.parse(p['xml'], 'volume XML', root='volume') if p['xml'] else None
     if desired_doc is not None:
         doc_name = _xml.find_text(desired_doc, 'name')
         if name and doc_name and doc_name != name:
             raise LibvirtFailure('name %r differs from the <name> %r in xml' % (name, doc_name))
-        name = name or doc_name
-        p = dict(p, name=name)
+        p = dict(p, name=name or doc_name)
     if p['upload'] and not os.path.isfile(p['upload']):
         raise LibvirtFailure('upload: %s is not a readable file' % p['upload'])
     if p['upload'] and p['checksum'] and p['state'] == 'present':
@@ -540,96 +511,105 @@ def run_volume(module, conn):
     upload_size = os.path.getsize(p['upload']) if p['upload'] else None
     if upload_size is not None and capacity is not None and capacity < upload_size:
         raise LibvirtFailure('capacity %s is smaller than %s (%d bytes)' % (p['capacity'], p['upload'], upload_size))
-    vol, pool_obj = find_volume(conn, pool=p['pool'], name=name, path=p['path'], key=p['key'])
-    before = volume_to_dict(vol) if vol is not None else {}
+    return p, desired_doc
 
-    if p['state'] == 'absent':
-        if vol is not None:
-            outcome.act('delete')
-            if not check:
-                with call('delete volume %s' % vol.name()):
-                    vol.delete(0)
-        return dict(outcome.result(volume={}), diff=dict(before=before, after={}))
 
-    created = False
-    predicted = None
-    if vol is None:
-        if pool_obj is None or not name:
-            raise LibvirtFailure('volume %s does not exist; give pool and name to create it'
-                                 % (p['path'] or p['key'] or name))
-        clone_source = _source_volume(conn, p['clone_from'], pool_obj.name()) if p['clone_from'] else None
-        root = volume_xml_from_options(conn, p, pool_obj, clone_source)
-        xml_text = _xml.to_string(root, pretty=False)
-        if clone_source is not None:
-            outcome.act('clone')
-            if not check:
-                with call('clone volume %s into %s' % (clone_source.name(), name)):
-                    vol = pool_obj.createXMLFrom(xml_text, clone_source, 0)
-        else:
-            outcome.act('create')
-            if not check:
-                with call('create volume %s in pool %s' % (name, pool_obj.name())):
-                    vol = pool_obj.createXML(xml_text, 0)
-        created = True
-        if check:
-            predicted = predicted_volume_dict(root, pool_obj)
-            if clone_source is not None:
-                predicted['capacity'] = predicted['capacity'] or clone_source.info()[1]
+def run_volume(module, conn, outcome):
+    """The volume module's logic; returns its values (volume, transfer, and its diff: the volume as data)."""
+    check = module.check_mode
+    p, desired_doc = _volume_params(module)
+    warnings = []
+    vol = pool_obj = None
+    if p['pool'] and not (p['path'] or p['key']) and (p['state'] == 'absent' or check) \
+            and find_pool(conn, p['pool']) is None:
+        # No pool: deleting succeeds unchanged (teardown re-runs); check mode assumes an earlier task defines it.
+        if p['state'] == 'present':
+            warnings.append(assumed_parent('Storage pool', p['pool']))
     else:
-        # capacity: from the option, or from the document
-        wanted = capacity
-        if desired_doc is not None:
-            stored = _xml.parse(vol.XMLDesc(0), 'stored volume XML')
-            for diff in _xml.differences(desired_doc, stored, VOLUME_RULES):
-                if diff.path.startswith('/volume/capacity'):
-                    cap = desired_doc.find('capacity')
-                    wanted = _xml.size_to_bytes(cap.text.strip(), cap.get('unit') or 'b')
-                else:
-                    warnings.append('volume %s: %s; a volume cannot be redefined, so this is left as it is'
-                                    % (vol.name(), diff))
-        if p['format'] and before['format'] and not same_format(p['format'], before['format']):
-            warnings.append('volume %s has format %s, not %s; the format of an existing volume is not '
-                            'converted' % (vol.name(), before['format'], p['format']))
-        current = before['capacity']
-        if wanted is not None and wanted != current and not (0 <= current - wanted < 512):
-            if wanted > current:
-                outcome.act('grow')
-                if not check:
-                    with call('grow volume %s' % vol.name()):
-                        vol.resize(wanted, 0)
-            elif p['shrink']:
-                outcome.act('shrink')
-                if not check:
-                    with call('shrink volume %s' % vol.name()):
-                        vol.resize(wanted, libvirt.VIR_STORAGE_VOL_RESIZE_SHRINK)
-            else:
-                warnings.append('volume %s has %d bytes, more than the %d asked for; set shrink: true to '
-                                'shrink it (data beyond the new end is lost)' % (vol.name(), current, wanted))
-            if check:
-                predicted = dict(before, capacity=wanted if (wanted > current or p['shrink']) else current)
-
+        vol, pool_obj = find_volume(conn, pool=p['pool'], name=p['name'], path=p['path'], key=p['key'])
+    before = volume_to_dict(vol) if vol is not None else {}
+    if p['state'] == 'absent':
+        wipe = [Step('wipe', lambda: vol.wipe(0), lambda: 'wipe volume %s' % vol.name())] if p['wipe'] else []
+        converge(VOLUME_KIND, vol, 'absent', check, outcome, between=wipe)
+        return dict(diff=dict(before=before, after={}), volume=None)
+    created = vol is None
+    if created:
+        if not p['name'] or (pool_obj is None and not warnings):
+            raise missing('volume', p['path'] or p['key'] or p['name'], 'give pool and name to create it')
+        pool_name = pool_obj.name() if pool_obj is not None else p['pool']
+        vol, predicted = _create_volume(conn, p, pool_name, pool_obj, check, outcome)
+    else:
+        predicted = _reconcile_volume(vol, p, desired_doc, before, check, outcome, warnings)
     if p['wipe']:
-        outcome.act('wipe')
-        if not check and vol is not None:
-            with call('wipe volume %s' % vol.name()):
-                vol.wipe(0)
+        outcome.perform('wipe', vol.wipe if vol is not None else None, check, 'wipe volume %s' % p['name'])
+    transfer = _transfer(module, conn, vol, created, outcome, check)
+    info = predicted if predicted is not None else (volume_to_dict(vol) if vol is not None else {})
+    outcome.warnings.extend(warnings)
+    extra = dict(transfer=transfer) if transfer else {}
+    return dict(diff=dict(before=before, after=info), volume=info, **extra)
 
-    transfer = {}
+
+def _create_volume(conn, p, pool_name, pool_obj, check, outcome):
+    """Create (or clone) the volume; (the volume, None), or in check mode (None, the predicted volume)."""
+    clone_source = _source_volume(conn, p['clone_from'], pool_name) if p['clone_from'] else None
+    root = volume_xml_from_options(conn, p, pool_name, clone_source)
+    xml_text = _xml.to_string(root, pretty=False)
+    if clone_source is not None:
+        vol = outcome.perform('clone', lambda: pool_obj.createXMLFrom(xml_text, clone_source, 0), check,
+                              'clone volume %s into %s' % (clone_source.name(), p['name']))
+    else:
+        vol = outcome.perform('create', lambda: pool_obj.createXML(xml_text, 0), check,
+                              'create volume %s in pool %s' % (p['name'], pool_name))
+    if not check:
+        return vol, None
+    predicted = predicted_volume_dict(root, pool_name)
+    if clone_source is not None:
+        predicted['capacity'] = predicted['capacity'] or clone_source.info()[1]
+    return None, predicted
+
+
+def _reconcile_volume(vol, p, desired_doc, before, check, outcome, warnings):
+    """Bring an existing volume's capacity in line (a volume cannot be redefined; other differences are
+    warnings); returns the predicted volume in check mode when the capacity would change, else None."""
+    wanted = _size(p['capacity'], 'capacity')
+    if desired_doc is not None:
+        stored = _xml.parse(vol.XMLDesc(0), 'stored volume XML')
+        for diff in _xml.differences(desired_doc, stored, VOLUME_RULES):
+            if diff.path.startswith('/volume/capacity'):
+                cap = desired_doc.find('capacity')
+                wanted = _xml.size_to_bytes(cap.text.strip(), cap.get('unit') or 'b')
+            else:
+                warnings.append('volume %s: %s; a volume cannot be redefined, so this is left as it is'
+                                % (vol.name(), diff))
+    if p['format'] and before['format'] and not same_format(p['format'], before['format']):
+        warnings.append('volume %s has format %s, not %s; the format of an existing volume is not '
+                        'converted' % (vol.name(), before['format'], p['format']))
+    current = before['capacity']
+    if wanted is None or wanted == current or 0 <= current - wanted < 512:
+        return None
+    if wanted > current:
+        outcome.perform('grow', lambda: vol.resize(wanted, 0), check, lambda: 'grow volume %s' % vol.name())
+    elif p['shrink']:
+        outcome.perform('shrink', lambda: vol.resize(wanted, libvirt.VIR_STORAGE_VOL_RESIZE_SHRINK), check,
+                        'shrink volume %s' % vol.name())
+    else:
+        warnings.append('volume %s has %d bytes, more than the %d asked for; set shrink: true to '
+                        'shrink it (data beyond the new end is lost)' % (vol.name(), current, wanted))
+    if check:
+        return dict(before, capacity=wanted if (wanted > current or p['shrink']) else current)
+    return None
+
+
+def _transfer(module, conn, vol, created, outcome, check):
+    p = module.params
     try:
         if p['upload']:
-            transfer = _upload(module, conn, vol, created, outcome, check)
+            return _upload(module, conn, vol, created, outcome, check)
         if p['download']:
-            transfer = _download(module, conn, vol, outcome, check)
+            return _download(module, conn, vol, outcome, check)
     except (OSError, IOError) as e:
         raise LibvirtFailure('Failed to transfer %s: %s' % (p['upload'] or p['download'], e))
-
-    info = predicted if predicted is not None else (volume_to_dict(vol) if vol is not None else {})
-    result = outcome.result(volume=info, diff=dict(before=before, after=info))
-    if transfer:
-        result['transfer'] = transfer
-    if warnings:
-        result['warnings'] = warnings
-    return result
+    return {}
 
 
 def _upload(module, conn, vol, created, outcome, check):

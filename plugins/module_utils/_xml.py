@@ -64,9 +64,6 @@ def parse(text, what='XML', root=None):
         raise XMLInputError('%s is empty' % what)
     if len(data) > MAX_XML_BYTES:
         raise XMLInputError('%s is larger than %d bytes' % (what, MAX_XML_BYTES))
-    if data.lstrip().startswith(b'<?xml'):
-        # lxml refuses an encoding declaration in a str; bytes keep it meaningful.
-        pass
     try:
         element = etree.fromstring(data, _parser())
     except etree.XMLSyntaxError as e:
@@ -243,10 +240,12 @@ class CompareRules:
       "would be removed".
     - ``ignore``: paths (tag/tag/@attr or tag/tag) in the user's document that are never compared
       (e.g. things libvirt generates or discards).
+    - ``order``: {parent path: tags in the order libvirt writes them}: where check mode's prediction
+      (``overlay``) puts a child that the stored document does not have yet.
     """
 
     def __init__(self, default_units=None, fallback_unit='b', size_tolerance=None, aliases=None,
-                 cpuset_attributes=None, removable=None, ignore=None):
+                 cpuset_attributes=None, removable=None, ignore=None, order=None):
         self.default_units = dict(default_units or {})
         self.fallback_unit = fallback_unit
         self.size_tolerance = dict(size_tolerance or {})
@@ -254,6 +253,7 @@ class CompareRules:
         self.cpuset_attributes = set(cpuset_attributes or ())
         self.removable = dict((k, set(v)) for k, v in (removable or {}).items())
         self.ignore = set(ignore or ())
+        self.order = dict(order or {})
 
     def with_aliases(self, extra):
         """A copy with more aliases (e.g. machine types read from the host's capabilities)."""
@@ -263,7 +263,7 @@ class CompareRules:
             combined.update(mapping)
             merged[key] = combined
         return CompareRules(self.default_units, self.fallback_unit, self.size_tolerance, merged,
-                            self.cpuset_attributes, self.removable, self.ignore)
+                            self.cpuset_attributes, self.removable, self.ignore, self.order)
 
 
 DEFAULT_RULES = CompareRules()
@@ -426,6 +426,145 @@ def differences(desired, current, rules=None):
     if desired.tag != current.tag:
         return [Difference(root_path, _local(desired.tag), _local(current.tag), 'changed')]
     return _element_differences(desired, current, root_path, rules)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Check mode: what libvirt would store
+
+def overlay(desired, stored, rules=None):
+    """What ``stored`` becomes when ``desired`` is defined over it, for check mode's "after": a copy of ``stored``
+    with every attribute, text and child that ``desired`` gives (children matched as ``differences`` matches
+    them; a size written in the stored element's unit), and without the removable children it leaves out.
+    What libvirt generated (UUID, MACs, addresses, default devices) stays as stored, as a redefinition keeps it."""
+    rules = rules or DEFAULT_RULES
+    if not _is_element(desired):
+        desired = parse(desired)
+    if not _is_element(stored):
+        stored = parse(stored)
+    result = parse(etree.tostring(stored))
+    if desired.tag == result.tag:
+        _overlay_element(desired, result, '/' + _local(desired.tag), rules)
+    return result
+
+
+def _overlay_element(desired, current, path, rules):
+    tag = _local(desired.tag)
+    sized = 'unit' in desired.attrib or 'unit' in current.attrib
+    for name, value in desired.attrib.items():
+        if (sized and name == 'unit') or _ignored('%s/@%s' % (path, _local(name)), rules):
+            continue
+        if not _same_value(tag, _local(name), value, current.get(name), rules):
+            current.set(name, value)
+    dtext = (desired.text or '').strip()
+    if dtext and not _ignored(path, rules):
+        if sized:
+            _overlay_size(desired, current, rules)
+        elif not _same_value(tag, None, dtext, (current.text or '').strip(), rules):
+            current.text = desired.text if not len(current) else dtext
+    _overlay_children(desired, current, path, rules)
+
+
+def _overlay_size(desired, current, rules):
+    wanted, have = _sized(desired, rules), _sized(current, rules)
+    tolerance = rules.size_tolerance.get(_local(desired.tag), 0)
+    if wanted is None or (have is not None and (have == wanted or 0 <= have - wanted < tolerance)):
+        return
+    unit = current.get('unit') or rules.default_units.get(_local(current.tag), rules.fallback_unit)
+    scale = size_to_bytes('1', unit)
+    current.text = str(wanted // scale if wanted % scale == 0 else wanted)
+    if wanted % scale:
+        current.set('unit', 'bytes')
+
+
+def _overlay_children(desired, current, path, rules):
+    used, counts, previous = [], {}, None
+    for child in desired:
+        if not isinstance(child.tag, str):
+            continue
+        counts[child.tag] = counts.get(child.tag, 0) + 1
+        child_path = '%s/%s[%d]' % (path, _local(child.tag), counts[child.tag])
+        if _ignored(child_path, rules):
+            continue
+        match = _best_match(child, current, used, child_path, rules)
+        if match is None:
+            match = _plain_copy(child)
+            _insert(current, match, previous, rules.order.get(_bare_path(path)))
+        else:
+            _overlay_element(child, match, child_path, rules)
+        used.append(match)
+        previous = match
+    removable = rules.removable.get(_bare_path(path))
+    for candidate in list(current):
+        if removable and not _among(candidate, used) and _local(candidate.tag) in removable:
+            current.remove(candidate)
+
+
+def _insert(parent, child, previous, order):
+    """Put a new child where libvirt writes it: before the first sibling that ``order`` puts after it, else
+    after the child of the desired document that came before it."""
+    tag = _local(child.tag)
+    if order and tag in order:
+        rank = order.index(tag)
+        for sibling in parent:
+            if isinstance(sibling.tag, str) and _local(sibling.tag) in order and order.index(_local(sibling.tag)) > rank:
+                sibling.addprevious(child)
+                return
+        parent.append(child)
+    elif previous is not None:
+        previous.addnext(child)
+    else:
+        parent.insert(0, child)
+
+
+def _among(element, elements):
+    return any(element is other for other in elements)
+
+
+def _best_match(child, current, used, child_path, rules):
+    best, best_count = None, None
+    for candidate in current:
+        if candidate.tag != child.tag or _among(candidate, used):
+            continue
+        count = len(_element_differences(child, candidate, child_path, rules))
+        if count == 0:
+            return candidate
+        if best_count is None or count < best_count:
+            best, best_count = candidate, count
+    return best
+
+
+def _plain_copy(element):
+    """A copy of ``element`` without comments, processing instructions and whitespace-only text."""
+    copy = parse(etree.tostring(element, with_tail=False))
+    for node in list(copy.iter()):
+        if not isinstance(node.tag, str):
+            node.getparent().remove(node)
+    return _reindent(copy)
+
+
+_ATTRIBUTE = re.compile(r'(\s[^\s=<>]+)="([^"]*)"')
+_START_TAG = re.compile(r'<[^!?/][^>]*>')
+
+
+def as_stored(text_or_element):
+    """A document laid out the way libvirt writes it (two-space indent, attributes in single quotes), so a
+    prediction and libvirt's own text differ only where their content does. '' for an empty document."""
+    if text_or_element is None or (not _is_element(text_or_element) and not text_or_element.strip()):
+        return ''
+    try:
+        element = text_or_element if _is_element(text_or_element) else parse(text_or_element)
+    except XMLInputError:
+        return text_or_element
+    element = _reindent(element)
+    for node in element.iter():
+        if not len(node) and node.text is not None and not node.text.strip():
+            node.text = None  # libvirt writes some empty elements open and closed on two lines
+    text = to_string(element)
+
+    def quote(match):
+        value = match.group(2).replace("'", '&apos;')
+        return "%s='%s'" % (match.group(1), value)
+    return _START_TAG.sub(lambda tag: _ATTRIBUTE.sub(quote, tag.group(0)), text)
 
 
 def find_text(element, path, default=None):

@@ -78,6 +78,8 @@ options:
         and checkpoint metadata. Its NVRAM file is removed only when it lies in libvirt's own NVRAM directory
         C(/var/lib/libvirt/qemu/nvram), since a definition may point at the system's firmware template.
         TPM state is kept unless O(remove_tpm=true). Storage is kept unless O(remove_storage) says otherwise.
+      - Teardown runs again without failing. V(absent), and V(shutdown) and V(destroyed) without O(xml), succeed
+        with no change when the domain does not exist.
     type: str
     choices: [present, absent, running, paused, shutdown, destroyed, restarted, saved]
     default: present
@@ -180,6 +182,7 @@ extends_documentation_fragment:
   - sysvirt.libvirt._connection
   - sysvirt.libvirt._attributes
   - sysvirt.libvirt._attributes.ACTIONABLE
+  - sysvirt.libvirt._attributes.LIFECYCLE
 notes:
   - Check mode predicts the real run by the same comparison; it cannot predict a graceful shutdown that
     would time out and be forced.
@@ -446,7 +449,7 @@ domain:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.sysvirt.libvirt.plugins.module_utils._connection import (
-    connection_argument_spec, exit_module, require_libraries,
+    connection_argument_spec, require_libraries,
 )
 from ansible_collections.sysvirt.libvirt.plugins.module_utils._domain import run_module
 
@@ -491,7 +494,7 @@ def main():
         supports_check_mode=True,
     )
     require_libraries(module)
-    exit_module(module, run_module(module))
+    run_module(module)
 
 
 if __name__ == '__main__':

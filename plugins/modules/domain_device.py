@@ -34,7 +34,9 @@ options:
   state:
     description:
       - V(present) attaches the device, or updates it when it is there and differs.
-      - V(absent) detaches it.
+      - V(absent) detaches it. It succeeds with no change when the domain does not exist, so teardown runs again.
+      - In check mode, a device of a domain that does not exist yet is predicted as attached to its definition,
+        with a warning that the prediction assumes an earlier task defines the domain.
     type: str
     choices: [present, absent]
     default: present
@@ -124,6 +126,7 @@ extends_documentation_fragment:
   - sysvirt.libvirt._connection
   - sysvirt.libvirt._attributes
   - sysvirt.libvirt._attributes.ACTIONABLE
+  - sysvirt.libvirt._attributes.LIFECYCLE
 seealso:
   - module: sysvirt.libvirt.domain_block
   - name: libvirt domain XML, devices

@@ -40,7 +40,10 @@ options:
   state:
     description:
       - V(present) takes the snapshot when no snapshot of that name exists.
-      - V(absent) deletes it (see O(children), O(children_only), O(metadata_only)).
+      - V(absent) deletes it (see O(children), O(children_only), O(metadata_only)). It succeeds with no change
+        when the snapshot or the domain does not exist, so teardown runs again.
+      - In check mode, a snapshot of a domain that does not exist yet is predicted as taken, with a warning that
+        the prediction assumes an earlier task creates the domain.
       - V(reverted) reverts the guest to the snapshot; see O(after).
     type: str
     choices: [present, absent, reverted]
@@ -169,6 +172,7 @@ extends_documentation_fragment:
   - sysvirt.libvirt._connection
   - sysvirt.libvirt._attributes
   - sysvirt.libvirt._attributes.ACTIONABLE
+  - sysvirt.libvirt._attributes.LIFECYCLE
 attributes:
   idempotent:
     support: partial

@@ -86,6 +86,7 @@ extends_documentation_fragment:
   - sysvirt.libvirt._connection
   - sysvirt.libvirt._attributes
   - sysvirt.libvirt._attributes.ACTIONABLE
+  - sysvirt.libvirt._attributes.LIFECYCLE
 notes:
   - Check mode does not need the netcf backend, so on a read-only (udev) host it predicts changes that the real run
     then refuses.
@@ -165,8 +166,9 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.sysvirt.libvirt.plugins.module_utils import _interface
 from ansible_collections.sysvirt.libvirt.plugins.module_utils._connection import (
-    connection_argument_spec, exit_module, module_connection, require_libraries,
+    connection_argument_spec, require_libraries,
 )
+from ansible_collections.sysvirt.libvirt.plugins.module_utils._resource import run_kind
 
 
 def main():
@@ -188,9 +190,7 @@ def main():
         supports_check_mode=True,
     )
     require_libraries(module)
-    with module_connection(module) as conn:
-        outcome, data = _interface.ensure(conn, module.params, module.check_mode)
-    exit_module(module, outcome.result(interface=data, diff=outcome.diff(), warnings=outcome.warnings))
+    run_kind(module, _interface.run)
 
 
 if __name__ == '__main__':

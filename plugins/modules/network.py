@@ -233,6 +233,7 @@ extends_documentation_fragment:
   - sysvirt.libvirt._connection
   - sysvirt.libvirt._attributes
   - sysvirt.libvirt._attributes.ACTIONABLE
+  - sysvirt.libvirt._attributes.LIFECYCLE
 notes:
   - Entry updates go to the running network (when it runs) and to its persistent definition (when it has
     one), each only where the entry differs; RV(actions) says which.
@@ -388,9 +389,10 @@ diff:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.sysvirt.libvirt.plugins.module_utils._connection import (
-    connection_argument_spec, exit_module, module_connection, require_libraries,
+    connection_argument_spec, require_libraries,
 )
-from ansible_collections.sysvirt.libvirt.plugins.module_utils._network import ensure
+from ansible_collections.sysvirt.libvirt.plugins.module_utils._network import run
+from ansible_collections.sysvirt.libvirt.plugins.module_utils._resource import run_kind
 
 _ENTRY_STATE = dict(type='str', choices=['present', 'absent'], default='present')
 
@@ -451,9 +453,7 @@ def main():
         supports_check_mode=True,
     )
     require_libraries(module)
-    with module_connection(module) as conn:
-        outcome, extras = ensure(conn, module.params, module.check_mode)
-    exit_module(module, outcome.result(diff=outcome.diff(), warnings=outcome.warnings, **extras))
+    run_kind(module, run)
 
 
 if __name__ == '__main__':

@@ -78,6 +78,7 @@ extends_documentation_fragment:
   - sysvirt.libvirt._connection
   - sysvirt.libvirt._attributes
   - sysvirt.libvirt._attributes.ACTIONABLE
+  - sysvirt.libvirt._attributes.LIFECYCLE
 attributes:
   diff_mode:
     support: none
@@ -157,8 +158,9 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.sysvirt.libvirt.plugins.module_utils import _nodedev
 from ansible_collections.sysvirt.libvirt.plugins.module_utils._connection import (
-    connection_argument_spec, exit_module, module_connection, require_libraries,
+    connection_argument_spec, require_libraries,
 )
+from ansible_collections.sysvirt.libvirt.plugins.module_utils._resource import run_kind
 
 
 def main():
@@ -181,12 +183,7 @@ def main():
     params = module.params
     if params['reset'] and params['state'] not in ('detached', 'attached'):
         module.fail_json(msg='reset is for PCI devices: use it with state detached or attached')
-    with module_connection(module) as conn:
-        if params['state'] in ('detached', 'attached'):
-            outcome, data = _nodedev.ensure_pci(conn, params, module.check_mode)
-        else:
-            outcome, data = _nodedev.ensure_virtual(conn, params, module.check_mode)
-    exit_module(module, outcome.result(device=data, warnings=outcome.warnings))
+    run_kind(module, _nodedev.run)
 
 
 if __name__ == '__main__':

@@ -90,6 +90,7 @@ extends_documentation_fragment:
   - sysvirt.libvirt._connection
   - sysvirt.libvirt._attributes
   - sysvirt.libvirt._attributes.ACTIONABLE
+  - sysvirt.libvirt._attributes.LIFECYCLE
 notes:
   - The test driver (C(test:///default)) has no network filters; use a real daemon.
 seealso:
@@ -188,8 +189,9 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.sysvirt.libvirt.plugins.module_utils import _nwfilter
 from ansible_collections.sysvirt.libvirt.plugins.module_utils._connection import (
-    connection_argument_spec, exit_module, module_connection, require_libraries,
+    connection_argument_spec, require_libraries,
 )
+from ansible_collections.sysvirt.libvirt.plugins.module_utils._resource import run_kind
 
 
 def main():
@@ -213,10 +215,7 @@ def main():
         supports_check_mode=True,
     )
     require_libraries(module)
-    with module_connection(module) as conn:
-        outcome, data, bindings = _nwfilter.ensure(conn, module.params, module.check_mode)
-    exit_module(module, outcome.result(nwfilter=data, bindings=bindings, diff=outcome.diff(),
-                                       warnings=outcome.warnings))
+    run_kind(module, _nwfilter.run)
 
 
 if __name__ == '__main__':

@@ -90,6 +90,7 @@ extends_documentation_fragment:
   - sysvirt.libvirt._connection
   - sysvirt.libvirt._attributes
   - sysvirt.libvirt._attributes.ACTIONABLE
+  - sysvirt.libvirt._attributes.LIFECYCLE
 attributes:
   idempotent:
     details: Not with O(value_update=always), which sets the value on every run.
@@ -214,8 +215,9 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.sysvirt.libvirt.plugins.module_utils import _secret
 from ansible_collections.sysvirt.libvirt.plugins.module_utils._connection import (
-    connection_argument_spec, exit_module, module_connection, require_libraries,
+    connection_argument_spec, require_libraries,
 )
+from ansible_collections.sysvirt.libvirt.plugins.module_utils._resource import run_kind
 
 
 def main():
@@ -242,19 +244,7 @@ def main():
         supports_check_mode=True,
     )
     require_libraries(module)
-    params = module.params
-    with module_connection(module) as conn:
-        if params['state'] == 'absent':
-            outcome, data = _secret.ensure_absent(conn, params, module.check_mode)
-            report = None
-        else:
-            outcome, data, report = _secret.ensure_present(conn, params, module.check_mode)
-    extra = dict(secret=data)
-    if report is not None:
-        extra['value_report'] = dict(given=report['value_given'], mode=report['value_update'],
-                                     changed=report['value_changed'], comparable=report['value_comparable'],
-                                     note=report['value_note'])
-    exit_module(module, outcome.result(diff=outcome.diff(), warnings=outcome.warnings, **extra))
+    run_kind(module, _secret.run)
 
 
 if __name__ == '__main__':

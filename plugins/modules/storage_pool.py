@@ -74,6 +74,7 @@ extends_documentation_fragment:
   - sysvirt.libvirt._connection
   - sysvirt.libvirt._attributes
   - sysvirt.libvirt._attributes.ACTIONABLE
+  - sysvirt.libvirt._attributes.LIFECYCLE
 notes:
   - Builds run only when needed, so a second run does not build again and reports no change.
 seealso:
@@ -112,7 +113,8 @@ EXAMPLES = r'''
 
 RETURN = r'''
 storage_pool:
-  description: The pool after the run (in check mode, as it would be); empty when it is gone.
+  description: The pool after the run (in check mode, as it would be); null when it is gone, as
+    every module's object is when absent.
   returned: always
   type: dict
   contains:
@@ -180,8 +182,9 @@ diff:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.sysvirt.libvirt.plugins.module_utils._connection import (
-    connection_argument_spec, exit_module, module_connection, require_libraries,
+    connection_argument_spec, require_libraries,
 )
+from ansible_collections.sysvirt.libvirt.plugins.module_utils._resource import run_kind
 from ansible_collections.sysvirt.libvirt.plugins.module_utils._storage import run_pool
 
 
@@ -201,9 +204,7 @@ def main():
         supports_check_mode=True,
     )
     require_libraries(module)
-    with module_connection(module) as conn:
-        result = run_pool(module, conn)
-    exit_module(module, result)
+    run_kind(module, run_pool)
 
 
 if __name__ == '__main__':

@@ -47,6 +47,9 @@ options:
   state:
     description:
       - V(present) creates the volume when it is missing; V(absent) deletes it (its data is lost).
+      - V(absent) succeeds with no change when the volume or its O(pool) does not exist, so teardown runs again.
+      - In check mode, a volume whose O(pool) does not exist yet is predicted as created, with a warning that
+        the prediction assumes an earlier task defines the pool.
     type: str
     choices: [present, absent]
     default: present
@@ -119,7 +122,8 @@ options:
   wipe:
     description:
       - Wipe the volume's data (C(virStorageVolWipe)).
-      - An action, not a state; it runs and reports a change on every run where it is set.
+      - An action, not a state; it runs and reports a change on every run where it is set. With
+        O(state=absent) the volume is wiped before it is deleted.
     type: bool
     default: false
   upload:
@@ -143,6 +147,7 @@ extends_documentation_fragment:
   - sysvirt.libvirt._connection
   - sysvirt.libvirt._attributes
   - sysvirt.libvirt._attributes.ACTIONABLE
+  - sysvirt.libvirt._attributes.LIFECYCLE
 attributes:
   idempotent:
     support: partial
@@ -204,7 +209,8 @@ EXAMPLES = r'''
 
 RETURN = r'''
 volume:
-  description: The volume after the run (in check mode, as it would be); empty when absent.
+  description: The volume after the run (in check mode, as it would be); null when absent, as
+    every module's object is.
   returned: always
   type: dict
   contains:
@@ -271,8 +277,9 @@ transfer:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.sysvirt.libvirt.plugins.module_utils._connection import (
-    connection_argument_spec, exit_module, module_connection, require_libraries,
+    connection_argument_spec, require_libraries,
 )
+from ansible_collections.sysvirt.libvirt.plugins.module_utils._resource import run_kind
 from ansible_collections.sysvirt.libvirt.plugins.module_utils._storage import run_volume
 
 
@@ -307,9 +314,7 @@ def main():
         supports_check_mode=True,
     )
     require_libraries(module)
-    with module_connection(module) as conn:
-        result = run_volume(module, conn)
-    exit_module(module, result)
+    run_kind(module, run_volume)
 
 
 if __name__ == '__main__':

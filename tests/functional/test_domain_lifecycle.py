@@ -192,3 +192,19 @@ def test_transient_guest_and_native_export(guest, qemu_conn):
     wait_for_console(log, MARKER_UP, 60)
     four_runs(dict(name=name, persistent=False, state='shutdown', timeout=60), ['shutdown'])
     assert name not in virsh('list', '--all', '--name').split()
+
+
+def test_failed_start_after_define_reports_the_change(guest, qemu_conn):
+    """A definition naming a missing network: defined, the start refused. The failed result says changed: true
+    with the define done; the definition stays, and the teardown states re-run on a guest that is gone."""
+    name, _log = guest
+    nic = "<interface type='network'><source network='sysvirt-test-lifecycle-nonet'/></interface>"
+    xml = tiny_guest_xml(name).replace('</devices>', nic + '</devices>')
+    result = run_module('domain', dict(uri=QEMU_URI, xml=xml, state='running'))
+    assert result.failed and 'sysvirt-test-lifecycle-nonet' in result['msg']
+    assert result['changed'] is True and result['actions'] == ['define'], result
+    assert domstate(name) == 'shut off'
+    assert not run_module('domain', dict(uri=QEMU_URI, name=name, state='absent')).failed
+    for state in ('shutdown', 'destroyed', 'absent'):
+        again = run_module('domain', dict(uri=QEMU_URI, name=name, state=state))
+        assert not again.failed and again['changed'] is False, again

@@ -18,8 +18,10 @@ of ``libvirt``, ``libvirt_qemu`` and ``libvirt_lxc``). A row is *exposed* unless
 plugins/ "refers to" a method when its name appears as an attribute (``conn.listAllDomains(...)``, or passed
 on as ``lookup(conn.networkLookupByName, name)``), as the literal name in ``getattr``/``hasattr``, as the
 literal first argument of a helper that looks its argument up with ``getattr`` (``self.op('resume')``), or as a
-literal in the tuple a ``getattr`` loop iterates over. The match is by name: a call of ``XMLDesc`` counts for
-every class that has one, so which class a row belongs to is checked by reading the code, not here.
+literal in the tuple a ``getattr`` loop iterates over, or as a method a Kind's call table names
+(``lookups = (('uuid', 'networkLookupByUUIDString'), ...)``, ``define_call``). The match is by name: a call of
+``XMLDesc`` counts for every class that has one, so which class a row belongs to is checked by reading the code,
+not here.
 """
 
 from __future__ import annotations
@@ -145,6 +147,21 @@ def _loop_literals(scope):
     return found
 
 
+#: A Kind's call tables (_resource.Kind): class attributes that name connection methods as data, and where in each
+#: entry the method's name stands: lookups = ((identifier, method), ...); define_call = (method, extra arguments).
+CALL_TABLES = {'lookups': lambda value: [entry.elts[1] for entry in value.elts if isinstance(entry, ast.Tuple)],
+               'define_call': lambda value: value.elts[:1]}
+
+
+def _table_calls(node):
+    """The method names a class-body assignment to one of CALL_TABLES names (none for any other statement)."""
+    if not (isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name)
+            and node.targets[0].id in CALL_TABLES and isinstance(node.value, ast.Tuple)):
+        return []
+    return [c.value for c in CALL_TABLES[node.targets[0].id](node.value)
+            if isinstance(c, ast.Constant) and isinstance(c.value, str)]
+
+
 def references(root=CODE):
     """{name: set of 'file.py:function'} for every name plugins/ (and extensions/) refers to as described in the
     docstring."""
@@ -165,6 +182,9 @@ def references(root=CODE):
                     inner_loops = _loop_literals(child)
                 if isinstance(child, ast.Attribute):
                     add(child.attr, where)
+                if isinstance(node, ast.ClassDef):
+                    for name in _table_calls(child):
+                        add(name, where)
                 arg = _getattr_name(child)
                 if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
                     add(arg.value, where)

@@ -128,7 +128,7 @@ def test_machine_aliases_come_from_the_host(test_conn):
 
 def test_redact_masks_passwords():
     text = _domain.redact("<domain><devices><graphics type='vnc' passwd='s3cret'/></devices></domain>")
-    assert 's3cret' not in text and "passwd=\"********\"" in text
+    assert 's3cret' not in text and "passwd='********'" in text
 
 
 @pytest.mark.parametrize('path,inside', [

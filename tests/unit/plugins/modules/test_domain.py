@@ -264,7 +264,7 @@ def test_transient_domain(test_conn, name):
 @pytest.mark.parametrize('args,message', [
     (dict(name='sysvirt-test-nosuch-domain'), 'does not exist; give its definition'),
     (dict(xml='<domain><name>x'), 'not well-formed'),
-    (dict(xml='<network><name>x</name></network>'), 'must have <domain> as its root'),
+    (dict(xml='<network><name>x</name></network>'), 'must have a <domain> root element'),
     (dict(xml="<domain type='test'><memory>1</memory></domain>"), 'has no <name>'),
     (dict(name='a', xml="<domain type='test'><name>b</name></domain>"), 'differ'),
     (dict(xml="<domain type='test'><name>sysvirt-test-bad</name><memory>1024</memory><vcpu>1</vcpu>"

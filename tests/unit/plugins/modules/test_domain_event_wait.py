@@ -76,7 +76,7 @@ def test_timeout_without_failing(module_runner, test_conn):
 def test_missing_guest(module_runner):
     result = module_runner('domain_event_wait', dict(uri='test:///default', domain='nope', event='reboot'))
     assert result.failed
-    assert 'Domain nope not found on test:///default' in result['msg']
+    assert 'The domain nope does not exist' in result['msg']
     assert 'Traceback' not in str(result)
 
 

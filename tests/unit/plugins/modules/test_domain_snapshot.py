@@ -186,7 +186,7 @@ def test_bad_input_changes_nothing(shared_test_conn, guest, args, message, check
 
 def test_missing_domain():
     result = snap(unique_name('nodom'), name='x')
-    assert result.failed and 'not found' in result['msg'] and result['hint']
+    assert result.failed and 'does not exist' in result['msg'] and result['hint']
 
 
 def _corpus_rows():

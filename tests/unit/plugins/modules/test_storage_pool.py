@@ -98,7 +98,7 @@ def test_lookup_by_uuid(module_runner, shared_test_conn, pool_name):
 
 
 @pytest.mark.parametrize('args, message', [
-    (dict(name='sysvirt-test-nonexistent'), 'does not exist; give xml'),
+    (dict(name='sysvirt-test-nonexistent'), 'does not exist; give its definition (xml)'),
     (dict(xml='<pool type="dir"><name>a</name>'), 'not well-formed'),
     (dict(xml='<!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]><pool type="dir"><name>&e;</name></pool>'),
      'DOCTYPE'),
