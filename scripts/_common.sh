@@ -7,10 +7,15 @@
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
 
 # sysvirt_env: make sure the venv is ready (scripts/venv.sh is cheap when it
-# is) and export what the tools need to find the collection.
-sysvirt_env() {
+# is) and export what the tools need to find the collection, and only the
+# work tree's copy of it (ANSIBLE_COLLECTIONS_PATH,
+# ANSIBLE_COLLECTIONS_SCAN_SYS_PATH: see scripts/venv.sh).
+# sysvirt_env_for runtime: the same with only what the collection needs to run
+# (the demo); sysvirt_env is sysvirt_env_for test.
+sysvirt_env() { sysvirt_env_for test; }
+sysvirt_env_for() {
     local exports
-    exports=$(bash "$REPO/scripts/venv.sh")
+    exports=$(bash "$REPO/scripts/venv.sh" "$1")
     eval "$exports"
     VENV=$SYSVIRT_VENV
     export PATH="$VENV/bin:$PATH"

@@ -23,8 +23,10 @@ done
 
 # shellcheck source=scripts/_common.sh
 . "$(dirname "${BASH_SOURCE[0]}")/_common.sh"
-bash "$REPO/scripts/testbed.sh"
-sysvirt_env
+# Only what the demo needs: libvirt, QEMU, the test guest, and a venv with ansible-core, libvirt-python and lxml
+# (scripts/test.sh installs the test tools on top).
+bash "$REPO/scripts/testbed.sh" runtime
+sysvirt_env_for runtime
 
 keeper=
 cleanup() { [ -n "$keeper" ] && kill "$keeper" 2>/dev/null; wait 2>/dev/null || true; }

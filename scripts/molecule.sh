@@ -49,8 +49,10 @@ if ! "$VENV/bin/python" -c 'import molecule' 2>/dev/null; then
 fi
 
 # molecule finds ansible-config and ansible-playbook on PATH (the venv's bin,
-# set by sysvirt_env) and the collection through ANSIBLE_COLLECTIONS_PATH.
-export ANSIBLE_COLLECTIONS_PATH
+# set by sysvirt_env) and the collection through ANSIBLE_COLLECTIONS_PATH: the
+# work tree only (sysvirt_env). .config/molecule/config.yml turns molecule's
+# prerun off, which would install a build of the collection into
+# ~/.ansible/collections.
 export ANSIBLE_NOCOLOR=1 ANSIBLE_FORCE_COLOR=0 PY_COLORS=0 NO_COLOR=1
 export ANSIBLE_LOCALHOST_WARNING=False ANSIBLE_INVENTORY_UNPARSED_WARNING=False
 logs=$REPO/.build/test-logs
@@ -67,7 +69,8 @@ for role in "${roles[@]}"; do
     fi
     t0=$SECONDS
     echo "==== molecule test: roles/$role (log: .build/test-logs/molecule-$role.log)"
-    (cd "$dir" && molecule test "${extra[@]}") >"$logs/molecule-$role.log" 2>&1
+    (cd "$dir" && molecule --base-config "$REPO/.config/molecule/config.yml" test "${extra[@]}") \
+        >"$logs/molecule-$role.log" 2>&1
     rc=$?
     # the stage names and the recaps tell the story; the full log stays on disk
     grep -E '^(INFO|WARNING|ERROR|CRITICAL)|PLAY RECAP|^[a-z0-9_-]+ +: ok=|^(fatal|failed):' "$logs/molecule-$role.log" | tail -n 60

@@ -22,6 +22,12 @@
 #                                            plays, 100 guests at 20 forks; ~7 min)
 #   build        scripts/build-check.sh     (galaxy build + install + ansible-doc)
 #   sanity       scripts/sanity.sh          (ansible-test sanity --local)
+#   lint         scripts/lint.sh            (ansible-lint --profile production on roles/,
+#                                            demo/ and the docs' example playbooks)
+#   matrix-<v>   scripts/matrix.sh <v>      (the version matrix: unit tests and
+#                                            sanity on ansible-core <v> in a venv of
+#                                            its own, one stage per row of
+#                                            tests/matrix/; 2-6 min each)
 #   integration  scripts/integration.sh     (ansible-test integration --local;
 #                                            "empty" when there are no targets)
 #   molecule     scripts/molecule.sh        (molecule test of roles/*/molecule/default
@@ -52,9 +58,15 @@ set -uo pipefail
 # shellcheck source=scripts/_common.sh
 . "$(dirname "${BASH_SOURCE[0]}")/_common.sh"
 
-all_stages=(unit functional reliability build sanity integration molecule docs demo)
+# the version matrix: one stage per row of tests/matrix/ (the main venv is the remaining row)
+matrix_stages=()
+while read -r series _; do
+    [ -n "$series" ] && matrix_stages+=("matrix-$series")
+done < <(bash "$REPO/scripts/matrix.sh" --list)
+all_stages=(unit functional reliability build sanity lint "${matrix_stages[@]}" integration molecule docs demo)
 # per-stage ceilings in seconds (the overall budget may cut them shorter)
-declare -A stage_cap=([unit]=900 [functional]=1800 [reliability]=1200 [build]=600 [sanity]=1800 [integration]=2700 [molecule]=900 [docs]=600 [demo]=600)
+declare -A stage_cap=([unit]=900 [functional]=1800 [reliability]=1200 [build]=600 [sanity]=1800 [lint]=600 [integration]=2700 [molecule]=900 [docs]=600 [demo]=600)
+for s in "${matrix_stages[@]}"; do stage_cap[$s]=1200; done
 
 usage() { sed -n '2,/^set -uo/p' "$0" | sed '$d; s/^# \{0,1\}//'; }
 
@@ -217,6 +229,20 @@ script_stage() {
     esac
 }
 
+# matrix-<v>: scripts/matrix.sh <v>; the note is its summary line (unit and sanity results and times)
+matrix_stage() {
+    local name=$1 t0=$SECONDS limit rc note
+    limit=$(stage_limit "$name")
+    run_logged "$name" "$limit" bash "$REPO/scripts/matrix.sh" "${name#matrix-}"
+    rc=$?
+    note=$(grep -E '^ansible-core [0-9.]+: ' "$logs/$name.log" | tail -n1 | sed -E 's/^ansible-core [0-9.]+: //')
+    case $rc in
+        0) record "$name" passed $((SECONDS - t0)) "$note"; ran_tests=1 ;;
+        124|137) record "$name" FAILED $((SECONDS - t0)) "timed out after ${limit}s" ;;
+        *) record "$name" FAILED $((SECONDS - t0)) "${note:-exit $rc}, see .build/test-logs/$name.log" ;;
+    esac
+}
+
 for stage in "${stages[@]}"; do
     banner "$stage"
     if [ "$venv_ok" != 1 ]; then
@@ -233,6 +259,8 @@ for stage in "${stages[@]}"; do
         reliability) pytest_stage reliability tests/reliability ;;
         build) script_stage build build-check.sh ;;
         sanity) script_stage sanity sanity.sh ;;
+        lint) script_stage lint lint.sh ;;
+        matrix-*) matrix_stage "$stage" ;;
         integration)
             if compgen -G "$REPO/tests/integration/targets/*/aliases" >/dev/null; then
                 script_stage integration integration.sh

@@ -1,14 +1,17 @@
 #!/usr/bin/env bash
-# Prepare this machine for the integration tests: libvirt + QEMU, running
-# daemons, and the tiny test guest. Idempotent; safe to run again.
+# Prepare this machine for the tests (or only for the demo): libvirt + QEMU,
+# running daemons, and the tiny test guest. Idempotent; safe to run again.
 #
-# Usage: scripts/testbed.sh [setup|stop|status]
-#   setup   (default) install what is missing, build the test guest, start
-#           virtlogd and libvirtd if nothing answers, wait for qemu:///system
-#           and test+unix:///default, print how guests will run.
+# Usage: scripts/testbed.sh [setup|runtime|stop|status|packages [runtime|test]]
+#   setup   (default) install what is missing (runtime and test packages),
+#           build the test guest, start virtlogd and libvirtd if nothing
+#           answers, wait for qemu:///system and test+unix:///default, print
+#           how guests will run.
+#   runtime the same with the runtime packages only: what scripts/demo.sh needs.
 #   stop    stop the daemons that this script started (by the PIDs it wrote to
 #           /run/sysvirt-testbed/), nothing else.
 #   status  say what runs and who started it.
+#   packages print the package list (both parts, or the one named), one a line.
 #
 # Debian/Ubuntu only (apt-get). Needs root.
 #
@@ -24,14 +27,30 @@ STATE_DIR=/run/sysvirt-testbed
 WAIT_SECONDS=${SYSVIRT_TESTBED_WAIT:-60}
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
-# Host packages, and what scripts/build-test-guest.sh needs (cpio, xz-utils),
-# and what building libvirt-python from PyPI needs (gcc, libvirt-dev, ...).
-APT_PACKAGES=(
+# System packages, in two parts (`scripts/testbed.sh packages [runtime|test]` prints them):
+#   runtime  what the collection and the demo need: libvirt and QEMU, what
+#            scripts/build-test-guest.sh needs (cpio, xz-utils, gzip; the demo
+#            boots that guest), and what building libvirt-python from PyPI
+#            needs (gcc, libvirt-dev, ...). `testbed.sh runtime` installs only
+#            these (scripts/demo.sh).
+#   test     what only the test command needs, on top: xorriso (the guest role's
+#            seed ISO), chromium (scripts/docs.sh), openssh-client (ssh-keygen and
+#            ssh for the SSH test guest), ovmf (UEFI firmware: the guest role's
+#            UEFI guest, firmware paths in tests), python3-minimal, python3-libvirt
+#            and python3-lxml (/usr/bin/python3 and the bindings the hypervisor role
+#            installs for it: its molecule scenario checks them, and with them present
+#            the role needs no package index), ca-certificates (the CA bundle of
+#            scripts/sanity.sh's pip bootstrap).
+# tests/unit/test_system_paths.py checks that every system path a test, scenario
+# or script refers to comes from one of these (or from a set-up step).
+RUNTIME_PACKAGES=(
     libvirt-daemon-system libvirt-clients libvirt-daemon-driver-qemu
     qemu-system-x86 qemu-utils dnsmasq-base
     libvirt-dev pkg-config gcc libc6-dev python3-venv python3-dev
     cpio xz-utils gzip
-    xorriso chromium openssh-client
+)
+TEST_PACKAGES=(
+    xorriso chromium openssh-client ovmf python3-minimal python3-libvirt python3-lxml ca-certificates
 )
 
 log() { printf 'testbed: %s\n' "$*"; }
@@ -40,10 +59,10 @@ die() { printf 'testbed: ERROR: %s\n' "$*" >&2; exit 1; }
 systemd_is_init() { [[ -d /run/systemd/system ]] && [[ $(cat /proc/1/comm 2>/dev/null) == systemd ]]; }
 
 # --- packages -------------------------------------------------------------------
-install_packages() {
+install_packages() {  # install_packages PACKAGE...: install those that are missing
     command -v apt-get >/dev/null || die "apt-get not found: only Debian/Ubuntu are supported"
     local missing=() p status
-    for p in "${APT_PACKAGES[@]}"; do
+    for p in "$@"; do
         status=$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true)
         [[ $status == installed ]] || missing+=("$p")
     done
@@ -218,16 +237,26 @@ status() {
 }
 
 main() {
-    local cmd=${1:-setup}
+    local cmd=${1:-setup} packages=("${RUNTIME_PACKAGES[@]}" "${TEST_PACKAGES[@]}")
     case $cmd in
         setup) ;;
+        runtime) packages=("${RUNTIME_PACKAGES[@]}") ;;
+        packages)
+            case ${2:-all} in
+                runtime) packages=("${RUNTIME_PACKAGES[@]}") ;;
+                test) packages=("${TEST_PACKAGES[@]}") ;;
+                all) ;;
+                *) die "unknown package list '$2' (runtime, test)" ;;
+            esac
+            printf '%s\n' "${packages[@]}"
+            return 0 ;;
         stop) [[ $(id -u) -eq 0 ]] || die "must run as root"; stop_daemons; return 0 ;;
         status) status; return 0 ;;
         -h|--help) sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d; s/^# \{0,1\}//'; return 0 ;;
-        *) die "unknown command '$cmd' (usage: $0 [setup|stop|status])" ;;
+        *) die "unknown command '$cmd' (usage: $0 [setup|runtime|stop|status|packages [runtime|test]])" ;;
     esac
     [[ $(id -u) -eq 0 ]] || die "must run as root"
-    install_packages
+    install_packages "${packages[@]}"
     prepare_host
     "$HERE/build-test-guest.sh" || die "building the test guest failed"
     start_daemon virtlogd virtlogd_answers

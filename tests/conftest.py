@@ -32,6 +32,10 @@ def _expose_collection():
         os.symlink(REPO, link)
     if COLLECTIONS not in sys.path:
         sys.path.insert(0, COLLECTIONS)
+    # Ansible processes the tests start see the work tree only, as under scripts/venv.sh's settings: not
+    # ~/.ansible/collections, /usr/share/ansible/collections or an ansible_collections directory on sys.path.
+    os.environ['ANSIBLE_COLLECTIONS_PATH'] = COLLECTIONS
+    os.environ['ANSIBLE_COLLECTIONS_SCAN_SYS_PATH'] = 'False'
 
 
 _expose_collection()

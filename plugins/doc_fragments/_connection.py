@@ -44,11 +44,11 @@ options:
     type: str
 notes:
   - When the module fails, its result holds C(failed) and C(msg), one line that ends with libvirt's error code and
-    domain and a hint when there are some. When libvirt reported the failure, C(error) holds libvirt's error as
+    domain when there are some. When libvirt reported the failure, C(error) holds libvirt's error as
     a dictionary, C(error.code) and C(error.domain) being libvirt's numbers, C(error.code_name) and
     C(error.domain_name) their names (for example V(VIR_ERR_NO_DOMAIN) and V(VIR_FROM_QEMU)) and C(error.message)
-    libvirt's own message. C(hint), when set, says the likely cause and what to do about it. C(uri) is the URI of
-    the connection the module used, once it was known.
+    libvirt's own message. C(hint), when set, says the likely cause and what to do about it; it is not repeated
+    in C(msg). C(uri) is the URI of the connection the module used, once it was known.
 requirements:
   - libvirt-python
   - lxml

@@ -26,9 +26,10 @@ description:
   - Hypervisor hosts get C(uri), C(hostname), C(driver), C(library_version), C(hypervisor_version), C(node)
     (node information), C(cpu) (host CPU arch, model, vendor, features, topology), C(cpu_model), C(cpu_xml) (the
     host CPU element, for a CPU baseline), C(numa_cells), C(iommu) and C(guest_types).
-  - Everything read from a guest's definition or from the guest
-    (names, titles, descriptions, metadata, addresses, ...) is marked unsafe, so a C({{ }}) in it is never
-    templated.
+  - A string read from a guest's definition, from the guest or from the hypervisor (names, titles, descriptions,
+    metadata, addresses, ...) that could be a template (it holds C({) or C(}), or starts with C(#jinja2:)) is marked
+    unsafe, so it is never templated, and C(ansible-inventory --list) shows it under the key C(__ansible_unsafe).
+    Every other string cannot be templated anyway and is shown as it is.
   - Every guest is in C(<group_prefix>guests) and the hypervisors in C(<group_prefix>hypervisors); O(group_by)
     adds groups by state (C(<group_prefix>state_<state>)), by hypervisor (C(<group_prefix>hypervisor_<name>))
     and by libvirt network or bridge (C(<group_prefix>network_<name>)); plus O(compose), O(groups) and
@@ -37,7 +38,7 @@ description:
 author:
   - sysvirt developers (@sysvirt)
 requirements:
-  - libvirt-python on the controller
+  - libvirt-python and lxml on the controller (in the Python that runs Ansible)
 extends_documentation_fragment:
   - constructed
   - inventory_cache
@@ -268,7 +269,9 @@ from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructa
 from ansible_collections.sysvirt.libvirt.plugins.module_utils import _host, _xml
 from ansible_collections.sysvirt.libvirt.plugins.module_utils._connection import LibvirtFailure, call
 from ansible_collections.sysvirt.libvirt.plugins.module_utils._domain_data import collect_domains, matches
-from ansible_collections.sysvirt.libvirt.plugins.plugin_utils._libvirt import PluginConnection, unsafe
+from ansible_collections.sysvirt.libvirt.plugins.plugin_utils._libvirt import (
+    PluginConnection, require_libraries, unsafe,
+)
 
 try:
     import libvirt  # noqa: F401 pylint: disable=unused-import
@@ -494,10 +497,9 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         return super(InventoryModule, self).verify_file(path) and re.search(r'libvirt\.ya?ml$', path) is not None
 
     def parse(self, inventory, loader, path, cache=True):
+        require_libraries('The %s inventory plugin' % self.NAME)
         super(InventoryModule, self).parse(inventory, loader, path, cache)
         self._read_config_data(path)
-        if libvirt is None:
-            raise AnsibleError('The sysvirt.libvirt.libvirt inventory needs libvirt-python on the controller.')
 
         cache_key = self.get_cache_key(path)
         use_cache = self.get_option('cache')
@@ -624,7 +626,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
                     cpu_xml=hypervisor.get('cpu_xml'), numa_cells=hypervisor.get('numa_cells'),
                     iommu=hypervisor.get('iommu'), guest_types=hypervisor.get('guest_types'))
         for key, value in data.items():
-            self.inventory.set_variable(name, prefix + key, value)
+            self.inventory.set_variable(name, prefix + key, unsafe(value))
 
     def _unique_host(self, wanted, domain, hv_name):
         if wanted not in self.inventory.hosts:

@@ -28,6 +28,7 @@ else:
 
 from ansible.module_utils.basic import env_fallback, missing_required_lib
 
+from ansible_collections.sysvirt.libvirt.plugins.module_utils import _xml
 from ansible_collections.sysvirt.libvirt.plugins.module_utils._xml import XMLInputError
 
 DEFAULT_URI = 'qemu:///system'
@@ -42,6 +43,26 @@ CONNECTION_ARGUMENT_SPEC = dict(
     username=dict(type='str', fallback=(env_fallback, [USERNAME_ENV])),
     password=dict(type='str', no_log=True, fallback=(env_fallback, [PASSWORD_ENV])),
 )
+
+
+def missing_library():
+    """(PyPI name, import traceback) of the first Python package this collection needs that did not import
+    (libvirt-python, then lxml), or None when both did."""
+    if libvirt is None:
+        return 'libvirt-python', LIBVIRT_IMPORT_ERROR
+    if _xml.etree is None:
+        return 'lxml', _xml.LXML_IMPORT_ERROR
+    return None
+
+
+def require_libraries(module):
+    """Fail the module with Ansible's missing_required_lib message when libvirt-python or lxml did not import.
+
+    Every module's main() calls this right after creating its AnsibleModule.
+    """
+    missing = missing_library()
+    if missing is not None:
+        module.fail_json(msg=missing_required_lib(missing[0]), exception=missing[1])
 
 
 def connection_argument_spec(spec=None):
@@ -71,8 +92,9 @@ class LibvirtFailure(Exception):
         return error_domain_name(self.domain)
 
     def fail_kwargs(self):
-        """Keyword arguments for ``AnsibleModule.fail_json``."""
-        kwargs = dict(msg=self.full_message())
+        """Keyword arguments for ``AnsibleModule.fail_json``: ``msg`` is one line (the message and libvirt's code
+        and domain); the hint is its own key, ``hint``, as the default callback shows it on a line of its own."""
+        kwargs = dict(msg=self.one_line())
         if self.code is not None:
             kwargs['error'] = dict(
                 code=self.code, code_name=self.code_name,
@@ -83,15 +105,19 @@ class LibvirtFailure(Exception):
             kwargs['hint'] = self.hint
         return kwargs
 
-    def full_message(self):
-        """The message with the hint, on one line (also what plugins raise)."""
+    def one_line(self):
+        """The message with libvirt's code and domain, on one line, without the hint."""
         msg = self.msg
         if self.code is not None:
             msg = '%s [libvirt error %s (%s), domain %s (%s)]' % (
                 msg, self.code, self.code_name, self.domain, self.domain_name)
-        if self.hint:
-            msg = '%s Hint: %s' % (msg, self.hint)
         return ' '.join(msg.split())
+
+    def full_message(self):
+        """The one-line message, then the hint on a line of its own (what plugins raise and warnings say)."""
+        if not self.hint:
+            return self.one_line()
+        return '%s\nHint: %s' % (self.one_line(), ' '.join(self.hint.split()))
 
 
 def _constant_names(prefix, exclude=()):
@@ -371,8 +397,7 @@ class module_connection:
                                             params.get('username'), params.get('password'), events=events)
 
     def __enter__(self):
-        if libvirt is None:
-            self.module.fail_json(msg=missing_required_lib('libvirt-python'), exception=LIBVIRT_IMPORT_ERROR)
+        require_libraries(self.module)
         # libvirt takes C strings and XML: libvirt-python and lxml raise ValueError (a traceback) on such values.
         # Secret values (no_log) go to libvirt as bytes; paths are local files.
         spec = getattr(self.module, 'argument_spec', None) or {}

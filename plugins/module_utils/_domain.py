@@ -406,15 +406,43 @@ def live_changes(dom, desired):
         current_disk = live_disks.get(dev)
         if current_disk is None:
             continue
-        want_src = disk.find('source')
-        have_src = current_disk.find('source')
-        want_path = want_src.get('file') if want_src is not None else None
-        have_path = have_src.get('file') if have_src is not None else None
-        if (want_path or None) != (have_path or None):
+        want = media(disk)
+        if want != media(current_disk):
             xml = _xml.to_string(disk, pretty=False)
-            changes.append(('change media of %s to %s' % (dev, want_path or 'none'),
+            changes.append(('change media of %s to %s' % (dev, media_label(want)),
                             lambda x=xml: dom.updateDeviceFlags(x, libvirt.VIR_DOMAIN_AFFECT_LIVE)))
     return changes
+
+
+#: what names the medium in a drive's <source>, for each disk type (file, block, dir, volume, network)
+_MEDIA_ATTRIBUTES = ('file', 'dev', 'dir', 'pool', 'volume', 'mode', 'protocol', 'name')
+
+
+def media(disk):
+    """The medium in a cdrom/floppy drive, as a comparable tuple; None when the drive is empty (ejected).
+
+    A drive's source is a file, a block device, a directory, a pool volume or a network export (protocol,
+    name and hosts); what libvirt adds to the live XML (index, startupPolicy, seclabels...) does not count."""
+    source = disk.find('source')
+    if source is None:
+        return None
+    named = tuple((a, source.get(a)) for a in _MEDIA_ATTRIBUTES if source.get(a))
+    hosts = tuple((h.get('name'), h.get('port'), h.get('transport'), h.get('socket')) for h in source.findall('host'))
+    if not named and not hosts:
+        return None
+    return named + ((('hosts', hosts),) if hosts else ())
+
+
+def media_label(medium):
+    if medium is None:
+        return 'none'
+    values = dict(medium)
+    if values.get('pool') or values.get('volume'):
+        return '%s/%s' % (values.get('pool'), values.get('volume'))
+    label = values.get('file') or values.get('dev') or values.get('dir') or values.get('name') or ''
+    if values.get('protocol'):
+        label = '%s:%s' % (values['protocol'], label)
+    return label
 
 
 def restart_needed(dom, desired, rules):

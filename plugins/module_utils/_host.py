@@ -141,9 +141,18 @@ GATHER_CHOICES = ('all', 'cpu_models', 'node_stats', 'free_pages', 'domain_capab
 DEFAULT_GATHER = ('cpu_models', 'node_stats', 'free_pages')
 
 
-def _is_no_support(error):
-    return error.get_error_code() in (libvirt.VIR_ERR_NO_SUPPORT,
-                                      getattr(libvirt, 'VIR_ERR_OPERATION_UNSUPPORTED', -1))
+def _is_no_support(error, driver=None):
+    """Whether a libvirtError says that the connection's driver does not offer the call (not that it failed).
+
+    Besides libvirt's "not supported" codes: the test driver answers some node calls (free pages) with no result,
+    which the daemon reports for a remote test driver (test+unix://) as an internal RPC error that says "Library
+    function returned error but did not set virError".
+    """
+    code = error.get_error_code()
+    if code in (libvirt.VIR_ERR_NO_SUPPORT, getattr(libvirt, 'VIR_ERR_OPERATION_UNSUPPORTED', -1)):
+        return True
+    return ((driver or '').upper() == 'TEST' and code == libvirt.VIR_ERR_INTERNAL_ERROR
+            and error.get_error_domain() == libvirt.VIR_FROM_RPC)
 
 
 def _enums(element):
@@ -238,7 +247,10 @@ def domain_capability_targets(caps_data):
 
 
 def domain_capabilities(conn, targets, explicit, warnings):
-    """Domain capabilities as data for each target; a target libvirt cannot describe fails only if explicit."""
+    """Domain capabilities as data for each target; a target libvirt cannot describe fails only if explicit.
+
+    None when the driver offers no domain capabilities at all (and the targets are not explicit).
+    """
     results = []
     for target in targets:
         args = tuple(target.get(k) or None for k in ('emulator', 'arch', 'machine', 'virt_type'))
@@ -248,8 +260,7 @@ def domain_capabilities(conn, targets, explicit, warnings):
             if explicit:
                 raise failure_from(error, 'read the domain capabilities for %s' % _describe(target))
             if _is_no_support(error):
-                warnings.append('This connection does not offer domain capabilities; none were gathered')
-                return results
+                return None
             warnings.append('No domain capabilities for %s: %s' % (_describe(target), error.get_error_message()))
             continue
         data = domain_capabilities_data(_xml.parse(text, 'domain capabilities XML'))
@@ -273,21 +284,28 @@ def cpu_model_names(conn, arches):
     return names
 
 
-def node_stats(conn):
-    """Node memory statistics (bytes) and CPU time (nanoseconds) for the whole host; null where unsupported."""
+def node_stats(conn, not_supported=None):
+    """Node memory statistics (bytes) and CPU time (nanoseconds) for the whole host; null where unsupported.
+
+    The names of the parts the driver does not offer (``node_stats.memory``, ``node_stats.cpu``) are appended to
+    ``not_supported``.
+    """
     stats = dict(memory=None, cpu=None)
+    not_supported = [] if not_supported is None else not_supported
     try:
         memory = conn.getMemoryStats(libvirt.VIR_NODE_MEMORY_STATS_ALL_CELLS, 0)
         stats['memory'] = dict(('%s_bytes' % k, v * 1024) for k, v in memory.items())
     except libvirt.libvirtError as error:
         if not _is_no_support(error):
             raise failure_from(error, 'read the node memory statistics')
+        not_supported.append('node_stats.memory')
     try:
         cpu = conn.getCPUStats(libvirt.VIR_NODE_CPU_STATS_ALL_CPUS, 0)
         stats['cpu'] = dict(('%s_ns' % k, v) for k, v in cpu.items())
     except libvirt.libvirtError as error:
         if not _is_no_support(error):
             raise failure_from(error, 'read the node CPU statistics')
+        not_supported.append('node_stats.cpu')
     return stats
 
 
@@ -301,8 +319,9 @@ def page_sizes(caps):
     return sorted(sizes)
 
 
-def free_pages(conn, caps, numa_ids):
-    """Free pages per page size per NUMA cell: [{cell, pages: [{size_kib, free}]}]."""
+def free_pages(conn, caps, numa_ids, driver=None):
+    """Free pages per page size per NUMA cell: [{cell, pages: [{size_kib, free}]}]; None if the driver (the name
+    conn.getType() gives, e.g. TEST) does not offer them."""
     sizes = page_sizes(caps)
     if not sizes:
         return []
@@ -310,8 +329,8 @@ def free_pages(conn, caps, numa_ids):
     try:
         values = conn.getFreePages(sizes, ids[0], ids[-1] - ids[0] + 1, 0)
     except libvirt.libvirtError as error:
-        if _is_no_support(error):
-            return []
+        if _is_no_support(error, driver):
+            return None
         raise failure_from(error, 'read the free pages')
     cells = []
     for cell in sorted(values or {}):
@@ -373,21 +392,27 @@ def host_facts(conn, capabilities_xml=False, gather=DEFAULT_GATHER, domain_capab
             if arch and arch not in arches:
                 arches.append(arch)
         facts['cpu_model_names'] = cpu_model_names(conn, arches)
+    # What the driver does not offer is data, not a warning: the parts stay empty and are named here.
+    not_supported = facts['not_supported'] = []
     if 'node_stats' in gather:
-        facts['node_stats'] = node_stats(conn)
+        facts['node_stats'] = node_stats(conn, not_supported)
     if 'free_pages' in gather:
         try:
-            facts['free_pages'] = free_pages(conn, caps, numa_ids)
+            pages = free_pages(conn, caps, numa_ids, driver)
         except LibvirtFailure as failure:
-            # Gathered by default: a connection that cannot tell (e.g. a remote test driver) only warns.
-            facts['free_pages'] = []
-            if warnings is not None:
-                warnings.append('Free pages were not gathered: %s' % failure.msg)
+            # Gathered by default: a driver that offers them but fails only warns.
+            pages = []
+            warnings.append('Free pages were not gathered: %s' % failure.msg)
+        if pages is None:
+            not_supported.append('free_pages')
+        facts['free_pages'] = pages or []
     if domain_capability_targets_:
         facts['domain_capabilities'] = domain_capabilities(conn, domain_capability_targets_, True, warnings)
     elif 'domain_capabilities' in gather:
-        facts['domain_capabilities'] = domain_capabilities(conn, domain_capability_targets(caps_data), False,
-                                                           warnings)
+        found = domain_capabilities(conn, domain_capability_targets(caps_data), False, warnings)
+        if found is None:
+            not_supported.append('domain_capabilities')
+        facts['domain_capabilities'] = found or []
     if capabilities_xml:
         facts['capabilities_xml'] = caps_text
     return facts

@@ -15,8 +15,13 @@ configuration) and udev (only reads). Debian's libvirt is built with udev only, 
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import threading
+import time
+
 from ansible_collections.sysvirt.libvirt.plugins.module_utils import _xml
-from ansible_collections.sysvirt.libvirt.plugins.module_utils._connection import LibvirtFailure, call, lookup
+from ansible_collections.sysvirt.libvirt.plugins.module_utils._connection import (
+    LibvirtConnection, LibvirtFailure, call, lookup,
+)
 from ansible_collections.sysvirt.libvirt.plugins.module_utils._resource import Kind, Outcome, reconcile_definition
 
 try:
@@ -138,7 +143,8 @@ def list_interfaces(conn, name=None, mac=None, with_xml=False):
 
 
 class _Transaction:
-    """libvirt's interface change transaction: begin; commit on success; roll back on any failure."""
+    """libvirt's interface change transaction: begin; commit on success (after the confirm step, when asked);
+    roll back on any failure."""
 
     def __init__(self, conn, enabled, outcome):
         self.conn, self.enabled, self.outcome = conn, enabled, outcome
@@ -212,7 +218,56 @@ def _plan(conn, params, desired, iface, outcome, check_mode):
     return describe(iface)
 
 
+CONFIRM_HINT = ('The change was not committed. Give confirm.uri the address the controller reaches the host by '
+                'over the network the change touches (for example qemu+ssh://host/system), and check the new '
+                'definition.')
+
+
+def _answers(uri, params, seconds):
+    """None when a new connection to ``uri`` opens and answers within ``seconds``, else why not. The attempt
+    runs in a thread: a transport to an unreachable host can take minutes to fail on its own."""
+    outcome = {}
+
+    def attempt():
+        try:
+            with LibvirtConnection(uri, username=params.get('username'), password=params.get('password')) as conn:
+                conn.getHostname()
+            outcome['ok'] = True
+        except LibvirtFailure as failure:
+            outcome['error'] = failure.msg
+        except Exception as e:  # reported as the reason, never swallowed
+            outcome['error'] = str(e)
+    worker = threading.Thread(target=attempt)
+    worker.daemon = True
+    worker.start()
+    worker.join(max(seconds, 0.1))
+    if outcome.get('ok'):
+        return None
+    return outcome.get('error') or 'no answer within %g s' % max(seconds, 0.1)
+
+
+def confirm(params):
+    """The confirm step, after the change and before the commit: a new connection to the hypervisor must
+    answer within confirm.timeout seconds; otherwise LibvirtFailure (and the transaction rolls back)."""
+    spec = params.get('confirm')
+    if not spec:
+        return
+    uri = spec.get('uri') or params.get('uri')
+    time.sleep(spec['delay'])
+    deadline = time.monotonic() + spec['timeout']
+    while True:
+        error = _answers(uri, params, deadline - time.monotonic())
+        if error is None:
+            return
+        if time.monotonic() >= deadline:
+            raise LibvirtFailure('The hypervisor did not answer a new connection to %s within %d s after the '
+                                 'change (%s)' % (uri, spec['timeout'], error), hint=CONFIRM_HINT)
+        time.sleep(min(1.0, max(0.0, deadline - time.monotonic())))
+
+
 def ensure(conn, params, check_mode):
+    if params.get('confirm') and not params.get('transaction', True):
+        raise LibvirtFailure('confirm needs transaction: true (without a transaction there is nothing to roll back)')
     desired = desired_document(params) if params.get('xml') else None
     name = desired.get('name') if desired is not None else params.get('name')
     iface = KIND.lookup(conn, name=name, mac=None if name else params.get('mac'))
@@ -225,6 +280,7 @@ def ensure(conn, params, check_mode):
     try:
         with _Transaction(conn, params.get('transaction', True), outcome):
             data = _plan(conn, params, desired, iface, outcome, False)
+            confirm(params)
     except LibvirtFailure as failure:
         if _unsupported(failure):
             raise read_only_failure(failure)

@@ -241,6 +241,20 @@ def _pci_device(conn, name):
     return device, data
 
 
+def _refuse_reset_of_host_device(name, data, state):
+    """A reset is only for a device the host does not use: one that is (or this run makes it) detached for
+    passthrough, or bound to no driver at all. A running guest's device libvirt refuses itself."""
+    if state == 'detached' or data['driver'] is None:
+        return
+    if data['driver'] in PASSTHROUGH_DRIVERS:
+        raise LibvirtFailure('Refusing to reset %s: state=attached gives it back to the host before the reset' % name,
+                             hint='Reset it with state: detached, or set force: true if you are sure.')
+    raise LibvirtFailure('Refusing to reset %s: the host uses it (bound to the host driver %s); a reset takes the '
+                         'device away from that driver' % (name, data['driver']),
+                         hint='Detach it first (state: detached with reset: true), or set force: true if you are '
+                              'sure.')
+
+
 def ensure_pci(conn, params, check_mode):
     """state detached / attached, and reset. Returns (outcome, device dict)."""
     outcome = Outcome()
@@ -248,6 +262,8 @@ def ensure_pci(conn, params, check_mode):
     device, data = _pci_device(conn, name)
     state = params['state']
     detached = data['driver'] in PASSTHROUGH_DRIVERS
+    if params.get('reset') and not params.get('force'):
+        _refuse_reset_of_host_device(name, data, state)
     if state == 'detached' and not detached:
         users = host_users(conn, name)
         if users and not params.get('force'):

@@ -136,8 +136,27 @@ def _flag(name):
     return getattr(libvirt, name, 0)
 
 
-def desired_xml(params):
-    """The <domainsnapshot> document asked for by the module options (or the user's XML, named)."""
+def every_disk(domain_xml):
+    """[{name, snapshot}] for every disk of a domain document, for location=external without disks: writable
+    disks external; read-only ones (CD-ROMs, floppies, <readonly/>) and those the domain marks snapshot='no'
+    left out ('no'), as libvirt would leave them out."""
+    root = _xml.parse(domain_xml, what='domain XML')
+    disks = []
+    for disk in root.findall('devices/disk'):
+        target = disk.find('target')
+        if target is None or not target.get('dev'):
+            continue
+        skip = disk.get('device') in ('cdrom', 'floppy') or disk.find('readonly') is not None \
+            or disk.get('snapshot') == 'no'
+        disks.append(dict(name=target.get('dev'), snapshot='no' if skip else 'external'))
+    return disks
+
+
+def desired_xml(params, domain_xml=None):
+    """The <domainsnapshot> document asked for by the module options (or the user's XML, named).
+
+    With location=external and no disks, every disk of ``domain_xml`` (the guest's current definition) is
+    listed: libvirt would otherwise take an internal snapshot of the disks nobody listed."""
     if params.get('xml') is not None:
         root = _xml.parse(params['xml'], what='snapshot XML', root='domainsnapshot')
         if params.get('name'):
@@ -160,6 +179,8 @@ def desired_xml(params):
     elif location == 'external' and memory:
         etree.SubElement(root, 'memory', snapshot='external', file=params['memory_file'])
     disks = params.get('disks') or []
+    if not disks and location == 'external' and domain_xml is not None:
+        disks = every_disk(domain_xml)
     if disks:
         disks_el = etree.SubElement(root, 'disks')
         for disk in disks:
@@ -194,6 +215,13 @@ def _validate(params):
         if params.get('location') == 'external' and params.get('memory') and not params.get('memory_file'):
             raise LibvirtFailure('memory=true with location=external needs memory_file (where libvirt saves '
                                  'the guest memory)')
+        if params.get('location') == 'external' and not params.get('disk_only') and not params.get('memory'):
+            # libvirt takes an external snapshot of the disks only with DISK_ONLY, or together with the memory
+            # saved to a file; anything else it refuses ("must use snapshot mode 'internal'").
+            raise LibvirtFailure('location=external takes either the disks only (disk_only=true) or the disks and the '
+                                 'memory state (memory=true with memory_file); say which',
+                                 hint='Set disk_only: true for overlays of the disks, or memory: true and '
+                                      'memory_file: <path> to save the memory too.')
         if params.get('quiesce') and not params.get('disk_only'):
             raise LibvirtFailure('quiesce=true needs disk_only=true (libvirt only quiesces disk-only snapshots)')
 
@@ -210,7 +238,14 @@ def _predicted(params, root, current):
                 state='disk-snapshot' if disk_only else None, parent=current, children=[], current=True,
                 creation_time=None, location=params.get('location') if not params.get('xml') else None,
                 disk_only=disk_only, memory=None if memory is None else memory.get('snapshot'),
-                memory_file=None if memory is None else memory.get('file'), disks=[])
+                memory_file=None if memory is None else memory.get('file'),
+                disks=[dict(name=d.get('name'), snapshot=d.get('snapshot'), file=_attr(d, 'source', 'file'),
+                            format=_attr(d, 'driver', 'type')) for d in root.findall('disks/disk')])
+
+
+def _attr(element, path, name):
+    found = element.find(path)
+    return None if found is None else found.get(name)
 
 
 class SnapshotRun(ModuleRun):
@@ -259,7 +294,11 @@ class SnapshotRun(ModuleRun):
     # ------------------------------------------------------------------ present
     def present(self, dom):
         _validate(self.params)
-        root = desired_xml(self.params)
+        domain_xml = None
+        if self.params.get('xml') is None and self.params.get('location') == 'external' and not self.params.get('disks'):
+            with call('read the disks of %s' % dom.name()):
+                domain_xml = dom.XMLDesc(0)
+        root = desired_xml(self.params, domain_xml)
         name = root.findtext('name')
         existing = _find(dom, name)
         if existing is None:

@@ -433,6 +433,16 @@ def _source_volume(conn, spec, default_pool):
     return vol
 
 
+# Plain files that libvirt names by their content when it reads a pool (an ISO 9660 image in a raw volume becomes
+# format 'iso'); the bytes are the same, so there is nothing to convert between them.
+_PLAIN_FORMATS = frozenset(['raw', 'iso'])
+
+
+def same_format(wanted, stored):
+    """Whether a volume stored with format ``stored`` is one of format ``wanted``."""
+    return wanted == stored or (wanted in _PLAIN_FORMATS and stored in _PLAIN_FORMATS)
+
+
 def volume_xml_from_options(conn, p, pool_obj, clone_source):
     """The <volume> document from structured options (or the user's xml with the options applied)."""
     from lxml import etree
@@ -577,7 +587,7 @@ def run_volume(module, conn):
                 else:
                     warnings.append('volume %s: %s; a volume cannot be redefined, so this is left as it is'
                                     % (vol.name(), diff))
-        if p['format'] and before['format'] and p['format'] != before['format']:
+        if p['format'] and before['format'] and not same_format(p['format'], before['format']):
             warnings.append('volume %s has format %s, not %s; the format of an existing volume is not '
                             'converted' % (vol.name(), before['format'], p['format']))
         current = before['capacity']

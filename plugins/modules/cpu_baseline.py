@@ -200,7 +200,7 @@ hypervisor_aware:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.sysvirt.libvirt.plugins.module_utils._connection import (
-    connection_argument_spec, module_connection,
+    connection_argument_spec, module_connection, require_libraries,
 )
 from ansible_collections.sysvirt.libvirt.plugins.module_utils._cpu import baseline
 
@@ -221,6 +221,7 @@ def main():
         )),
         supports_check_mode=True,
     )
+    require_libraries(module)
     params = module.params
     if params['hypervisor'] and params['hypervisor_aware'] is False:
         module.fail_json(msg='hypervisor options need the hypervisor-aware baseline: leave hypervisor_aware unset '

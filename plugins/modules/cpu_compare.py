@@ -155,7 +155,7 @@ cpu_xml:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.sysvirt.libvirt.plugins.module_utils._connection import (
-    connection_argument_spec, module_connection,
+    connection_argument_spec, module_connection, require_libraries,
 )
 from ansible_collections.sysvirt.libvirt.plugins.module_utils._cpu import compare
 
@@ -179,6 +179,7 @@ def main():
         required_one_of=[('xml', 'cpu')],
         supports_check_mode=True,
     )
+    require_libraries(module)
     params = module.params
     if params['hypervisor'] and params['hypervisor_aware'] is False:
         module.fail_json(msg='hypervisor options need the hypervisor-aware comparison: leave hypervisor_aware '

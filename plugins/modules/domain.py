@@ -122,6 +122,9 @@ options:
       - Apply to a running domain, live, the changes libvirt can make without a restart, namely the current vCPU
         count (up to the live maximum), the current memory (up to the live maximum) and the media in cdrom
         and floppy drives. The persistent definition is changed by O(xml) as usual.
+      - A drive's medium is its C(<source>) - a file, a block device, a directory, a pool volume or a network
+        export (protocol, name and hosts); a drive without a C(<source>) is ejected. What libvirt adds to the live
+        C(<source>) (index, startup policy, security labels) is not compared.
     type: bool
     default: false
   title:
@@ -437,7 +440,9 @@ domain:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.sysvirt.libvirt.plugins.module_utils._connection import connection_argument_spec, exit_module
+from ansible_collections.sysvirt.libvirt.plugins.module_utils._connection import (
+    connection_argument_spec, exit_module, require_libraries,
+)
 from ansible_collections.sysvirt.libvirt.plugins.module_utils._domain import run_module
 
 
@@ -480,6 +485,7 @@ def main():
         required_one_of=[('name', 'uuid', 'xml', 'from_native', 'restore')],
         supports_check_mode=True,
     )
+    require_libraries(module)
     exit_module(module, run_module(module))
 
 

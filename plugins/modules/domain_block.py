@@ -259,7 +259,9 @@ actions:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.sysvirt.libvirt.plugins.module_utils import _block
-from ansible_collections.sysvirt.libvirt.plugins.module_utils._connection import connection_argument_spec
+from ansible_collections.sysvirt.libvirt.plugins.module_utils._connection import (
+    connection_argument_spec, require_libraries,
+)
 
 
 def main():
@@ -302,6 +304,7 @@ def main():
         required_one_of=[('size', 'iotune', 'job')],
         supports_check_mode=True,
     )
+    require_libraries(module)
     _block.run_module(module)
 
 

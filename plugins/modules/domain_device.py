@@ -218,7 +218,9 @@ differences:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.sysvirt.libvirt.plugins.module_utils import _device
-from ansible_collections.sysvirt.libvirt.plugins.module_utils._connection import connection_argument_spec
+from ansible_collections.sysvirt.libvirt.plugins.module_utils._connection import (
+    connection_argument_spec, require_libraries,
+)
 
 
 def main():
@@ -253,6 +255,7 @@ def main():
         required_one_of=[('xml', 'disk', 'interface')],
         supports_check_mode=True,
     )
+    require_libraries(module)
     _device.run_module(module)
 
 

@@ -167,7 +167,9 @@ actions:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.sysvirt.libvirt.plugins.module_utils import _agent
-from ansible_collections.sysvirt.libvirt.plugins.module_utils._connection import connection_argument_spec
+from ansible_collections.sysvirt.libvirt.plugins.module_utils._connection import (
+    connection_argument_spec, require_libraries,
+)
 
 
 def main():
@@ -188,6 +190,7 @@ def main():
         required_one_of=[('gather', 'frozen', 'user_password')],
         supports_check_mode=True,
     )
+    require_libraries(module)
     _agent.run_module(module)
 
 

@@ -255,7 +255,7 @@ domains:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.sysvirt.libvirt.plugins.module_utils._connection import (
-    connection_argument_spec, exit_module, module_connection,
+    connection_argument_spec, exit_module, module_connection, require_libraries,
 )
 from ansible_collections.sysvirt.libvirt.plugins.module_utils._domain_data import collect_domains
 from ansible_collections.sysvirt.libvirt.plugins.module_utils._xml import canonical_uuid
@@ -284,6 +284,7 @@ def main():
         )),
         supports_check_mode=True,
     )
+    require_libraries(module)
     p = module.params
     stats_groups = list(p['stats_groups']) if (p['stats'] or p['stats_groups']) else None
     with module_connection(module) as conn:

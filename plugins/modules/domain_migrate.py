@@ -272,7 +272,9 @@ actions:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.sysvirt.libvirt.plugins.module_utils import _migrate
-from ansible_collections.sysvirt.libvirt.plugins.module_utils._connection import connection_argument_spec
+from ansible_collections.sysvirt.libvirt.plugins.module_utils._connection import (
+    connection_argument_spec, require_libraries,
+)
 
 
 def main():
@@ -307,6 +309,7 @@ def main():
         mutually_exclusive=[('tunnelled', 'migration_uri')],
         supports_check_mode=True,
     )
+    require_libraries(module)
     _migrate.run_module(module)
 
 

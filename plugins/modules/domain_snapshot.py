@@ -58,6 +58,11 @@ options:
     description:
       - V(internal) keeps the snapshot inside the guest's qcow2 images (and the memory state inside the first one
         when the guest runs); V(external) writes the disk changes to new overlay files from then on.
+      - V(external) applies to the disks listed in O(disks), or, when O(disks) is not given, to every writable
+        disk of the guest (read from its current definition); read-only drives such as CD-ROMs are left out.
+      - V(external) needs O(disk_only=true) (the disks only) or O(memory=true) with O(memory_file) (the disks and
+        the memory state) - libvirt takes an external snapshot in no other form, so anything else fails before
+        any change, in check mode too.
       - Ignored with O(xml).
     type: str
     choices: [internal, external]
@@ -267,7 +272,9 @@ actions:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.sysvirt.libvirt.plugins.module_utils import _snapshot
-from ansible_collections.sysvirt.libvirt.plugins.module_utils._connection import connection_argument_spec
+from ansible_collections.sysvirt.libvirt.plugins.module_utils._connection import (
+    connection_argument_spec, require_libraries,
+)
 
 
 def main():
@@ -307,6 +314,7 @@ def main():
                      ('state', 'absent', ('name', 'retention'), True)],
         supports_check_mode=True,
     )
+    require_libraries(module)
     _snapshot.run_module(module)
 
 

@@ -122,7 +122,9 @@ tree:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.sysvirt.libvirt.plugins.module_utils import _snapshot
-from ansible_collections.sysvirt.libvirt.plugins.module_utils._connection import connection_argument_spec
+from ansible_collections.sysvirt.libvirt.plugins.module_utils._connection import (
+    connection_argument_spec, require_libraries,
+)
 
 
 def main():
@@ -135,6 +137,7 @@ def main():
         )),
         supports_check_mode=True,
     )
+    require_libraries(module)
     _snapshot.run_info(module)
 
 

@@ -257,25 +257,43 @@ ansible_facts:
             memory:
               description: >-
                 Memory statistics in bytes as the driver reports them (C(total_bytes), C(free_bytes),
-                C(buffers_bytes), C(cached_bytes)); null where the driver cannot tell.
+                C(buffers_bytes), C(cached_bytes)); null where the driver does not offer them (see
+                RV(ansible_facts.libvirt.not_supported)).
               type: dict
               sample: {total_bytes: 25276502016, free_bytes: 24176435200, buffers_bytes: 13459456, cached_bytes: 632672256}
             cpu:
               description: >-
                 CPU time in nanoseconds since boot, summed over all CPUs (C(kernel_ns), C(user_ns), C(idle_ns),
-                C(iowait_ns)); null where the driver cannot tell.
+                C(iowait_ns)); null where the driver does not offer them (see
+                RV(ansible_facts.libvirt.not_supported)).
               type: dict
               sample: {kernel_ns: 63790000000, user_ns: 190770000000, idle_ns: 865380000000, iowait_ns: 4840000000}
         free_pages:
-          description: Free pages of each size the host offers (hugepages included), per NUMA cell.
+          description:
+            - Free pages of each size the host offers (hugepages included), per NUMA cell.
+            - Empty when the driver does not offer them (then RV(ansible_facts.libvirt.not_supported) has
+              V(free_pages)).
           returned: when O(gather) has V(free_pages)
           type: list
           elements: dict
           sample: [{cell: 0, pages: [{size_kib: 4, free: 934181}, {size_kib: 2048, free: 0}, {size_kib: 1048576, free: 0}]}]
+        not_supported:
+          description:
+            - The gathered parts that this connection's driver does not offer, so they are empty or null instead of
+              a warning; any of V(node_stats.memory), V(node_stats.cpu), V(free_pages) and V(domain_capabilities).
+            - For example libvirt's test driver offers no node memory statistics and no domain capabilities, and no
+              free pages through the daemon (C(test+unix:///default)).
+            - A driver that offers a part but fails to read it fails the task (the node statistics) or warns (the
+              free pages and the domain capabilities that O(gather) asks for).
+          returned: always
+          type: list
+          elements: str
+          sample: [node_stats.memory, free_pages]
         domain_capabilities:
           description: >-
             The domain capabilities, one entry per architecture and virtualization type the host offers (or per entry
-            of O(domain_capabilities)).
+            of O(domain_capabilities)); empty when the driver offers none (then
+            RV(ansible_facts.libvirt.not_supported) has V(domain_capabilities)).
           returned: when O(gather) has V(domain_capabilities), or O(domain_capabilities) is given
           type: list
           elements: dict
@@ -354,7 +372,7 @@ ansible_facts:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.sysvirt.libvirt.plugins.module_utils._connection import (
-    connection_argument_spec, exit_module, module_connection,
+    connection_argument_spec, exit_module, module_connection, require_libraries,
 )
 from ansible_collections.sysvirt.libvirt.plugins.module_utils._host import host_facts
 
@@ -374,6 +392,7 @@ def main():
         )),
         supports_check_mode=True,
     )
+    require_libraries(module)
     warnings = []
     with module_connection(module) as conn:
         facts = host_facts(conn, capabilities_xml=module.params['capabilities_xml'], gather=module.params['gather'],

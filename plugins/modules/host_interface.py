@@ -18,8 +18,15 @@ description:
   - The definition is reconciled like every XML-defined object of this collection; only what the document says is
     compared.
   - Changes run inside libvirt's interface change transaction (O(transaction)) - begun before the first change,
-    committed when all succeeded, rolled back when one failed, so a bad change to the host's networking is undone
-    instead of cutting the host off.
+    committed as soon as every libvirt call of the run succeeded, rolled back when one failed. A call that
+    succeeds does not prove that the host is still reachable - by itself, a change that cuts the host off is
+    committed like any other.
+  - With O(confirm), the module checks before the commit that the hypervisor still answers a new connection
+    (to O(confirm.uri)); when it does not within O(confirm.timeout) seconds, the change is rolled back and the
+    task fails. When the change also cut off the module's own connection, neither the rollback nor the commit
+    can reach the host - the transaction stays open and the host keeps the new configuration until someone
+    rolls it back on the host (C(virsh iface-rollback)); netcf's boot-time service (C(netcf-transaction)), where
+    the distribution runs it, restores the saved configuration at the next boot.
   - Only hosts whose libvirt has the netcf backend can change interfaces. Debian's and Ubuntu's libvirt is built
     with the udev backend, which only reads them; there the module fails with a message that says so (and
     M(sysvirt.libvirt.host_interface_info) still works).
@@ -51,6 +58,30 @@ options:
       - Wrap the changes of the run in libvirt's change transaction (begin, commit, roll back on failure).
     type: bool
     default: true
+  confirm:
+    description:
+      - After the change and before the commit, check that the hypervisor still answers a new connection; roll
+        back and fail when it does not. Needs O(transaction=true). Not done in check mode, nor when nothing
+        changes.
+    type: dict
+    suboptions:
+      uri:
+        description:
+          - The URI to open, with the module's O(username) and O(password). Default is the module's O(uri).
+          - Give the address the controller reaches the host by over the network the change touches (for
+            example V(qemu+ssh://kvm01.example.com/system)); a local URI such as V(qemu:///system) only proves
+            that the daemon runs.
+        type: str
+      timeout:
+        description:
+          - Seconds to keep trying, counted after O(confirm.delay); each attempt is cut off when the time is up.
+        type: int
+        default: 30
+      delay:
+        description:
+          - Seconds to wait after the change before the first attempt (for example for a bridge's STP delay).
+        type: int
+        default: 0
 extends_documentation_fragment:
   - sysvirt.libvirt._connection
   - sysvirt.libvirt._attributes
@@ -91,6 +122,16 @@ EXAMPLES = r'''
         </vlan>
       </interface>
 
+- name: Move the host's address to a bridge; roll back unless the host still answers over the network
+  sysvirt.libvirt.host_interface:
+    uri: qemu+ssh://root@kvm01.example.com/system
+    state: active
+    xml: "{{ lookup('ansible.builtin.file', 'br0.xml') }}"
+    confirm:
+      uri: qemu+ssh://root@kvm01.example.com/system
+      delay: 5
+      timeout: 60
+
 - name: Remove the bridge
   sysvirt.libvirt.host_interface:
     name: br1
@@ -124,7 +165,7 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.sysvirt.libvirt.plugins.module_utils import _interface
 from ansible_collections.sysvirt.libvirt.plugins.module_utils._connection import (
-    connection_argument_spec, exit_module, module_connection,
+    connection_argument_spec, exit_module, module_connection, require_libraries,
 )
 
 
@@ -136,11 +177,17 @@ def main():
             xml=dict(type='str'),
             state=dict(type='str', choices=['present', 'active', 'inactive', 'absent'], default='present'),
             transaction=dict(type='bool', default=True),
+            confirm=dict(type='dict', options=dict(
+                uri=dict(type='str'),
+                timeout=dict(type='int', default=30),
+                delay=dict(type='int', default=0),
+            )),
         )),
         required_one_of=[('name', 'mac', 'xml')],
         mutually_exclusive=[('mac', 'xml')],
         supports_check_mode=True,
     )
+    require_libraries(module)
     with module_connection(module) as conn:
         outcome, data = _interface.ensure(conn, module.params, module.check_mode)
     exit_module(module, outcome.result(interface=data, diff=outcome.diff(), warnings=outcome.warnings))

@@ -99,7 +99,7 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.sysvirt.libvirt.plugins.module_utils import _interface
 from ansible_collections.sysvirt.libvirt.plugins.module_utils._connection import (
-    connection_argument_spec, module_connection,
+    connection_argument_spec, module_connection, require_libraries,
 )
 
 
@@ -113,6 +113,7 @@ def main():
         mutually_exclusive=[('name', 'mac')],
         supports_check_mode=True,
     )
+    require_libraries(module)
     params = module.params
     with module_connection(module) as conn:
         interfaces = _interface.list_interfaces(conn, name=params['name'], mac=params['mac'], with_xml=params['xml'])

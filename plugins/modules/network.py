@@ -388,7 +388,7 @@ diff:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.sysvirt.libvirt.plugins.module_utils._connection import (
-    connection_argument_spec, exit_module, module_connection,
+    connection_argument_spec, exit_module, module_connection, require_libraries,
 )
 from ansible_collections.sysvirt.libvirt.plugins.module_utils._network import ensure
 
@@ -450,6 +450,7 @@ def main():
         required_one_of=[('name', 'uuid', 'xml')],
         supports_check_mode=True,
     )
+    require_libraries(module)
     with module_connection(module) as conn:
         outcome, extras = ensure(conn, module.params, module.check_mode)
     exit_module(module, outcome.result(diff=outcome.diff(), warnings=outcome.warnings, **extras))

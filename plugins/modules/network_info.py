@@ -212,7 +212,8 @@ networks:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.sysvirt.libvirt.plugins.module_utils._connection import (
-    connection_argument_spec, module_connection)
+    connection_argument_spec, module_connection, require_libraries,
+)
 from ansible_collections.sysvirt.libvirt.plugins.module_utils._network import network_info
 
 
@@ -229,6 +230,7 @@ def main():
         )),
         supports_check_mode=True,
     )
+    require_libraries(module)
     with module_connection(module) as conn:
         networks = network_info(conn, module.params)
     module.exit_json(changed=False, networks=networks)

@@ -18,7 +18,8 @@ description:
     host (O(state=attached)), and resets it (O(reset)). Each is idempotent - a device bound to C(vfio-pci) (or
     another passthrough driver) counts as detached.
   - Safety - detaching refuses a device the host uses below it (a network interface, a disk, a display) and PCI
-    bridges, unless O(force=true). Detaching the PCI device behind the host's own network card cuts the host off.
+    bridges, and resetting refuses a device bound to a host driver, unless O(force=true). Detaching the PCI
+    device behind the host's own network card cuts the host off.
 author:
   - sysvirt developers (@sysvirt)
 options:
@@ -59,12 +60,18 @@ options:
   reset:
     description:
       - Reset the PCI device (function-level or bus reset). Changes something every time it is set, so it reports
-        a change every time. Only for a device the host does not use.
+        a change every time.
+      - Only for a device the host does not use - one that is detached for passthrough (bound to C(vfio-pci) or
+        another passthrough driver, or detached in the same run with O(state=detached)) or bound to no driver.
+        A device bound to a host driver (for example the host's network card under C(e1000e)), or given back
+        to the host with O(state=attached), is refused unless O(force=true), in check mode too. libvirt itself
+        refuses to reset a device that a running guest uses.
     type: bool
     default: false
   force:
     description:
-      - Detach even a device the host uses or a PCI bridge.
+      - Detach even a device the host uses or a PCI bridge, and reset (O(reset)) even a device bound to a host
+        driver.
     type: bool
     default: false
 extends_documentation_fragment:
@@ -150,7 +157,7 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.sysvirt.libvirt.plugins.module_utils import _nodedev
 from ansible_collections.sysvirt.libvirt.plugins.module_utils._connection import (
-    connection_argument_spec, exit_module, module_connection,
+    connection_argument_spec, exit_module, module_connection, require_libraries,
 )
 
 
@@ -170,6 +177,7 @@ def main():
         required_one_of=[('name', 'xml')],
         supports_check_mode=True,
     )
+    require_libraries(module)
     params = module.params
     if params['reset'] and params['state'] not in ('detached', 'attached'):
         module.fail_json(msg='reset is for PCI devices: use it with state detached or attached')

@@ -128,7 +128,7 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.sysvirt.libvirt.plugins.module_utils import _nodedev
 from ansible_collections.sysvirt.libvirt.plugins.module_utils._connection import (
-    connection_argument_spec, module_connection,
+    connection_argument_spec, module_connection, require_libraries,
 )
 
 
@@ -144,6 +144,7 @@ def main():
         )),
         supports_check_mode=True,
     )
+    require_libraries(module)
     params = module.params
     with module_connection(module) as conn:
         devices = _nodedev.list_devices(conn, name=params['name'], capabilities=params['capabilities'],

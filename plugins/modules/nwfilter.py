@@ -188,7 +188,7 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.sysvirt.libvirt.plugins.module_utils import _nwfilter
 from ansible_collections.sysvirt.libvirt.plugins.module_utils._connection import (
-    connection_argument_spec, exit_module, module_connection,
+    connection_argument_spec, exit_module, module_connection, require_libraries,
 )
 
 
@@ -212,6 +212,7 @@ def main():
         required_one_of=[('name', 'uuid', 'xml')],
         supports_check_mode=True,
     )
+    require_libraries(module)
     with module_connection(module) as conn:
         outcome, data, bindings = _nwfilter.ensure(conn, module.params, module.check_mode)
     exit_module(module, outcome.result(nwfilter=data, bindings=bindings, diff=outcome.diff(),

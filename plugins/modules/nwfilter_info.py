@@ -127,7 +127,7 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.sysvirt.libvirt.plugins.module_utils import _nwfilter
 from ansible_collections.sysvirt.libvirt.plugins.module_utils._connection import (
-    connection_argument_spec, module_connection,
+    connection_argument_spec, module_connection, require_libraries,
 )
 
 
@@ -140,6 +140,7 @@ def main():
         )),
         supports_check_mode=True,
     )
+    require_libraries(module)
     params = module.params
     with module_connection(module) as conn:
         filters = _nwfilter.list_filters(conn, name=params['name'], uuid=params['uuid'], with_xml=params['xml'])

@@ -180,9 +180,10 @@ value_report:
     given:
       description: Whether a value was given.
       type: bool
-    update:
-      description: The O(value_update) mode.
+    mode:
+      description: The O(value_update) mode that applied.
       type: str
+      sample: on_change
     changed:
       description: Whether the value was set (in check mode, would be set).
       type: bool
@@ -213,7 +214,7 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.sysvirt.libvirt.plugins.module_utils import _secret
 from ansible_collections.sysvirt.libvirt.plugins.module_utils._connection import (
-    connection_argument_spec, exit_module, module_connection,
+    connection_argument_spec, exit_module, module_connection, require_libraries,
 )
 
 
@@ -240,6 +241,7 @@ def main():
         required_one_of=[('uuid', 'usage_type', 'xml')],
         supports_check_mode=True,
     )
+    require_libraries(module)
     params = module.params
     with module_connection(module) as conn:
         if params['state'] == 'absent':
@@ -249,7 +251,7 @@ def main():
             outcome, data, report = _secret.ensure_present(conn, params, module.check_mode)
     extra = dict(secret=data)
     if report is not None:
-        extra['value_report'] = dict(given=report['value_given'], update=report['value_update'],
+        extra['value_report'] = dict(given=report['value_given'], mode=report['value_update'],
                                      changed=report['value_changed'], comparable=report['value_comparable'],
                                      note=report['value_note'])
     exit_module(module, outcome.result(diff=outcome.diff(), warnings=outcome.warnings, **extra))

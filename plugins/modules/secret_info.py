@@ -111,7 +111,7 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.sysvirt.libvirt.plugins.module_utils import _secret
 from ansible_collections.sysvirt.libvirt.plugins.module_utils._connection import (
-    connection_argument_spec, module_connection,
+    connection_argument_spec, module_connection, require_libraries,
 )
 
 
@@ -127,6 +127,7 @@ def main():
         mutually_exclusive=[('uuid', 'usage_type')],
         supports_check_mode=True,
     )
+    require_libraries(module)
     params = module.params
     with module_connection(module) as conn:
         secrets = _secret.list_secrets(conn, uuid=params['uuid'], usage_type=params['usage_type'],

@@ -180,7 +180,7 @@ diff:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.sysvirt.libvirt.plugins.module_utils._connection import (
-    connection_argument_spec, exit_module, module_connection,
+    connection_argument_spec, exit_module, module_connection, require_libraries,
 )
 from ansible_collections.sysvirt.libvirt.plugins.module_utils._storage import run_pool
 
@@ -200,6 +200,7 @@ def main():
         required_one_of=[('name', 'uuid', 'xml')],
         supports_check_mode=True,
     )
+    require_libraries(module)
     with module_connection(module) as conn:
         result = run_pool(module, conn)
     exit_module(module, result)

@@ -169,7 +169,7 @@ discovered:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.sysvirt.libvirt.plugins.module_utils._connection import (
-    connection_argument_spec, exit_module, module_connection,
+    connection_argument_spec, exit_module, module_connection, require_libraries,
 )
 from ansible_collections.sysvirt.libvirt.plugins.module_utils._storage import discover_sources, list_pools
 
@@ -187,6 +187,7 @@ def main():
         )),
         supports_check_mode=True,
     )
+    require_libraries(module)
     p = module.params
     result = dict(changed=False)
     with module_connection(module) as conn:

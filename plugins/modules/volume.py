@@ -64,8 +64,10 @@ options:
     type: str
   format:
     description:
-      - Volume format when creating, for example V(raw), V(qcow2). Defaults to the driver's default (or that
-        of O(clone_from)).
+      - Volume format when creating, for example V(raw), V(qcow2), V(iso). Defaults to the driver's default (or
+        that of O(clone_from)).
+      - libvirt names a plain file by its content, so a V(raw) volume that holds an ISO 9660 image reads back as
+        V(iso); V(raw) and V(iso) count as the same format (the bytes are the same).
     type: str
   backing:
     description:
@@ -269,8 +271,8 @@ transfer:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.sysvirt.libvirt.plugins.module_utils._connection import (
-    exit_module,
-    connection_argument_spec, module_connection)
+    connection_argument_spec, exit_module, module_connection, require_libraries,
+)
 from ansible_collections.sysvirt.libvirt.plugins.module_utils._storage import run_volume
 
 
@@ -304,6 +306,7 @@ def main():
         required_one_of=[('name', 'path', 'key', 'xml')],
         supports_check_mode=True,
     )
+    require_libraries(module)
     with module_connection(module) as conn:
         result = run_volume(module, conn)
     exit_module(module, result)

@@ -102,7 +102,8 @@ volumes:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.sysvirt.libvirt.plugins.module_utils._connection import (
-    connection_argument_spec, module_connection)
+    connection_argument_spec, module_connection, require_libraries,
+)
 from ansible_collections.sysvirt.libvirt.plugins.module_utils._storage import list_volumes
 
 
@@ -115,6 +116,7 @@ def main():
         )),
         supports_check_mode=True,
     )
+    require_libraries(module)
     p = module.params
     with module_connection(module) as conn:
         volumes = list_volumes(conn, p['pool'], p['name'], p['xml'])

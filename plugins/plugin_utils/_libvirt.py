@@ -12,11 +12,14 @@ module_utils/_connection.LibvirtConnection, shared with the modules.
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import re
+import sys
+
 from ansible.errors import AnsibleError
 from ansible.module_utils.common.text.converters import to_native
 
 from ansible_collections.sysvirt.libvirt.plugins.module_utils._connection import (
-    LibvirtConnection, LibvirtFailure, failure_from,
+    LibvirtConnection, LibvirtFailure, failure_from, missing_library,
 )
 
 try:
@@ -30,33 +33,60 @@ except ImportError:  # pragma: no cover - future ansible-core without the proxy 
     _wrap_var = None
 
 try:
-    # ansible-core 2.19+ (data tagging): a plain str carries no trust and is never templated; only a tagged
-    # value (a str subclass) can be trusted, so only those need untagging.
-    from ansible.template import is_trusted_as_template as _data_tagging  # noqa: F401 pylint: disable=unused-import
-    _PLAIN_IS_SAFE = True
+    # ansible-core 2.19+ (data tagging): only a string tagged TrustedAsTemplate is ever templated; data an inventory
+    # plugin sets is untrusted, and ansible-inventory --list prints every untrusted string as {"__ansible_unsafe": ...}.
+    from ansible.template import trust_as_template as _trust_as_template
 except ImportError:  # pragma: no cover - older ansible-core: every string must be wrapped
-    _PLAIN_IS_SAFE = False
+    _trust_as_template = None
 
+# What could make a string a template: Jinja's delimiters ({{ {% {#, and a header can only change them if it starts
+# with '#jinja2:'). A string with none of these is inert, trusted or not (ansible-core templates nested variables
+# with the default delimiters; a header is read only at the start of a string).
+_TEMPLATE_MARKERS = re.compile(u'[{}]|#jinja2:')
 
 # Values that can carry no template: returned as they are, before any other check (most host vars are these).
-_INERT_TYPES = frozenset([int, float, bool, type(None)] + ([str] if _PLAIN_IS_SAFE else []))
+_INERT_TYPES = frozenset([int, float, bool, type(None)])
+
+
+def require_libraries(plugin):
+    """Raise AnsibleError when libvirt-python or lxml did not import in the Python that runs Ansible.
+
+    The plugin flavour of module_utils/_connection.require_libraries: a plugin runs on the controller, so the
+    message names the controller's Python. ``plugin`` says which plugin needs them.
+    """
+    missing = missing_library()
+    if missing is None:
+        return
+    name, trace = missing
+    reason = (trace or '').strip().splitlines()[-1:] or ['not installed']
+    raise AnsibleError(
+        '%s needs the Python package %s on the controller, in the Python that runs Ansible (%s), which cannot '
+        'import it (%s). Install it into that Python, for example with "%s -m pip install %s"%s.'
+        % (plugin, name, sys.executable, reason[0], sys.executable, name,
+           '; libvirt-python builds against the libvirt development files (see the collection\'s bindep.txt)'
+           if name == 'libvirt-python' else ''))
 
 
 def unsafe(value):
-    """Mark data from guests (names, titles, descriptions, metadata, ...) as never to be templated.
+    """Data from guests and hypervisors (names, titles, descriptions, metadata, ...), made safe for host vars.
 
-    Walks dicts and lists itself and hands only strings to Ansible's wrap_var (cheaper with thousands of hosts).
-    On ansible-core 2.19+ a plain ``str`` is already never templated, so only tagged (trusted) strings are
-    touched.
+    A string that could be a template is untrusted (ansible-core < 2.19: wrapped as unsafe), so it is never
+    templated, even if it arrived trusted. On ansible-core 2.19+ every other string is marked trusted: it cannot be
+    templated anyway, and trusted strings are what ansible-inventory prints as plain strings, as it does for the
+    ini and YAML inventories. Walks dicts (keys too) and lists itself (cheaper than wrap_var with thousands of hosts).
     """
     if type(value) in _INERT_TYPES:
         return value
     if isinstance(value, dict):
         return dict((unsafe(k), unsafe(v)) for k, v in value.items())
-    if isinstance(value, list):
+    if isinstance(value, (list, tuple)):
         return [unsafe(v) for v in value]
-    if isinstance(value, str) and _wrap_var is not None and not (_PLAIN_IS_SAFE and value.__class__ is str):
-        return _wrap_var(value)
+    if isinstance(value, str):
+        if _TEMPLATE_MARKERS.search(value):
+            # wrap_var drops the trust tag (2.19+) or wraps (older); without it, a plain copy carries no tag at all.
+            return _wrap_var(value) if _wrap_var is not None else str.__str__(value)
+        if _trust_as_template is not None:
+            return _trust_as_template(value)
     return value
 
 

@@ -152,14 +152,17 @@ def test_restart_on_change_applies_a_new_definition(guest, qemu_conn):
 
 @pytest.mark.parametrize('inside', [True, False])
 def test_absent_removes_nvram_only_inside_libvirts_directory(qemu_conn, tmp_path, inside):
+    # The guest is only defined and removed, never started: libvirt reads neither file, so the test makes both
+    # (no firmware package needed). The NVRAM directory is the qemu driver's, made when libvirtd starts.
     name = unique_name('nvram')
     directory = '/var/lib/libvirt/qemu/nvram' if inside else str(tmp_path)
     nvram = os.path.join(directory, '%s_VARS.fd' % name)
-    with open('/usr/share/OVMF/OVMF_VARS.fd', 'rb') as src, open(nvram, 'wb') as dst:
-        dst.write(src.read())
+    loader = tmp_path / ('%s_CODE.fd' % name)
+    loader.write_bytes(b'\0' * 65536)
+    with open(nvram, 'wb') as dst:
+        dst.write(b'\0' * 65536)
     xml = tiny_guest_xml(name).replace(
-        '<kernel>', "<loader readonly='yes' type='pflash'>/usr/share/OVMF/OVMF_CODE.fd</loader>"
-                    "<nvram>%s</nvram><kernel>" % nvram)
+        '<kernel>', "<loader readonly='yes' type='pflash'>%s</loader><nvram>%s</nvram><kernel>" % (loader, nvram))
     try:
         result = run_module('domain', dict(uri=QEMU_URI, xml=xml))
         assert not result.failed, result['msg']

@@ -40,13 +40,28 @@ def _text(value):
     return value['__ansible_unsafe'] if isinstance(value, dict) else value
 
 
+def _unsafe_paths(value, path):
+    """Where ansible-inventory's output marks a string unsafe ({'__ansible_unsafe': ...})."""
+    if isinstance(value, dict):
+        if set(value) == {'__ansible_unsafe'}:
+            return [path]
+        return [p for key, item in sorted(value.items()) for p in _unsafe_paths(item, '%s.%s' % (path, key))]
+    if isinstance(value, list):
+        return [p for index, item in enumerate(value) for p in _unsafe_paths(item, '%s[%d]' % (path, index))]
+    return []
+
+
 def _group_hosts(data, group):
     return sorted(data.get(group, {}).get('hosts', []))
 
 
 def test_test_driver_list_and_graph(tmp_path):
     config = 'plugin: sysvirt.libvirt.libvirt\nuris: [test:///default]\n'
-    data = json.loads(inventory(tmp_path, config, '--list').stdout)
+    listed = inventory(tmp_path, config, '--list').stdout
+    # Nothing of the test driver's data could be a template: every string is printed as it is (on ansible-core
+    # 2.19+, an untrusted one would be {"__ansible_unsafe": ...}).
+    assert '__ansible_unsafe' not in listed
+    data = json.loads(listed)
     hostvars = data['_meta']['hostvars']
     assert _group_hosts(data, 'libvirt_guests') == ['test']
     assert _group_hosts(data, 'libvirt_state_running') == ['test']
@@ -56,7 +71,9 @@ def test_test_driver_list_and_graph(tmp_path):
         'libvirt_uri', 'libvirt_uuid', 'libvirt_vcpus']
     assert _text(hostvars['test']['ansible_host']) == '192.168.122.3'  # the test driver's lease for its NIC
     assert [_text(a) for a in hostvars['test']['libvirt_addresses']] == ['192.168.122.3']
-    full = json.loads(inventory(tmp_path, config + 'group_by: [network]\nhost_vars: [all]\n', '--list').stdout)
+    full_listed = inventory(tmp_path, config + 'group_by: [network]\nhost_vars: [all]\n', '--list').stdout
+    assert '__ansible_unsafe' not in full_listed
+    full = json.loads(full_listed)
     assert _group_hosts(full, 'libvirt_network_default') == ['test']
     assert 'libvirt_state_running' not in full
     assert _text(full['_meta']['hostvars']['test']['libvirt_interfaces'][0]['network']) == 'default'
@@ -70,6 +87,10 @@ def test_unreachable_warns_or_fails_with_strict(tmp_path):
     config = 'plugin: sysvirt.libvirt.libvirt\nuris: [test:///default, "test+unix:///default?socket=/nonexistent"]\n'
     proc = inventory(tmp_path, config, '--list')
     assert 'skipping test+unix:///default?socket=/nonexistent' in ' '.join(proc.stderr.split())
+    # libvirt's code and domain end the message's line; the hint is on the next line
+    lines = proc.stderr.splitlines()
+    hint = [i for i, line in enumerate(lines) if line.startswith('Hint: ')]
+    assert hint and 'daemon' in lines[hint[0]] and lines[hint[0] - 1].endswith('(VIR_FROM_RPC)]'), proc.stderr
     assert _group_hosts(json.loads(proc.stdout), 'libvirt_guests') == ['test']
     proc = inventory(tmp_path, config + 'strict: true\n', '--list', expect_rc=1)
     assert 'nonexistent' in proc.stderr
@@ -113,8 +134,12 @@ def test_qemu_list_and_graph(tmp_path, qemu_guests, qemu_conn):
     assert len(networks) == 1 and _group_hosts(data, networks[0]) == [off]
     assert _text(hostvars[run]['libvirt_uuid']) == qemu_conn.lookupByName(run).UUIDString()
     assert _text(hostvars[run]['libvirt_uri']) == QEMU_URI
-    # Guest strings are marked unsafe in the output, never templated.
+    # A guest string that could be a template is marked unsafe in the output, never templated; the others are plain.
     assert hostvars[off]['libvirt_title'] == {'__ansible_unsafe': "{{ lookup('pipe', 'id') }}"}
+    assert hostvars[off]['libvirt_name'] == off and hostvars[run]['libvirt_state'] == 'running'
+    unsafe = [path for host in (run, off, _group_hosts(data, 'libvirt_hypervisors')[0])
+              for path in _unsafe_paths(hostvars[host], host)]
+    assert unsafe == ['%s.libvirt_title' % off]
     hypervisor = _group_hosts(data, 'libvirt_hypervisors')[0]
     assert _text(hostvars[hypervisor]['libvirt_cpu_model'])
     assert _text(hostvars[hypervisor]['libvirt_cpu_xml']).startswith('<cpu')

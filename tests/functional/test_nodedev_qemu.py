@@ -79,6 +79,19 @@ def test_attached_device_needs_nothing(module_runner, qemu_conn):
         assert result['device']['driver'] not in ('vfio-pci', None)
 
 
+@pytest.mark.parametrize('check_mode', [True, False])
+def test_reset_refuses_a_device_bound_to_a_host_driver(module_runner, qemu_conn, check_mode):
+    name = _host_used_pci(qemu_conn)
+    if name is None:
+        _absent_here('no PCI device bound to a host driver on this machine')
+    before = qemu_conn.nodeDeviceLookupByName(name).XMLDesc(0)
+    result = module_runner('node_device', dict(uri=QEMU_URI, name=name, state='attached', reset=True),
+                           check_mode=check_mode)
+    assert result.failed and 'Refusing to reset %s: the host uses it (bound to the host driver' % name in result['msg']
+    assert 'state: detached' in result['hint'] and not result.get('changed')
+    assert qemu_conn.nodeDeviceLookupByName(name).XMLDesc(0) == before
+
+
 @pytest.mark.parametrize('args,message', [
     (dict(name='net_lo_00_00_00_00_00_00', state='detached'), 'not a PCI device'),
     (dict(name='sysvirt-test-none', state='attached'), 'no node device'),

@@ -121,6 +121,7 @@ def test_value_base64_binary_and_update_modes(module_runner, qemu_conn, cleanup)
     del on_create['value_base64']
     result = module_runner('secret', dict(on_create, value='different'))
     assert result['changed'] is False and result['value_report']['changed'] is False
+    assert result['value_report']['mode'] == 'on_create'
     assert secret.value() == raw
     # always: set on every run, and check mode says so too
     for check_mode in (True, False, False):

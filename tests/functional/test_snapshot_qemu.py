@@ -141,3 +141,39 @@ def test_external_disk_only_and_metadata_delete(qemu_conn):
         four_runs(name, name='ext2', state='absent', metadata_only=True)
         four_runs(name, name='ext1', state='absent', metadata_only=True)
         assert snapshot_names(name) == [] and os.path.exists(overlay)
+
+
+def test_external_without_disks_covers_every_disk(qemu_conn):
+    """location=external alone makes overlays for every writable disk (not an internal snapshot of the disks
+    nobody listed); read-only drives are left out; check mode predicts the same."""
+    cdrom = "    <disk type='file' device='cdrom'><target dev='sda' bus='sata'/><readonly/></disk>\n"
+    with guest_with_disks(qemu_conn, disks=(('vda', 'qcow2', '16M'), ('vdb', 'qcow2', '8M')), extra_devices=cdrom,
+                          kind='extall') as (name, dom, workdir, paths):
+        results = four_runs(name, name='all', location='external', disk_only=True)
+        predicted, data = results[0]['snapshot'], results[1]['snapshot']
+        wanted = [('sda', 'no'), ('vda', 'external'), ('vdb', 'external')]
+        assert sorted((d['name'], d['snapshot']) for d in data['disks']) == wanted
+        assert sorted((d['name'], d['snapshot']) for d in predicted['disks']) == wanted
+        assert predicted['location'] == data['location'] == 'external' and data['state'] == 'disk-snapshot'
+        listed = dict(line.split(None, 1) for line in virsh('domblklist', name).splitlines()[2:] if line.strip())
+        for dev in ('vda', 'vdb'):
+            assert listed[dev] != paths[dev], listed
+            image = json.loads(subprocess.run(['qemu-img', 'info', '-U', '--output=json', listed[dev]], check=True,
+                                              capture_output=True, text=True).stdout)
+            assert image['backing-filename'] == paths[dev]
+        # With the memory state: every disk external too, and the memory in its file.
+        memfile = os.path.join(workdir, 'all2.mem')
+        results = four_runs(name, name='all2', location='external', memory=True, memory_file=memfile)
+        predicted, data = results[0]['snapshot'], results[1]['snapshot']
+        assert sorted((d['name'], d['snapshot']) for d in data['disks']) == wanted
+        assert sorted((d['name'], d['snapshot']) for d in predicted['disks']) == wanted
+        assert predicted['location'] == data['location'] == 'external' and data['memory'] == 'external'
+        assert os.path.getsize(memfile) > 0 and virsh('domstate', name) == 'running'
+        # Neither: refused before anything, in check mode too (libvirt would refuse, or before this fix
+        # silently take an internal snapshot).
+        for check in (True, False):
+            result = snap(name, check=check, name='neither', location='external')
+            assert result.failed and 'disk_only' in result['msg'] and 'memory_file' in result['hint'], result
+        assert sorted(snapshot_names(name)) == ['all', 'all2']
+        four_runs(name, name='all2', state='absent', metadata_only=True)
+        four_runs(name, name='all', state='absent', metadata_only=True)

@@ -108,6 +108,22 @@ def test_upload_then_download_round_trip(pool, images, fmt, tmp_path):
         assert allocated(out) <= 4 * MiB, 'holes were not kept'
 
 
+@pytest.mark.parametrize('fmt', ['iso', 'raw'])
+def test_iso_image_in_an_iso_or_raw_volume(pool, fmt, tmp_path):
+    # What libvirt reads as an ISO 9660 image: the volume descriptor's 'CD001' at byte 32769 (as the guest role's
+    # cloud-init seed). libvirt then names the volume's format 'iso', even one made as raw.
+    image = str(tmp_path / 'seed.iso')
+    with open(image, 'wb') as handle:
+        handle.write(b'\0' * 32768 + b'\x01CD001\x01' + b'\0' * (65536 - 32768 - 7))
+    runs = four_runs(dict(uri=URI, pool=pool['name'], name='seed.iso', format=fmt, upload=image), ['create', 'upload'])
+    assert [r['volume']['format'] for r in runs] == [fmt, 'iso', 'iso', 'iso']  # libvirt read the upload
+    # no "has format iso, not raw" on every run: raw and iso are the same bytes
+    assert [r.get('warnings') for r in runs] == [None] * 4
+    other = run_module('volume', dict(uri=URI, pool=pool['name'], name='seed.iso', format='qcow2'))
+    assert other['changed'] is False and len(other['warnings']) == 1
+    assert 'volume seed.iso has format iso, not qcow2;' in str(other['warnings'][0])
+
+
 def test_changed_image_is_uploaded_again(pool, images, tmp_path):
     changed = str(tmp_path / 'changed.raw')
     shutil.copyfile(images['raw'], changed)

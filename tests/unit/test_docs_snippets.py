@@ -34,10 +34,10 @@ from ansible.utils.plugin_docs import get_docstring
 
 from utils.argspec import BLOCK_SECTIONS, COLLECTION, MODULES, module_spec, task_actions, validate
 from utils.reliability import strings_in
+from utils.snippets import DOC_FILES, FENCE, NOT_CHECKED, snippets as _snippets
 from utils import returns
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
-DOC_FILES = sorted({*REPO.glob('README.md'), *REPO.glob('docs/**/*.md'), *REPO.glob('roles/*/README.md')})
 ROLES = sorted(p.name for p in (REPO / 'roles').iterdir() if (p / 'meta' / 'argument_specs.yml').is_file())
 INVENTORY = '%s.libvirt' % COLLECTION
 GROUP = 'group/%s.libvirt' % COLLECTION
@@ -47,37 +47,11 @@ ROLE_ENTRY_KEYWORDS = {'role', 'name', 'vars', 'tags', 'when', 'become', 'become
 # Keys of every task result, whatever the module (and `results` of a looped task).
 COMMON_RESULT_KEYS = {'changed', 'failed', 'msg', 'skipped', 'diff', 'warnings', 'deprecations', 'invocation'}
 
-FENCE = re.compile(r'^(?P<indent>\s*)```(?P<lang>\S*)\s*$')
-NOT_CHECKED = re.compile(r'^\s*<!--\s*not-checked:\s*(?P<reason>.*?)\s*-->\s*$')
 JINJA = re.compile(r'{{(.*?)}}|{%(.*?)%}', re.S)
 CHAIN = r'((?:\.[A-Za-z_]\w*|\[\d+\]|\[\'[^\']+\'\]|\["[^"]+"\])+)'
 
 
 # ------------------------------------------------------------------------------------------- snippets
-
-def _snippets(path):
-    """(line of the opening fence, language, text, not-checked reason or None, error or None) of a file."""
-    lines = path.read_text(encoding='utf-8').splitlines()
-    out = []
-    i = 0
-    while i < len(lines):
-        m = FENCE.match(lines[i])
-        if not m or not m.group('lang'):
-            i += 1
-            continue
-        start, indent, lang = i, len(m.group('indent')), m.group('lang')
-        body = []
-        i += 1
-        while i < len(lines) and lines[i].strip() != '```':
-            body.append(lines[i][indent:] if lines[i][:indent].strip() == '' else lines[i])
-            i += 1
-        error = None if i < len(lines) else 'the fence opened here is never closed'
-        before = next((lines[j] for j in range(start - 1, -1, -1) if lines[j].strip()), '')
-        marker = NOT_CHECKED.match(before)
-        out.append((start + 1, lang, '\n'.join(body) + '\n', marker.group('reason') if marker else None, error))
-        i += 1
-    return out
-
 
 def _rel(path):
     return str(path.relative_to(REPO))

@@ -204,10 +204,15 @@ def test_guest_vars_are_prefixed_and_unsafe(make_plugin):
     assert hostvars['libvirt_addresses'] == ['192.168.122.10', '10.0.0.10', '10.1.0.10']
     assert hostvars['libvirt_interfaces'][0]['mac'] == '52:54:00:00:00:01'
     assert 'ansible_connection' not in hostvars
-    for value in (hostvars['libvirt_title'], hostvars['libvirt_name'], hostvars['libvirt_uuid'],
-                  hostvars['libvirt_metadata']['https://example.com/app']):
-        assert not is_trusted_as_template(value)
+    # A string that could be a template is untrusted; any other is trusted (it cannot be templated), which is what
+    # ansible-inventory prints as a plain string instead of {"__ansible_unsafe": ...}.
+    assert not is_trusted_as_template(hostvars['libvirt_title'])
+    for value in (hostvars['libvirt_name'], hostvars['libvirt_uuid'], hostvars['libvirt_interfaces'][0]['mac'],
+                  hostvars['libvirt_metadata']['https://example.com/app'], hostvars['ansible_host']):
+        assert is_trusted_as_template(value)
+    assert all(is_trusted_as_template(key) for key in hostvars['libvirt_metadata'])
     hv = plugin.inventory.get_host('kvm01').get_vars()
+    assert is_trusted_as_template(hv['libvirt_cpu_model']) and is_trusted_as_template(hv['libvirt_cpu_xml'])
     assert hv['libvirt_cpu_model'] == 'Skylake' and hv['libvirt_node']['cpus'] == 8
     assert hv['libvirt_uri'] == 'qemu+ssh://kvm01/system'
 
@@ -339,12 +344,23 @@ def test_constructed_options(make_plugin):
     assert _hosts(plugin, 'st_running') == ['web1', 'web1@kvm02']
 
 
-def test_guest_strings_are_never_templated(make_plugin):
+@pytest.mark.parametrize('title', [
+    "{{ lookup('pipe', 'id') }}",
+    "{% if lookup('pipe', 'id') %}x{% endif %}",
+    # a header that moves the delimiters: no brace at all
+    "#jinja2:variable_start_string:'[[', variable_end_string:']]'\n[[ lookup('pipe', 'id') ]]",
+])
+def test_guest_strings_are_never_templated(make_plugin, title):
     results = copy.deepcopy(CANNED)
-    results[0]['domains'][0]['title'] = trust_as_template(results[0]['domains'][0]['title'])
-    plugin = make_plugin(results, host_vars=['title'], compose=dict(shown=trust_as_template('libvirt_title')))
+    # Even a title that arrived trusted (it never should) leaves the plugin untrusted.
+    results[0]['domains'][0]['title'] = trust_as_template(title)
+    results[0]['domains'][0]['metadata'] = {'https://example.com/app': trust_as_template(title)}
+    plugin = make_plugin(results, host_vars=['title', 'metadata'],
+                         compose=dict(shown=trust_as_template('libvirt_title'),
+                                      meta=trust_as_template("libvirt_metadata['https://example.com/app']")))
     # The title holds a template; composing it yields the text itself, never the result of the lookup.
-    assert plugin.inventory.get_host('web1').get_vars()['shown'] == "{{ lookup('pipe', 'id') }}"
+    hostvars = plugin.inventory.get_host('web1').get_vars()
+    assert hostvars['shown'] == title and hostvars['meta'] == title
 
 
 @pytest.mark.parametrize('path,ok', [

@@ -57,7 +57,22 @@ def test_unknown_scheme_gets_uri_hint():
         c.LibvirtConnection('bogus:///nowhere').open()
     assert info.value.code_name == 'VIR_ERR_NO_CONNECT'
     assert 'Unknown URI scheme' in info.value.hint
-    assert '\n' not in info.value.full_message()
+    # The message on one line, the hint on a line of its own (what plugins raise); modules keep it apart.
+    message, hint = info.value.full_message().split('\n')
+    assert message == info.value.one_line() and message.endswith('domain %s (VIR_FROM_%s)]' % (
+        info.value.domain, info.value.domain_name[len('VIR_FROM_'):]))
+    assert hint == 'Hint: ' + info.value.hint
+    kwargs = info.value.fail_kwargs()
+    assert kwargs['msg'] == message and kwargs['hint'] == info.value.hint
+
+
+def test_message_without_hint_or_code_is_one_line():
+    failure = c.LibvirtFailure('Domain x not found on qemu:///system')
+    assert failure.full_message() == failure.one_line() == 'Domain x not found on qemu:///system'
+    failure.hint = 'Check the domain name or UUID.'
+    assert failure.full_message() == 'Domain x not found on qemu:///system\nHint: Check the domain name or UUID.'
+    assert failure.fail_kwargs() == dict(msg='Domain x not found on qemu:///system',
+                                         hint='Check the domain name or UUID.')
 
 
 @pytest.mark.parametrize('uri', ['bogus://127.0.0.1:1/system', 'qemu+tls://127.0.0.1:1/system'])

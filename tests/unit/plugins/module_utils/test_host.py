@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import libvirt
 import pytest
 from lxml import etree
 
@@ -112,3 +113,43 @@ def test_free_pages_match_libvirt(test_conn):
     raw = test_conn.getFreePages(sizes, min(cells), max(cells) - min(cells) + 1, 0)
     assert result == [dict(cell=cell, pages=[dict(size_kib=s, free=n) for s, n in sorted(raw[cell].items())])
                       for cell in sorted(raw)]
+
+
+def _error(code, domain):
+    error = libvirt.libvirtError('Library function returned error but did not set virError')
+    error.err = (code, domain, 'Library function returned error but did not set virError', 2, None, None, None, 0, 0)
+    return error
+
+
+class _FailingPages:
+    """A connection whose getFreePages fails as given."""
+
+    def __init__(self, error):
+        self.error = error
+
+    def getFreePages(self, *args):
+        raise self.error
+
+
+_CAPS = "<capabilities><host><cpu><pages unit='KiB' size='4'/></cpu></host></capabilities>"
+
+
+@pytest.mark.parametrize('code,domain,driver,unsupported', [
+    ('VIR_ERR_NO_SUPPORT', 'VIR_FROM_NONE', 'QEMU', True),
+    ('VIR_ERR_OPERATION_UNSUPPORTED', 'VIR_FROM_QEMU', 'QEMU', True),
+    # the remote test driver's answer (test+unix://): it has no free pages to give
+    ('VIR_ERR_INTERNAL_ERROR', 'VIR_FROM_RPC', 'TEST', True),
+    # the same answer from a real driver is a failure
+    ('VIR_ERR_INTERNAL_ERROR', 'VIR_FROM_RPC', 'QEMU', False),
+    ('VIR_ERR_INTERNAL_ERROR', 'VIR_FROM_TEST', 'TEST', False),
+    ('VIR_ERR_SYSTEM_ERROR', 'VIR_FROM_RPC', 'TEST', False),
+])
+def test_free_pages_not_supported_or_failed(code, domain, driver, unsupported):
+    conn = _FailingPages(_error(getattr(libvirt, code), getattr(libvirt, domain)))
+    caps = etree.fromstring(_CAPS)
+    if unsupported:
+        assert _host.free_pages(conn, caps, set(), driver) is None
+    else:
+        with pytest.raises(_host.LibvirtFailure) as info:
+            _host.free_pages(conn, caps, set(), driver)
+        assert info.value.msg.startswith('Failed to read the free pages: ')

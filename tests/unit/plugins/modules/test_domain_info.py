@@ -114,4 +114,4 @@ def test_bad_state_choice_fails_cleanly(module_runner):
 def test_unreachable_uri_fails_cleanly(module_runner):
     result = module_runner('domain_info', dict(uri='test+unix:///default?socket=/nonexistent/sock'))
     assert result.failed
-    assert 'Traceback' not in str(result) and 'Hint:' in result['msg']
+    assert 'Traceback' not in str(result) and 'daemon' in result['hint'] and 'Hint' not in result['msg']

@@ -173,10 +173,13 @@ def test_retention(shared_test_conn, guest):
     (dict(xml='<domainsnapshot/>'), 'needs a name'),
     (dict(name='x', xml='<domainsnapshot'), 'XML'),
     (dict(name='x', location='external', memory=True), 'memory_file'),
+    (dict(name='x', location='external'), 'location=external takes either the disks only'),
+    (dict(name='x', location='external', memory=False), 'location=external takes either the disks only'),
     (dict(name='x', quiesce=True), 'disk_only'),
 ])
-def test_bad_input_changes_nothing(shared_test_conn, guest, args, message):
-    result = snap(guest, **args)
+@pytest.mark.parametrize('check', [True, False])
+def test_bad_input_changes_nothing(shared_test_conn, guest, args, message, check):
+    result = snap(guest, check=check, **args)
     assert result.failed and message in result['msg'], result
     assert names(shared_test_conn, guest) == []
 

@@ -95,6 +95,39 @@ def test_without_transaction_the_define_stays(module_runner, shared_test_conn, c
     assert name in _names(shared_test_conn)
 
 
+def test_confirm_commits_when_the_hypervisor_answers(module_runner, shared_test_conn, cleanup):
+    name = unique_name('if')
+    args = dict(uri=URI, xml=_ethernet(name), state='active', confirm=dict(uri=URI, timeout=10))
+    results = _four(module_runner, args, ['define', 'start'])
+    assert results[1]['interface']['active'] is True
+    assert shared_test_conn.interfaceLookupByName(name).isActive() == 1
+    # committed: a new transaction can begin (libvirt refuses a second one while one is open)
+    shared_test_conn.changeBegin(0)
+    shared_test_conn.changeCommit(0)
+
+
+def test_confirm_rolls_back_when_the_hypervisor_does_not_answer(module_runner, shared_test_conn, cleanup):
+    name = unique_name('if')
+    unreachable = 'test+unix:///default?socket=/nonexistent/sysvirt-test-libvirt-sock'
+    result = module_runner('host_interface', dict(uri=URI, xml=_ethernet(name), state='active',
+                                                  confirm=dict(uri=unreachable, timeout=2)))
+    assert result.failed, result
+    assert 'did not answer a new connection to %s within 2 s' % unreachable in result['msg'], result
+    assert 'the change transaction was rolled back' in result['msg'] and 'not committed' in result['hint']
+    assert name not in _names(shared_test_conn)
+    shared_test_conn.changeBegin(0)  # nothing left open
+    shared_test_conn.changeRollback(0)
+
+
+@pytest.mark.parametrize('check_mode', [True, False])
+def test_confirm_needs_a_transaction(module_runner, shared_test_conn, cleanup, check_mode):
+    name = unique_name('if')
+    result = module_runner('host_interface', dict(uri=URI, xml=_ethernet(name), transaction=False,
+                                                  confirm=dict(uri=URI)), check_mode=check_mode)
+    assert result.failed and 'confirm needs transaction: true' in result['msg'], result
+    assert name not in _names(shared_test_conn)
+
+
 @pytest.mark.parametrize('args,message', [
     (dict(xml='<interface'), 'not well-formed'),
     (dict(xml='<network/>'), '<interface> root'),

@@ -115,7 +115,7 @@ def test_bad_input_fails_cleanly_and_changes_nothing(module_runner, shared_test_
 
 def test_readonly_connection_fails_with_hint(module_runner, pool_name):
     result = module_runner('storage_pool', dict(uri=URI, readonly=True, xml=_xml(pool_name)))
-    assert result.failed and 'read-only' in result['msg']
+    assert result.failed and 'read-only' in result['hint']
 
 
 def test_info_lists_and_filters(module_runner, shared_test_conn, pool_name):
