@@ -202,7 +202,7 @@ def _password_login(guest, user, password, folder):
 @pytest.fixture
 def pw_user(linux_guest):
     """A user made for the test (locked password), removed afterwards."""
-    in_guest(linux_guest, 'sudo userdel -r %s 2>/dev/null; sudo useradd -m -s /bin/bash %s' % (PW_USER, PW_USER))
+    in_guest(linux_guest, 'sudo userdel -r %s 2>/dev/null; sudo useradd -m %s' % (PW_USER, PW_USER))
     try:
         yield PW_USER
     finally:
