@@ -7,6 +7,9 @@
 #    and roles' documentation (lint-collection-docs) and writes the reference
 #    pages (modules, inventory plugin, roles, indexes) from the collection's
 #    own documentation into .build/docs/rst - generated, never committed.
+#    The event source plugins (extensions/eda/, which antsibull-docs does not
+#    read) get their pages from their own DOCUMENTATION and EXAMPLES through
+#    docs/site/eda_plugin_docs.py.
 # 2. The hand-written guides, docs/guides/*.md (MyST markdown), and the site's
 #    front page docs/site/index.rst join them.
 # 3. Sphinx builds .build/docs/html with warnings as errors (-W), nitpicky:
@@ -65,6 +68,11 @@ if grep -iE 'warning|error' "$logs/docs-collection.log" >&2; then
     die "antsibull-docs reported problems (above)"
 fi
 cp "$REPO/docs/site/index.rst" "$out/rst/index.rst"
+# Event-Driven Ansible plugins (extensions/eda/): antsibull-docs does not read them; their pages come from their
+# own DOCUMENTATION and EXAMPLES, checked and rendered the same way (docs/site/eda_plugin_docs.py).
+log "event source plugins (extensions/eda) -> $out/rst"
+python "$REPO/docs/site/eda_plugin_docs.py" "$REPO" "$out/rst" >"$logs/docs-eda.log" 2>&1 \
+    || { cat "$logs/docs-eda.log" >&2; die "the event source plugins' documentation does not validate"; }
 mkdir -p "$out/rst/guides"
 guides=("$REPO"/docs/guides/*.md)
 [ -e "${guides[0]}" ] || die "no guides in docs/guides/*.md"
@@ -158,6 +166,14 @@ module = open(os.path.join(out, 'domain_module.dom.html'), encoding='utf-8').rea
 need(index, r'<title>[^<]*sysvirt\.libvirt', 'index: title')
 need(index, r'href="guides/getting-started\.html"', 'index: link to the getting started guide')
 need(index, r'href="collections/sysvirt/libvirt/index\.html"', 'index: link to the collection index')
+need(index, r'href="collections/sysvirt/libvirt/libvirt_events_event_source\.html"',
+     'index: link to the libvirt_events event source page')
+eda = open(os.path.join(out, 'html', 'collections', 'sysvirt', 'libvirt', 'libvirt_events_event_source.html'),
+           encoding='utf-8').read()
+for option in ('uris', 'kinds', 'current_state'):
+    need(eda, r'id="ansible-collections-sysvirt-libvirt-libvirt-events-event-source-parameter-%s"'
+         % option.replace('_', '-'), 'event source page: parameter %s' % option)
+need(re.sub(r'<[^>]+>', '', eda), r'sysvirt\.libvirt\.libvirt_events:\s+uris:', 'event source page: the examples')
 need(module, r'<h1>[^<]*sysvirt\.libvirt\.domain', 'module page: heading')
 need(module, r'<table[^>]*>', 'module page: a table')
 for option in ('xml', 'state', 'uri', 'remove_storage'):

@@ -40,7 +40,8 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 #            and python3-lxml (/usr/bin/python3 and the bindings the hypervisor role
 #            installs for it: its molecule scenario checks them, and with them present
 #            the role needs no package index), ca-certificates (the CA bundle of
-#            scripts/sanity.sh's pip bootstrap).
+#            scripts/sanity.sh's pip bootstrap), openjdk-17-jre-headless (the Java
+#            runtime of ansible-rulebook: the libvirt_events end-to-end tests).
 # tests/unit/test_system_paths.py checks that every system path a test, scenario
 # or script refers to comes from one of these (or from a set-up step).
 RUNTIME_PACKAGES=(
@@ -51,6 +52,9 @@ RUNTIME_PACKAGES=(
 )
 TEST_PACKAGES=(
     xorriso chromium openssh-client ovmf python3-minimal python3-libvirt python3-lxml ca-certificates
+    # ansible-rulebook (requirements-test.txt) runs its rules engine on Java 17: the
+    # end-to-end tests of the libvirt_events event source need it.
+    openjdk-17-jre-headless
 )
 
 log() { printf 'testbed: %s\n' "$*"; }

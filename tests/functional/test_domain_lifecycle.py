@@ -131,7 +131,7 @@ def test_shutdown_that_the_guest_ignores(guest, force):
         assert domstate(name) == 'shut off'
     else:
         assert result.failed
-        assert 'did not shut down within 3 seconds' in result['msg'] and 'force=true' in result['msg']
+        assert 'did not shut down within 3 seconds' in result['msg'] and 'force=true' in result['hint']
         assert domstate(name) == 'running'
 
 

@@ -2,7 +2,8 @@
 # Copyright (c) sysvirt.libvirt contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""docs/api-coverage.md says what plugins/ does with libvirt's API, and cannot drift from it.
+"""docs/api-coverage.md says what plugins/ (and extensions/, the event source) does with libvirt's API, and cannot
+drift from it.
 
 The table has a row for every public method of the installed libvirt-python (its classes, the module functions
 of ``libvirt``, ``libvirt_qemu`` and ``libvirt_lxc``). A row is *exposed* unless its last cell starts with
@@ -36,6 +37,8 @@ import pytest
 REPO = pathlib.Path(__file__).resolve().parents[2]
 DOC = REPO / 'docs' / 'api-coverage.md'
 PLUGINS = REPO / 'plugins'
+#: Where the collection's code is: its plugins and its Event-Driven Ansible extensions (the event source).
+CODE = (PLUGINS, REPO / 'extensions')
 
 ROW = re.compile(r'^\| `(?P<name>[\w.]+)` \| (?P<perl>[^|]*) \| (?P<c>[^|]*) \| (?P<exposure>[^|]*) \|$')
 SAME_NAME_ROW = re.compile(r'^\| `(?P<name>\w+)` \| (?P<places>[^|]*) \| (?P<what>[^|]*) \|$')
@@ -142,10 +145,12 @@ def _loop_literals(scope):
     return found
 
 
-def references(root=PLUGINS):
-    """{name: set of 'file.py:function'} for every name plugins/ refers to as described in the docstring."""
+def references(root=CODE):
+    """{name: set of 'file.py:function'} for every name plugins/ (and extensions/) refers to as described in the
+    docstring."""
     found = {}
-    for path in sorted(root.rglob('*.py')):
+    roots = root if isinstance(root, (tuple, list)) else (root,)
+    for path in sorted(p for r in roots for p in r.rglob('*.py')):
         tree = ast.parse(path.read_text(encoding='utf-8'))
         helpers = _dispatch_helpers(tree)
 

@@ -12,6 +12,8 @@ Every fenced ```yaml block is parsed (a block that is not YAML fails) and checke
   values the module documents (RETURN, followed through ``contains``);
 - roles of this collection (``roles:``, ``include_role``/``import_role``) and variables files: the role
   variables must exist in the role's meta/argument_specs.yml and fit its types;
+- rulebooks (Event-Driven Ansible): the options of this collection's event sources must be documented ones, of
+  their types and choices, and ``run_module`` actions of this collection's modules fit the module's argument spec;
 - inventory configurations (``plugin: sysvirt.libvirt.libvirt``): only options the plugin documents (its
   DOCUMENTATION with the constructed and inventory_cache fragments), of their types and choices; the
   ``<prefix>xxx`` variables that compose/groups/keyed_groups use must be among the configured ``host_vars``
@@ -318,6 +320,54 @@ def _inventory_problems(config):
     return problems
 
 
+# ------------------------------------------------------------------------- rulebooks (Event-Driven Ansible)
+
+EVENT_SOURCES = REPO / 'extensions' / 'eda' / 'plugins' / 'event_source'
+
+
+def event_source_spec(name):
+    """The documented options of event source plugin ``name`` as an argument spec (its DOCUMENTATION)."""
+    import ast
+    tree = ast.parse((EVENT_SOURCES / ('%s.py' % name)).read_text())
+    text = [n.value.value for n in tree.body if isinstance(n, ast.Assign)
+            and getattr(n.targets[0], 'id', None) == 'DOCUMENTATION'][0]
+    spec = {}
+    for option, doc in yaml.safe_load(text)['options'].items():
+        spec[option] = {k: doc[k] for k in ('type', 'elements', 'choices', 'required') if k in doc}
+    return {'argument_spec': spec}
+
+
+def is_rulebook(data):
+    return isinstance(data, list) and bool(data) and all(isinstance(r, dict) and 'rules' in r for r in data)
+
+
+def rulebook_problems(data):
+    """Sources of this collection get only their documented options; run_module actions of this collection's
+    modules are validated against the module's argument spec (Jinja2 standing for values, as for tasks)."""
+    problems = []
+    for rulebook in data:
+        for source in rulebook.get('sources') or []:
+            for key, args in source.items():
+                if key.startswith(COLLECTION + '.'):
+                    name = key[len(COLLECTION) + 1:]
+                    if not (EVENT_SOURCES / ('%s.py' % name)).exists():
+                        problems.append('no event source %s' % key)
+                        continue
+                    args = dict(args or {})
+                    # A Jinja2 expression for a list option stands for a list (ansible-rulebook renders it).
+                    problems += ['source %s: %s' % (key, m) for m in validate(args, event_source_spec(name))]
+        for rule in rulebook.get('rules') or []:
+            actions = rule.get('actions') or [rule.get('action') or {}]
+            for action in actions:
+                module = (action.get('run_module') or {}).get('name', '')
+                if module.startswith(COLLECTION + '.'):
+                    target = module[len(COLLECTION) + 1:]
+                    problems += ['rule %r (%s): %s' % (rule.get('name'), module, m)
+                                 for m in validate(action['run_module'].get('module_args') or {},
+                                                   module_spec(target))]
+    return problems
+
+
 # ------------------------------------------------------------------------------------------------ tests
 
 def check_snippet(data):
@@ -333,6 +383,8 @@ def check_snippet(data):
         return checker.problems, 0, 'variables'
     if not isinstance(data, list) or not data:
         return ['neither plays, tasks, an inventory configuration nor variables: %r' % (data,)], 0, 'unknown'
+    if is_rulebook(data):
+        return rulebook_problems(data), 0, 'rulebook'
     plays = [isinstance(item, dict) and ('hosts' in item or 'import_playbook' in item) for item in data]
     if all(plays):
         for index, play in enumerate(data):
@@ -403,6 +455,15 @@ BAD = [
      'libvirt.nodes'),
     ('- ansible.builtin.debug:\n    msg: "{{ caps.nothing }}"\n  vars:\n'
      '    caps: "{{ ansible_facts.libvirt.domain_capabilities[0] }}"\n', 'caps.nothing'),
+    ('- name: r\n  hosts: all\n  sources:\n    - sysvirt.libvirt.libvirt_events:\n        uri: qemu:///system\n'
+     '  rules: []\n', 'source sysvirt.libvirt.libvirt_events: uri. Supported parameters include'),
+    ('- name: r\n  hosts: all\n  sources:\n    - sysvirt.libvirt.libvirt_events:\n        kinds: [domains]\n'
+     '  rules: []\n', 'kinds'),
+    ('- name: r\n  hosts: all\n  sources:\n    - sysvirt.libvirt.no_source: {}\n  rules: []\n',
+     'no event source sysvirt.libvirt.no_source'),
+    ('- name: r\n  hosts: all\n  sources: []\n  rules:\n    - name: x\n      condition: event.x == 1\n'
+     '      action:\n        run_module:\n          name: sysvirt.libvirt.domain\n          module_args:\n'
+     '            nam: "{{ event.name }}"\n', "rule 'x' (sysvirt.libvirt.domain)"),
 ]
 
 

@@ -3,10 +3,11 @@
 """The fenced code blocks of the user documentation: README.md, docs/**/*.md and roles/*/README.md.
 
 Shared by tests/unit/test_docs_snippets.py (which checks what the YAML blocks say) and scripts/lint.sh (which
-runs ansible-lint on the example playbooks and task lists among them). Run as a script,
-``python tests/utils/snippets.py OUTDIR`` writes each example playbook to ``OUTDIR/playbooks/`` and each task
-list to ``OUTDIR/task-lists/`` (.ansible-lint declares these kinds for .build/doc-examples), one file per block, named after
-the Markdown file and the line of its fence, and prints one line per file written.
+runs ansible-lint on the example playbooks, task lists and rulebooks among them). Run as a script,
+``python tests/utils/snippets.py OUTDIR`` writes each example playbook to ``OUTDIR/playbooks/``, each task
+list to ``OUTDIR/task-lists/`` and each rulebook to ``OUTDIR/rulebooks/`` (.ansible-lint declares these kinds
+for .build/doc-examples), one file per block, named after the Markdown file and the line of its fence, and
+prints one line per file written.
 
 A block marked ``<!-- not-checked: reason -->`` on the line before its fence is deliberately not valid; it is
 left out of both.
@@ -53,10 +54,13 @@ def snippets(path):
 
 
 def kind_of(data):
-    """'playbook' for a list of plays, 'tasks' for a list of tasks, None for anything else (inventory
-    configurations, variables, ...)."""
+    """'playbook' for a list of plays, 'tasks' for a list of tasks, 'rulebook' for an Event-Driven Ansible
+    rulebook (rulesets with ``sources`` and ``rules``), None for anything else (inventory configurations,
+    variables, ...)."""
     if not isinstance(data, list) or not data or not all(isinstance(item, dict) for item in data):
         return None
+    if all('rules' in item and 'sources' in item for item in data):
+        return 'rulebook'
     plays = [any(key in item for key in PLAY_KEYS) for item in data]
     if all(plays):
         return 'playbook'
@@ -85,7 +89,8 @@ def write_examples(outdir):
     for path, line, kind, text in example_files():
         rel = path.relative_to(REPO)
         slug = re.sub(r'[^A-Za-z0-9]+', '_', str(rel.with_suffix(''))).strip('_').lower()
-        target = outdir / ('playbooks' if kind == 'playbook' else 'task-lists') / ('%s_line%d.yml' % (slug, line))
+        folder = {'playbook': 'playbooks', 'tasks': 'task-lists', 'rulebook': 'rulebooks'}[kind]
+        target = outdir / folder / ('%s_line%d.yml' % (slug, line))
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text('---\n# %s, line %d (written by tests/utils/snippets.py)\n%s' % (rel, line, text),
                           encoding='utf-8')

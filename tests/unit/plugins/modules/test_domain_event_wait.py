@@ -1,0 +1,107 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) sysvirt.libvirt contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""domain_event_wait on the in-process test driver: a thread changes the guest while the module waits."""
+
+from __future__ import annotations
+
+import threading
+import time
+from unittest import mock
+
+import pytest
+
+from ansible_collections.sysvirt.libvirt.plugins.module_utils import _event_catalog, _event_wait
+from ansible_collections.sysvirt.libvirt.plugins.modules import domain_event_wait
+
+
+def later(conn, *steps, delay=0.5):
+    """Run the steps (callables taking the guest 'test') on another thread once the module waits."""
+    def run():
+        time.sleep(delay)
+        dom = conn.lookupByName('test')
+        for step in steps:
+            step(dom)
+    thread = threading.Thread(target=run)
+    thread.start()
+    return thread
+
+
+def test_waits_for_the_matching_lifecycle_event(module_runner, test_conn):
+    thread = later(test_conn, lambda d: d.suspend(), lambda d: d.resume(), lambda d: d.destroy())
+    result = module_runner('domain_event_wait', dict(uri='test:///default', domain='test', event='lifecycle',
+                                                     match=dict(event='stopped'), timeout=20))
+    thread.join()
+    assert not result.failed, result
+    assert result['changed'] is False and result['timed_out'] is False
+    assert (result['event']['event'], result['event']['detail']) == ('stopped', 'destroyed')
+    assert result['event']['name'] == 'test' and result['event']['kind'] == 'domain'
+    assert [(e['event'], e['detail']) for e in result['events']] == [
+        ('suspended', 'paused'), ('resumed', 'unpaused'), ('stopped', 'destroyed')]
+    assert 0.4 < result['elapsed'] < 20
+
+
+def test_match_on_data_keys_and_lists_by_uuid(module_runner, test_conn):
+    uuid = test_conn.lookupByName('test').UUIDString()
+    thread = later(test_conn, lambda d: d.suspend(), lambda d: d.resume())
+    result = module_runner('domain_event_wait', dict(uri='test:///default', domain=uuid, event='lifecycle',
+                                                     match=dict(detail=['unpaused', 'migrated'], event_code=4),
+                                                     timeout=20))
+    thread.join()
+    assert not result.failed, result
+    assert result['domain'] == 'test'
+    assert result['event']['event'] == 'resumed'
+
+
+def test_timeout_fails_with_what_was_seen(module_runner, test_conn):
+    thread = later(test_conn, lambda d: d.suspend(), delay=0.1)
+    result = module_runner('domain_event_wait', dict(uri='test:///default', domain='test', event='lifecycle',
+                                                     match=dict(event='crashed'), timeout=1))
+    thread.join()
+    assert result.failed
+    assert result['msg'].startswith('Waited 1 s for a lifecycle event with event=crashed of guest test; it did not '
+                                    'come (events seen meanwhile: suspended/paused).')
+    assert 'start the wait before the action' in result['hint']
+    assert result['timed_out'] is True and result['event'] is None
+
+
+def test_timeout_without_failing(module_runner, test_conn):
+    result = module_runner('domain_event_wait', dict(uri='test:///default', domain='test', event='device_removed',
+                                                     timeout=1, fail_on_timeout=False))
+    assert not result.failed, result
+    assert result['timed_out'] is True and result['event'] is None and result['events'] == []
+
+
+def test_missing_guest(module_runner):
+    result = module_runner('domain_event_wait', dict(uri='test:///default', domain='nope', event='reboot'))
+    assert result.failed
+    assert 'Domain nope not found on test:///default' in result['msg']
+    assert 'Traceback' not in str(result)
+
+
+def test_event_type_this_libvirt_lacks(module_runner):
+    offered = dict(_event_catalog.event_types('domain'))
+    offered.pop('tunable')
+    with mock.patch.object(_event_catalog, 'event_types', lambda kind=None: offered):
+        result = module_runner('domain_event_wait', dict(uri='test:///default', domain='test', event='tunable'))
+    assert result.failed
+    assert 'has no tunable events' in result['msg'] and 'Upgrade libvirt-python' in result['hint']
+
+
+def test_choices_are_every_domain_event_type_of_the_catalog():
+    choices = domain_event_wait.DOCUMENTATION.split('choices: [', 1)[1].split(']', 1)[0]
+    assert sorted(c.strip() for c in choices.split(',')) == _event_wait.DOMAIN_EVENT_TYPES
+
+
+@pytest.mark.parametrize('rec, match, expected', [
+    (dict(event='stopped', detail='destroyed', data=dict(event_code=5)), dict(event='stopped'), True),
+    (dict(event='stopped', detail='destroyed', data=dict(event_code=5)), dict(event_code='5'), True),
+    (dict(event='stopped', detail='destroyed', data=dict()), dict(detail=['shutdown', 'destroyed']), True),
+    (dict(event='stopped', detail='destroyed', data=dict()), dict(detail='shutdown'), False),
+    (dict(event=None, detail=None, data=dict(disk='vda', status='completed')),
+     dict(disk='vda', status='failed'), False),
+    (dict(event=None, detail=None, data=dict()), None, True),
+])
+def test_matches(rec, match, expected):
+    assert _event_wait.matches(rec, match) is expected
