@@ -371,8 +371,20 @@ def describe_domain(dom, xml_root=None, stats=None, persistent=None, autostart=N
 
 
 def attach_addresses(data, addresses):
+    """Addresses to the interfaces of the definition, by MAC. A NIC the guest reports that the definition has no
+    <interface> for (a PCI NIC given as <hostdev>, a NIC in <qemu:commandline>) is added with ``type`` None."""
     for iface in data['interfaces']:
         iface['addresses'] = list(addresses.get(iface['mac'], [])) if iface['mac'] else []
+    known = set(iface['mac'] for iface in data['interfaces'] if iface['mac'])
+    for mac, found in addresses.items():
+        if mac not in known:
+            data['interfaces'].append(undefined_interface(mac, found))
+
+
+def undefined_interface(mac, addresses):
+    """An interface entry for a NIC known only by its addresses (no <interface> in the definition)."""
+    return dict(mac=mac, type=None, source=dict(network=None, bridge=None, dev=None, portgroup=None), model=None,
+                target=None, addresses=list(addresses))
 
 
 def interface_addresses(dom, sources, agent_timeout=None):
@@ -621,10 +633,7 @@ def collect_domains(conn, names=None, states=None, persistent=None, autostart=No
             if text is None:
                 data = summary_data(entry)
                 if addresses:
-                    no_source = dict(network=None, bridge=None, dev=None, portgroup=None)
-                    data['interfaces'] = [dict(mac=mac, type=None, source=dict(no_source), model=None, target=None,
-                                               addresses=list(found))
-                                          for mac, found in addresses.items()]
+                    data['interfaces'] = [undefined_interface(mac, found) for mac, found in addresses.items()]
                 if stats_groups is not None:
                     data['stats'] = dict(stats or {})
             else:

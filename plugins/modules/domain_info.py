@@ -208,7 +208,9 @@ domains:
       description: >-
         Network interfaces: C(mac), C(type), C(source) (C(network), C(bridge), C(dev), C(portgroup)), C(model),
         C(target) (host-side device of a running guest), C(addresses) (C(address), C(prefix), C(family) ipv4 or
-        ipv6, C(source) lease, agent or arp).
+        ipv6, C(source) lease, agent or arp). A NIC that a source reports but the definition has no C(<interface>)
+        for (a PCI NIC given as C(<hostdev>), a NIC in C(<qemu:commandline>)) is listed too, with C(type) null and
+        only its C(mac) and C(addresses).
       type: list
       elements: dict
     graphics:
