@@ -216,6 +216,7 @@ install -m 0644 "$R/boot/initrd.img-$kver" "$OUT.new/initrd.img"
     echo "build_seconds=$((SECONDS - start))"
     echo "built=$(date -u +%Y-%m-%dT%H:%M:%SZ)"
     for p in qemu-guest-agent python3 openssh-server cloud-init sudo systemd; do
+        # shellcheck disable=SC2016 # ${Version} is dpkg-query's field, not a shell expansion
         echo "package_$p=$(chroot "$R" dpkg-query -W -f='${Version}' "$p" 2>/dev/null)"
     done
 } >"$OUT.new/BUILD-INFO"
