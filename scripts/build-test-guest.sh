@@ -26,9 +26,14 @@
 # Packages are fetched with `apt-get download` and unpacked with `dpkg-deb -x`
 # into a temporary directory; nothing is installed on the host.
 #
+# It also runs scripts/build-linux-guest.sh, which builds (once, cached in
+# /var/cache/sysvirt-testbed) the Linux test guest: Debian with
+# qemu-guest-agent, Python, OpenSSH and cloud-init (see that script).
+#
 # Usage: scripts/build-test-guest.sh [--force]
 #   Skips the build when the outputs exist and are newer than this script.
 # Environment:
+#   SYSVIRT_LINUX_GUEST       0: do not build the Linux test guest (default 1)
 #   SYSVIRT_GUEST_DIR         output dir (default /var/lib/libvirt/boot/sysvirt-test-guest)
 #   SYSVIRT_GUEST_KERNEL_PKG  kernel (meta)package (default: the first that apt knows
 #                             of linux-image-cloud-amd64, linux-image-amd64 (Debian),
@@ -61,6 +66,14 @@ case "${1:-}" in
     -h|--help) sed -n '2,/^set -euo/p' "$SELF" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
     *) die "unknown argument: $1 (usage: $0 [--force])" ;;
 esac
+
+# The Linux test guest (Debian with qemu-guest-agent, Python, SSH, cloud-init) has its own script and cache,
+# keyed by its recipe; SYSVIRT_LINUX_GUEST=0 leaves it out.
+if [[ ${SYSVIRT_LINUX_GUEST:-1} != 0 ]]; then
+    linux_args=()
+    [[ $force -eq 1 ]] && linux_args=(--force)
+    "$(dirname "$SELF")/build-linux-guest.sh" "${linux_args[@]}" || die "building the Linux test guest failed"
+fi
 
 if [[ $force -eq 0 && -s $OUT_DIR/vmlinuz && -s $OUT_DIR/initrd.img && -s $OUT_DIR/initrd-ssh.img
       && $OUT_DIR/vmlinuz -nt $SELF && $OUT_DIR/initrd.img -nt $SELF && $OUT_DIR/initrd-ssh.img -nt $SELF ]]; then

@@ -65,7 +65,7 @@ while read -r series _; do
 done < <(bash "$REPO/scripts/matrix.sh" --list)
 all_stages=(unit functional reliability build sanity lint "${matrix_stages[@]}" integration molecule docs demo)
 # per-stage ceilings in seconds (the overall budget may cut them shorter)
-declare -A stage_cap=([unit]=900 [functional]=1800 [reliability]=1200 [build]=600 [sanity]=1800 [lint]=600 [integration]=2700 [molecule]=900 [docs]=600 [demo]=600)
+declare -A stage_cap=([unit]=900 [functional]=2700 [reliability]=1200 [build]=600 [sanity]=1800 [lint]=600 [integration]=2700 [molecule]=900 [docs]=600 [demo]=600)
 for s in "${matrix_stages[@]}"; do stage_cap[$s]=1200; done
 
 usage() { sed -n '2,/^set -uo/p' "$0" | sed '$d; s/^# \{0,1\}//'; }

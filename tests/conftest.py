@@ -196,6 +196,10 @@ def module_runner():
     return run_module
 
 
+# The Linux test guest (agent, Python, SSH, cloud-init), booted once per session when a test asks for it.
+from utils.linux_guest import linux_guest  # noqa: E402,F401 pylint: disable=unused-import
+
+
 def pytest_terminal_summary(terminalreporter):
     """The share of check runs whose --diff equalled the real run's (tests/utils/checkdiff.py), when any ran."""
     checkdiff = sys.modules.get('utils.checkdiff')

@@ -179,9 +179,20 @@ options:
     default: true
   ansible_connection:
     description:
-      - When set, the C(ansible_connection) of every guest (for example V(ssh), or
-        V(community.libvirt.libvirt_qemu) for the guest agent). Left alone when not set.
+      - When set, the C(ansible_connection) of every guest (for example V(ssh)). Left alone when not set.
+      - For guests reached through their guest agent, see O(agent_connection).
     type: str
+  agent_connection:
+    description:
+      - Reach running guests that have a QEMU guest agent channel through the agent, with the
+        P(sysvirt.libvirt.libvirt_qemu#connection) connection plugin. Their C(ansible_connection) is
+        V(sysvirt.libvirt.libvirt_qemu), C(ansible_libvirt_uri) their hypervisor's URI and
+        C(ansible_libvirt_domain) their UUID. For these guests it takes precedence over
+        O(ansible_connection).
+      - Whether the agent runs in the guest is not checked; a guest without one fails when a task runs.
+      - Makes the plugin read the definitions of running guests (for the channel).
+    type: bool
+    default: false
   hypervisors:
     description: Also add the hypervisors as hosts, with node information, a capabilities summary and the host CPU.
     type: bool
@@ -256,6 +267,15 @@ compose:
   owner: libvirt_metadata['https://example.com/app'] | default('')
 groups:
   big: libvirt_vcpus >= 8
+
+# agent.libvirt.yml: running guests with a guest agent channel are reached through the agent (no network needed),
+# the others over SSH
+plugin: sysvirt.libvirt.libvirt
+uris:
+  - qemu:///system
+states: [running]
+agent_connection: true
+ansible_connection: ssh
 '''
 
 import fnmatch
@@ -316,6 +336,7 @@ DEFINITION_VARS = frozenset(['os_type', 'arch', 'machine', 'disks', 'interfaces'
 ALL_VARS = ('name', 'uuid', 'state', 'hypervisor', 'uri', 'vcpus', 'vcpus_max', 'memory_bytes', 'memory_max_bytes',
             'autostart', 'persistent', 'os_type', 'arch', 'machine', 'disks', 'interfaces', 'port_forwards',
             'addresses', 'title', 'description', 'metadata')
+AGENT_CONNECTION = 'sysvirt.libvirt.libvirt_qemu'
 # A forward listening on one of these listens on every address of the hypervisor.
 _ANY_ADDRESS = (None, '', '0.0.0.0', '::', '[::]')
 # How much of the definitions a fetch read, in increasing order (collect_domains' ``definition``).
@@ -479,12 +500,14 @@ def wanted_vars(host_vars):
 
 
 def definition_level(host_vars, group_by, metadata=None, set_ansible_host=True, address_sources=(),
-                     address_network=None, address_interface=None):
+                     address_network=None, address_interface=None, agent_connection=False):
     """Whose definition (XML) the options need: ``all``, ``running`` (to map running guests' addresses to their
     networks or interfaces) or ``none``."""
     if DEFINITION_VARS.intersection(wanted_vars(host_vars)) or 'network' in (group_by or []) or metadata:
         return 'all'
     if set_ansible_host and address_sources and (address_network or address_interface or 'forward' in address_sources):
+        return 'running'
+    if agent_connection:
         return 'running'
     return 'none'
 
@@ -525,7 +548,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         return definition_level(self.get_option('host_vars'), self.get_option('group_by'),
                                 self.get_option('metadata'), self.get_option('set_ansible_host'),
                                 self.get_option('address_sources'), self.get_option('address_network'),
-                                self.get_option('address_interface'))
+                                self.get_option('address_interface'), self.get_option('agent_connection'))
 
     def _cache_is_enough(self, results):
         needed = DEFINITION_LEVELS.index(self._definition_level())
@@ -565,6 +588,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         self._forward_port = self.get_option('forward_port')
         self._set_ansible_host = self.get_option('set_ansible_host')
         self._ansible_connection = self.get_option('ansible_connection')
+        self._agent_connection = self.get_option('agent_connection')
         self._hostname_format = self.get_option('hostname_format')
         self._states = self.get_option('states')
         self._names = self.get_option('names')
@@ -656,7 +680,11 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
                 self.inventory.set_variable(host, 'ansible_host', unsafe(address))
             if port:
                 self.inventory.set_variable(host, 'ansible_port', port)
-        if self._ansible_connection:
+        if self._agent_connection and domain.get('agent_channel') and domain.get('state') == 'running':
+            self.inventory.set_variable(host, 'ansible_connection', AGENT_CONNECTION)
+            self.inventory.set_variable(host, 'ansible_libvirt_uri', uri)
+            self.inventory.set_variable(host, 'ansible_libvirt_domain', domain.get('uuid'))
+        elif self._ansible_connection:
             self.inventory.set_variable(host, 'ansible_connection', self._ansible_connection)
         if 'state' in self._group_by:
             self.inventory.add_child(self._group(group_prefix + 'state_' + domain['state']), host)

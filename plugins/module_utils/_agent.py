@@ -36,6 +36,11 @@ CHANNEL_HINT = ("Add a guest agent channel (<channel type='unix'><target type='v
                 "</channel>, e.g. with sysvirt.libvirt.domain_device) and install and start qemu-guest-agent in the "
                 "guest.")
 AGENT_HINT = "Install and start qemu-guest-agent in the guest (the channel is there, nothing answers on it)."
+FROZEN_HINT = ("The guest's filesystems are frozen, and a frozen agent answers only freeze commands: thaw them first "
+               "(frozen: false).")
+BLOCKED_HINT = ("The agent in the guest refuses this command: its configuration blocks it. Allow it with qemu-ga's "
+                "--allow-rpcs / --block-rpcs (allow-rpcs / block-rpcs in /etc/qemu/qemu-ga.conf; on RHEL and Fedora "
+                "FILTER_RPC_ARGS in /etc/sysconfig/qemu-ga) and restart qemu-guest-agent.")
 
 GATHER_TYPES = ('os', 'hostname', 'users', 'timezone', 'filesystems', 'disks', 'interfaces')
 
@@ -92,11 +97,21 @@ def agent_call(dom, what, func, *args):
     except libvirt.libvirtError as e:
         from ansible_collections.sysvirt.libvirt.plugins.module_utils._connection import failure_from
         failure = failure_from(e, what)
-        code = e.get_error_code()
-        if code in (getattr(libvirt, 'VIR_ERR_AGENT_UNRESPONSIVE', -1), getattr(libvirt, 'VIR_ERR_AGENT_UNSYNCED', -1)) \
-                or 'agent' in (failure.libvirt_message or '').lower():
-            failure.hint = failure.hint or AGENT_HINT
+        failure.hint = failure.hint or agent_hint(e.get_error_code(), failure.libvirt_message)
         raise failure
+
+
+def agent_hint(code, message):
+    """The hint for an agent call that failed: frozen filesystems, a command the agent's configuration blocks,
+    or an agent that does not answer; None for other failures (the agent answered with its own error)."""
+    message = message or ''
+    if 'frozen state' in message:
+        return FROZEN_HINT
+    if 'has been disabled' in message:
+        return BLOCKED_HINT
+    if code in (getattr(libvirt, 'VIR_ERR_AGENT_UNRESPONSIVE', -1), getattr(libvirt, 'VIR_ERR_AGENT_UNSYNCED', -1)):
+        return AGENT_HINT
+    return None
 
 
 _INDEXED = re.compile(r'^(?P<kind>[a-z_]+)\.(?P<index>\d+)\.(?P<rest>.+)$')
@@ -212,6 +227,8 @@ class AgentRun(ModuleRun):
     """One run of domain_guest_agent."""
 
     def run(self):
+        """Thaw, set the password, read the facts, freeze: a frozen agent answers nothing but freeze commands, so
+        the facts and the password come before a freeze and after a thaw."""
         p = self.params
         if p['timeout'] < 1:
             raise LibvirtFailure('timeout must be at least 1 second, not %d' % p['timeout'])
@@ -219,25 +236,8 @@ class AgentRun(ModuleRun):
         require_agent(self.conn, dom)
         set_timeout(dom, p['timeout'])
         result = dict(domain=dom.name())
-        frozen = p.get('frozen')
-        status = None
-        if frozen is not None:
-            status = freeze_status(dom, p['timeout'])
-            wanted = 'frozen' if frozen else 'thawed'
-            if status != wanted:
-                self.act('%s filesystems%s' % ('freeze' if frozen else 'thaw',
-                                               (' ' + ', '.join(p['mountpoints'])) if p.get('mountpoints') else ''))
-                if not self.check:
-                    if frozen:
-                        count = agent_call(dom, 'freeze the filesystems of %s' % dom.name(), dom.fsFreeze,
-                                           p.get('mountpoints') or None, 0)
-                    else:
-                        count = agent_call(dom, 'thaw the filesystems of %s' % dom.name(), dom.fsThaw,
-                                           p.get('mountpoints') or None, 0)
-                    result['filesystems_changed'] = count
-                    if status is not None:
-                        status = freeze_status(dom, p['timeout'])
-            result['freeze_status'] = status
+        if p.get('frozen') is False:
+            self.freeze_or_thaw(dom, result)
         if p.get('user_password'):
             spec = p['user_password']
             self.act('set the password of user %s' % spec['user'])
@@ -247,7 +247,28 @@ class AgentRun(ModuleRun):
                            dom.setUserPassword, spec['user'], spec['password'], flags)
         if p.get('gather'):
             result['guest'] = guest_facts(dom, p['gather'])
+        if p.get('frozen'):
+            self.freeze_or_thaw(dom, result)
         return self.finish(**result)
+
+    def freeze_or_thaw(self, dom, result):
+        p = self.params
+        frozen = p['frozen']
+        status = freeze_status(dom, p['timeout'])
+        if status != ('frozen' if frozen else 'thawed'):
+            self.act('%s filesystems%s' % ('freeze' if frozen else 'thaw',
+                                           (' ' + ', '.join(p['mountpoints'])) if frozen and p.get('mountpoints')
+                                           else ''))
+            if not self.check:
+                if frozen:
+                    count = agent_call(dom, 'freeze the filesystems of %s' % dom.name(), dom.fsFreeze,
+                                       p.get('mountpoints') or None, 0)
+                else:
+                    count = agent_call(dom, 'thaw the filesystems of %s' % dom.name(), dom.fsThaw, None, 0)
+                result['filesystems_changed'] = count
+                if status is not None:
+                    status = freeze_status(dom, p['timeout'])
+        result['freeze_status'] = status
 
 
 def run_module(module):

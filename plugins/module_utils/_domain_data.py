@@ -250,6 +250,13 @@ def _metadata(root):
     return result
 
 
+def has_agent_channel(devices):
+    """True when the definition's devices have the QEMU guest agent's channel (org.qemu.guest_agent.0)."""
+    if devices is None:
+        return False
+    return any(target.get('name') == 'org.qemu.guest_agent.0' for target in devices.findall('channel/target'))
+
+
 def definition_data(root):
     """Everything the domain XML tells (no libvirt calls)."""
     os_el = root.find('os')
@@ -286,6 +293,7 @@ def definition_data(root):
         interfaces=[_interface(i) for i in devices.findall('interface')] if devices is not None else [],
         graphics=[_graphics(g) for g in devices.findall('graphics')] if devices is not None else [],
         port_forwards=port_forwards(root),
+        agent_channel=has_agent_channel(devices),
         title=_text(root, 'title'),
         description=_text(root, 'description'),
         metadata=_metadata(root),
@@ -363,8 +371,20 @@ def describe_domain(dom, xml_root=None, stats=None, persistent=None, autostart=N
 
 
 def attach_addresses(data, addresses):
+    """Addresses to the interfaces of the definition, by MAC. A NIC the guest reports that the definition has no
+    <interface> for (a PCI NIC given as <hostdev>, a NIC in <qemu:commandline>) is added with ``type`` None."""
     for iface in data['interfaces']:
         iface['addresses'] = list(addresses.get(iface['mac'], [])) if iface['mac'] else []
+    known = set(iface['mac'] for iface in data['interfaces'] if iface['mac'])
+    for mac, found in addresses.items():
+        if mac not in known:
+            data['interfaces'].append(undefined_interface(mac, found))
+
+
+def undefined_interface(mac, addresses):
+    """An interface entry for a NIC known only by its addresses (no <interface> in the definition)."""
+    return dict(mac=mac, type=None, source=dict(network=None, bridge=None, dev=None, portgroup=None), model=None,
+                target=None, addresses=list(addresses))
 
 
 def interface_addresses(dom, sources, agent_timeout=None):
@@ -510,8 +530,8 @@ def _empty_definition(name, uuid):
                 memory=dict(current_bytes=None, maximum_bytes=None),
                 os=dict(type=None, arch=None, machine=None, loader=None, loader_type=None, nvram=None, kernel=None,
                         initrd=None, boot=[]),
-                firmware=None, disks=[], interfaces=[], graphics=[], port_forwards=[], title=None, description=None,
-                metadata={})
+                firmware=None, disks=[], interfaces=[], graphics=[], port_forwards=[], agent_channel=None, title=None,
+                description=None, metadata={})
 
 
 def summary_data(entry):
@@ -613,10 +633,7 @@ def collect_domains(conn, names=None, states=None, persistent=None, autostart=No
             if text is None:
                 data = summary_data(entry)
                 if addresses:
-                    no_source = dict(network=None, bridge=None, dev=None, portgroup=None)
-                    data['interfaces'] = [dict(mac=mac, type=None, source=dict(no_source), model=None, target=None,
-                                               addresses=list(found))
-                                          for mac, found in addresses.items()]
+                    data['interfaces'] = [undefined_interface(mac, found) for mac, found in addresses.items()]
                 if stats_groups is not None:
                     data['stats'] = dict(stats or {})
             else:

@@ -208,7 +208,9 @@ domains:
       description: >-
         Network interfaces: C(mac), C(type), C(source) (C(network), C(bridge), C(dev), C(portgroup)), C(model),
         C(target) (host-side device of a running guest), C(addresses) (C(address), C(prefix), C(family) ipv4 or
-        ipv6, C(source) lease, agent or arp).
+        ipv6, C(source) lease, agent or arp). A NIC that a source reports but the definition has no C(<interface>)
+        for (a PCI NIC given as C(<hostdev>), a NIC in C(<qemu:commandline>)) is listed too, with C(type) null and
+        only its C(mac) and C(addresses).
       type: list
       elements: dict
     graphics:
@@ -225,6 +227,11 @@ domains:
       elements: dict
       sample: [{"proto": "tcp", "address": "127.0.0.1", "host_port": 2222, "host_port_end": 2222, "guest_port": 22,
                 "source": "interface"}]
+    agent_channel:
+      description: >-
+        Whether the definition has the QEMU guest agent's channel (C(org.qemu.guest_agent.0)); null when the
+        definition was not read. Says nothing about an agent running in the guest.
+      type: bool
     title:
       description: The domain's title, or null.
       type: str

@@ -156,6 +156,8 @@ def test_host_vars_option(make_plugin, host_vars, expected):
     (dict(address_sources=['forward']), 'running'),
     (dict(address_sources=['lease', 'forward'], set_ansible_host=False), 'none'),
     (dict(host_vars=['port_forwards']), 'all'),
+    (dict(agent_connection=True), 'running'),
+    (dict(agent_connection=True, host_vars=['arch']), 'all'),
 ])
 def test_definition_level(options, level):
     plugin = new_plugin()
@@ -284,6 +286,45 @@ def test_ansible_connection_only_when_asked(make_plugin):
     assert 'ansible_connection' not in plugin.inventory.get_host('kvm01').get_vars()
 
 
+def _agent_results():
+    """web1 (kvm01) runs with an agent channel, db1 has one but is shut off, web1@kvm02 has none."""
+    results = copy.deepcopy(CANNED)
+    results[0]['domains'][0]['agent_channel'] = True
+    results[0]['domains'][1]['agent_channel'] = True
+    results[1]['domains'][0]['agent_channel'] = False
+    return results
+
+
+def test_agent_connection_is_off_by_default(make_plugin):
+    plugin = make_plugin(_agent_results())
+    for host in ('web1', 'db1', 'web1@kvm02'):
+        hostvars = plugin.inventory.get_host(host).get_vars()
+        assert not set(hostvars).intersection(['ansible_connection', 'ansible_libvirt_uri', 'ansible_libvirt_domain'])
+
+
+@pytest.mark.parametrize('ansible_connection', [None, 'ssh'])
+def test_agent_connection_for_running_guests_with_a_channel(make_plugin, ansible_connection):
+    plugin = make_plugin(_agent_results(), agent_connection=True, ansible_connection=ansible_connection)
+    web1 = plugin.inventory.get_host('web1').get_vars()
+    assert web1['ansible_connection'] == 'sysvirt.libvirt.libvirt_qemu'
+    assert web1['ansible_libvirt_uri'] == 'qemu+ssh://kvm01/system'
+    assert web1['ansible_libvirt_domain'] == 'uuid-web1'
+    assert web1['ansible_host'] == '192.168.122.10'  # left for other plugins; the agent plugin uses the domain
+    # No channel, or not running: the agent cannot answer; the plain ansible_connection option applies.
+    for host in ('db1', 'web1@kvm02'):
+        hostvars = plugin.inventory.get_host(host).get_vars()
+        assert hostvars.get('ansible_connection') == ansible_connection
+        assert 'ansible_libvirt_domain' not in hostvars and 'ansible_libvirt_uri' not in hostvars
+
+
+def test_agent_connection_needs_the_definition(make_plugin):
+    """A guest whose definition was not read (cached without it) has agent_channel None: not reached by agent."""
+    results = _agent_results()
+    results[0]['domains'][0]['agent_channel'] = None
+    plugin = make_plugin(results, agent_connection=True)
+    assert 'ansible_connection' not in plugin.inventory.get_host('web1').get_vars()
+
+
 @pytest.mark.parametrize('options,expected', [
     (dict(states=['shutoff']), ['db1']),
     (dict(names=['web*']), ['web1', 'web1@kvm02']),
@@ -393,9 +434,11 @@ def test_fetch_one_without_definitions(definition):
     if definition == 'none':
         assert domain['definition'] is False and domain['os']['arch'] is None
         assert domain['interfaces'][0]['source']['network'] is None
+        assert domain['agent_channel'] is None
     else:
         assert 'definition' not in domain and domain['os']['arch']
         assert domain['interfaces'][0]['source']['network'] == 'default'
+        assert domain['agent_channel'] is False  # the test driver's guest has no channels
 
 
 def test_fetch_one_reports_errors_as_data():

@@ -81,3 +81,16 @@ def test_stopped_guest_is_refused(shared_test_conn):
         assert result.failed and 'not running' in result['msg'] and result['hint']
     finally:
         dom.undefine()
+
+
+@pytest.mark.parametrize('code,message,expected', [
+    (1, "unable to execute QEMU agent command 'guest-get-osinfo': Command guest-get-osinfo has been disabled: "
+        "the agent is in frozen state", _agent.FROZEN_HINT),
+    (1, "unable to execute QEMU agent command 'guest-exec': Command guest-exec has been disabled", _agent.BLOCKED_HINT),
+    (86, 'Guest agent is not responding: QEMU guest agent is not connected', _agent.AGENT_HINT),
+    # The agent answered with an error of its own: telling the user to install it would mislead.
+    (1, "unable to execute QEMU agent command 'guest-set-user-password': child process has failed to set user "
+        "password", None),
+])
+def test_agent_hint(code, message, expected):
+    assert _agent.agent_hint(code, message) == expected

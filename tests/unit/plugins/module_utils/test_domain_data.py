@@ -115,6 +115,19 @@ def test_forward_is_not_asked_of_libvirt():
     assert D.interface_addresses(Dom(), ['forward']) == ({}, [])
 
 
+def test_addresses_of_a_nic_without_interface_element():
+    """The agent reports a NIC the definition has no <interface> for (<hostdev>, <qemu:commandline>): it is listed
+    with type None, after the defined ones, and the defined NIC keeps its own addresses."""
+    defined = dict(mac='52:54:00:aa:aa:aa', type='network', source=dict(network='default'), addresses=[])
+    data = dict(interfaces=[defined])
+    a = dict(address='192.0.2.5', prefix=24, family='ipv4', source='agent')
+    b = dict(address='10.0.2.15', prefix=24, family='ipv4', source='agent')
+    D.attach_addresses(data, {'52:54:00:aa:aa:aa': [a], '52:54:00:12:34:56': [b]})
+    assert data['interfaces'][0]['addresses'] == [a]
+    assert data['interfaces'][1] == dict(mac='52:54:00:12:34:56', type=None, model=None, target=None, addresses=[b],
+                                         source=dict(network=None, bridge=None, dev=None, portgroup=None))
+
+
 @pytest.mark.parametrize('os_xml,expected', [
     ("<os><type>hvm</type></os>", 'bios'),
     ("<os><type>hvm</type><loader readonly='yes' type='pflash'>/usr/share/OVMF/OVMF_CODE.fd</loader></os>", 'efi'),
