@@ -160,8 +160,8 @@ KEPT = {
     ('both', 'domain-qemu/cpu-host-model-features.xml'): "a host-model CPU's <model fallback='allow'/> is dropped",
     ('both', 'domain-qemu/disk-network-iscsi.xml'): 'an iSCSI source name gains its LUN (.../0)',
     ('both', 'domain-qemu/disk-source-pool.xml'): "a disk of type 'volume' is stored as type 'file'",
-    ('qemu', 'domain-qemu/channel-unix-source-path.xml'): "a unix channel's path under libvirt's own channel "
-                                                         'directory is dropped (libvirt makes it at start)',
+    ('qemu', 'domain-qemu/channel-unix-source-path.xml'):
+        "a unix channel's path under libvirt's own channel directory is dropped (libvirt makes it at start)",
     ('test', 'domain-test/cachetune-extra-tunes.xml'): 'cachetunes are clipped to the vCPUs the guest has',
     ('test', 'domain-qemu/aarch64-virt-virtio.xml'): "the test driver numbers the second console's port 1",
     ('test', 'domain-qemu/launch-security-sev.xml'): 'the test driver drops <launch-security>',

@@ -35,7 +35,7 @@ TWINS = {
 }
 
 #: Other pairs that return a key of the same name.
-PAIRS = sorted([(module, twin) for module, (_, twin, _) in TWINS.items()] + [('cpu_baseline', 'cpu_compare')])
+PAIRS = sorted([(module, spec[1]) for module, spec in TWINS.items()] + [('cpu_baseline', 'cpu_compare')])
 
 #: (module, key) -> why the key means something else in the module than in its twin.
 OWN_MEANING = {

@@ -72,7 +72,7 @@ def not_predictable(group, reason):
 
 def summary_lines():
     lines = []
-    for group in sorted(set(g for g, _ in SHARE)):
+    for group in sorted(set(key[0] for key in SHARE)):
         counts = {k: n for (g, k), n in SHARE.items() if g == group}
         equal, total = counts.get(True, 0), sum(counts.values())
         apart = ', '.join('%d %s' % (n, k) for k, n in sorted(counts.items(), key=str) if k not in (True, False))

@@ -17,6 +17,7 @@ import runpy
 import socket
 import sys
 import threading
+import time
 
 import libvirt
 
@@ -47,6 +48,32 @@ def nothing(conn):
     pass
 
 
+def _queued(queue):
+    return list(queue._queue)  # pylint: disable=protected-access
+
+
+async def _started(task, queue, spec):
+    """Until the source says it is connected (a 'connected' event of test:///default), at most 20 s; with
+    connection_events off, it can say nothing, so a fixed moment."""
+    if spec['args'].get('connection_events') is False or 'test:///default' not in spec['args'].get('uris', []):
+        await asyncio.wait([task], timeout=spec.get('start', 0.5))
+        return
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and not task.done():
+        if any(e.get('type') == 'connected' and e.get('uri') == 'test:///default' for e in _queued(queue)):
+            return
+        await asyncio.sleep(0.05)
+
+
+async def _settled(queue, spec):
+    """Until nothing more arrives for spec['settle'] seconds (default 0.5), at most 20 s."""
+    quiet, deadline = spec.get('settle', 0.5), time.monotonic() + 20
+    size = -1
+    while time.monotonic() < deadline and queue.qsize() != size:
+        size = queue.qsize()
+        await asyncio.sleep(quiet)
+
+
 async def run(spec):
     module = runpy.run_path(SOURCE)
     queue = asyncio.Queue()
@@ -59,12 +86,11 @@ async def run(spec):
     task = asyncio.ensure_future(module['main'](queue, spec['args']))
     events, error = [], None
     try:
-        # Connecting to the in-process test driver takes milliseconds; the source may queue nothing yet
-        # (connection_events: false), so give it a fixed moment.
-        await asyncio.wait([task], timeout=spec.get('start', 0.5))
+        # Wait for the source's connection (bounded), not a fixed moment: under load it takes longer.
+        await _started(task, queue, spec)
         conn = libvirt.open('test:///default')
         globals()[spec.get('scenario', 'nothing')](conn)
-        await asyncio.sleep(spec.get('settle', 0.5))
+        await _settled(queue, spec)
         conn.close()
     except Exception as e:  # reported to the test
         error = '%s: %s' % (type(e).__name__, e)

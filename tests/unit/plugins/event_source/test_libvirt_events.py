@@ -118,7 +118,7 @@ def test_a_hypervisor_that_hangs_does_not_hold_the_others(tmp_path):
     assert result['error'] is None
     assert [e['uri'] for e in result['events'] if e['type'] == 'connected'] == ['test:///default']
     assert len([e for e in result['events'] if e['kind'] == 'domain']) == 8
-    assert time.monotonic() - started < 30
+    assert time.monotonic() - started < 50  # far below forever (a stop that waited for the hung attempt)
 
 
 @pytest.mark.parametrize('args, message', [
