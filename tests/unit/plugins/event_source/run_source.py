@@ -112,4 +112,8 @@ async def run(spec):
 
 if __name__ == '__main__':
     libvirt.registerErrorHandler(lambda ctx, err: None, None)
-    print(json.dumps(asyncio.run(run(json.loads(sys.argv[1]))), default=str))
+    print(json.dumps(asyncio.run(run(json.loads(sys.argv[1]))), default=str), flush=True)
+    # A connection attempt to a hypervisor that never answers stays blocked inside libvirt on its daemon
+    # thread; the interpreter's teardown under such a thread can crash (SIGSEGV seen under load). The result is
+    # out; leave without the teardown. (Known limit of the source: see docs/guides/events.md.)
+    os._exit(0)

@@ -16,9 +16,28 @@ from ansible_collections.sysvirt.libvirt.plugins.module_utils import _event_cata
 from ansible_collections.sysvirt.libvirt.plugins.modules import domain_event_wait
 
 
+REGISTERED = threading.Event()
+_ENTER = _event_wait.EventWait.__enter__
+
+
+@pytest.fixture(autouse=True)
+def _registration_signal():
+    """EventWait.__enter__ says when the module has registered for events: later() acts only then."""
+    REGISTERED.clear()
+
+    def enter(self):
+        result = _ENTER(self)
+        REGISTERED.set()
+        return result
+    with mock.patch.object(_event_wait.EventWait, '__enter__', enter):
+        yield
+
+
 def later(conn, *steps, delay=0.5):
-    """Run the steps (callables taking the guest 'test') on another thread once the module waits."""
+    """Run the steps (callables taking the guest 'test') on another thread once the module waits: after it
+    registered for events (at most 30 s) and ``delay`` seconds more."""
     def run():
+        REGISTERED.wait(30)
         time.sleep(delay)
         dom = conn.lookupByName('test')
         for step in steps:
