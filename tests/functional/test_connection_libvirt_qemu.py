@@ -362,21 +362,26 @@ def test_a_guest_that_does_not_exist(folder, qemu_conn):
 def agent_blocks_exec(linux_guest, qemu_conn):
     """The shared guest's qemu-ga with guest-exec and guest-file-write blocked (its config file), restored after."""
     conf = "printf '[general]\\nblock-rpcs=guest-exec,guest-file-write\\n' >/etc/qemu/qemu-ga.conf"
+    dom = qemu_conn.lookupByName(linux_guest.name)
     proc = linux_guest.ssh('sudo', 'sh', '-c', '"%s && systemctl restart qemu-guest-agent"' % conf)
     assert proc.returncode == 0, proc.stderr
     try:
+        # The restarted agent answers before the test asks it anything (else: "not connected").
+        _wait_for_agent(dom, linux_guest.name)
         yield
     finally:
         proc = linux_guest.ssh('sudo', 'sh', '-c', '"rm -f /etc/qemu/qemu-ga.conf && systemctl restart qemu-guest-agent"')
         assert proc.returncode == 0, proc.stderr
         # The next tests of the session share this guest: its agent answers again before they start.
-        dom = qemu_conn.lookupByName(linux_guest.name)
-        for _attempt in range(60):
-            if agent_ping(dom):
-                break
-            time.sleep(0.5)
-        else:
-            pytest.fail('the agent of %s does not answer after its restart' % linux_guest.name)
+        _wait_for_agent(dom, linux_guest.name)
+
+
+def _wait_for_agent(dom, name, attempts=120):
+    for _attempt in range(attempts):
+        if agent_ping(dom):
+            return
+        time.sleep(0.5)
+    pytest.fail('the agent of %s does not answer after its restart' % name)
 
 
 def test_an_agent_that_blocks_guest_exec(folder, linux_guest, agent_blocks_exec):
