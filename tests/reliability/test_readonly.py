@@ -40,6 +40,8 @@ def _cases(n):
                                                                                              password=n)))],
         'domain_migrate': [('migrate', TEST_URI, dict(domain='test', destination='test+unix:///default', mode='live'))],
         'domain_info': [('read', TEST_URI, dict(name=['test'], xml=True))],
+        'domain_event_wait': [('wait', TEST_URI, dict(domain='test', event='lifecycle', timeout=1,
+                                                      fail_on_timeout=False))],
         'domain_snapshot': [('create', TEST_URI, dict(domain='test', name=n))],
         'domain_snapshot_info': [('read', TEST_URI, dict(domain='test'))],
         'host_facts': [('read', TEST_URI, dict(gather=['all']))],
