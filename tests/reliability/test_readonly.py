@@ -40,7 +40,7 @@ def _cases(n):
                                                                                              password=n)))],
         'domain_migrate': [('migrate', TEST_URI, dict(domain='test', destination='test+unix:///default', mode='live'))],
         'domain_info': [('read', TEST_URI, dict(name=['test'], xml=True))],
-        'domain_event_wait': [('wait', TEST_URI, dict(domain='test', event='lifecycle', timeout=1,
+        'domain_event_wait': [('read', TEST_URI, dict(domain='test', event='lifecycle', timeout=1,
                                                       fail_on_timeout=False))],
         'domain_snapshot': [('create', TEST_URI, dict(domain='test', name=n))],
         'domain_snapshot_info': [('read', TEST_URI, dict(domain='test'))],
