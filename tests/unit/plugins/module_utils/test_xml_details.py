@@ -155,3 +155,114 @@ def test_unified_diff_names_both_sides():
     diff = _xml.unified_diff('<d><a>1</a></d>', '<d><a>2</a></d>', 'old', 'new')
     assert diff.startswith('--- old\n+++ new\n') and '-  <a>1</a>\n+  <a>2</a>\n' in diff
     assert _xml.unified_diff('', 'junk') == '--- before\n+++ after\n@@ -0,0 +1 @@\n+junk\n'
+
+
+# --- the comparison and overlay loops (survivors of scripts/mutation.sh) -----------------------------------------
+
+SIZES = _xml.CompareRules(default_units={'memory': 'KiB'})
+
+
+def _diffs(desired, current, rules=SIZES):
+    return [d.as_dict() for d in _xml.differences(desired, current, rules)]
+
+
+def _overlaid(desired, stored, rules=SIZES):
+    return _xml.to_string(_xml.overlay(desired, stored, rules), pretty=False)
+
+
+@pytest.mark.parametrize('desired, current', [
+    # a unit on one side only: the size is compared in bytes, the missing unit is the kind's default
+    ('<domain><memory unit="MiB">1</memory></domain>', '<domain><memory>1024</memory></domain>'),
+    ('<domain><memory>2048</memory></domain>', '<domain><memory unit="MiB">2</memory></domain>'),
+])
+def test_a_unit_on_either_side_compares_bytes(desired, current):
+    assert _diffs(desired, current) == []
+    assert _overlaid(desired, current) == current
+
+
+def test_attributes_after_the_unit_are_still_compared_and_overlaid():
+    desired = '<domain><memory unit="KiB" dumpCore="on">1024</memory></domain>'
+    stored = '<domain><memory unit="KiB" dumpCore="off">1024</memory></domain>'
+    assert _diffs(desired, stored) == [
+        dict(path='/domain/memory[1]/@dumpCore', desired='on', current='off', reason='changed')]
+    assert _overlaid(desired, stored) == '<domain><memory unit="KiB" dumpCore="on">1024</memory></domain>'
+
+
+def test_attributes_after_an_ignored_one_are_still_compared_and_the_ignored_one_stays():
+    rules = _xml.CompareRules(ignore=('@id',))
+    desired, stored = '<domain id="5" type="kvm"/>', '<domain id="1" type="qemu"/>'
+    assert _diffs(desired, stored, rules) == [
+        dict(path='/domain/@type', desired='kvm', current='qemu', reason='changed')]
+    assert _overlaid(desired, stored, rules) == '<domain id="1" type="kvm"/>'
+
+
+def test_children_after_an_ignored_one_are_still_compared():
+    rules = _xml.CompareRules(ignore=('uuid',))
+    assert _diffs('<domain><uuid>x</uuid><name>a</name></domain>', '<domain><uuid>y</uuid><name>b</name></domain>',
+                  rules) == [dict(path='/domain/name[1]', desired='a', current='b', reason='changed')]
+
+
+@pytest.mark.parametrize('desired, current, expected', [
+    ('<d><name>a</name></d>', '<d><name>b</name></d>', dict(desired='a', current='b', reason='changed')),
+    ('<d><name>a</name></d>', '<d><name/></d>', dict(desired='a', current=None, reason='changed')),
+    ('<d><name a="1"/></d>', '<d><name/></d>', dict(desired='1', current=None, reason='missing')),
+    ('<d><name a="1"/></d>', '<d><name a="2"/></d>', dict(desired='1', current='2', reason='changed')),
+])
+def test_a_difference_reports_both_values_and_the_reason(desired, current, expected):
+    (found,) = _diffs(desired, current)
+    del found['path']
+    assert found == expected
+
+
+def test_a_size_difference_shows_each_sides_number_and_unit():
+    (found,) = _diffs('<domain><memory>1</memory></domain>', '<domain><memory unit="MiB">2</memory></domain>')
+    assert (found['desired'].strip(), found['current']) == ('1', '2 MiB')
+    (found,) = _diffs('<domain><memory unit="MiB">3</memory></domain>', '<domain><memory>2</memory></domain>')
+    assert (found['desired'], found['current'].strip()) == ('3 MiB', '2')
+
+
+def test_a_size_without_tolerance_must_be_equal():
+    assert len(_diffs('<domain><other unit="KiB">1</other></domain>', '<domain><other unit="b">1025</other></domain>',
+                      SIZES)) == 1
+
+
+TEXT_ALIAS = _xml.CompareRules(aliases={('model', None): {'pc': 'pc-i440fx-7.2'},
+                                        ('type', 'machine'): {'pc': 'pc-i440fx-7.2'}})
+
+
+def test_aliases_of_an_elements_text_and_attribute_are_equal_and_the_stored_spelling_stays():
+    desired = '<d><model>pc</model><type machine="pc">hvm</type></d>'
+    stored = '<d><model>pc-i440fx-7.2</model><type machine="pc-i440fx-7.2">hvm</type></d>'
+    assert _diffs(desired, stored, TEXT_ALIAS) == []
+    assert _overlaid(desired, stored, TEXT_ALIAS) == stored
+
+
+def test_ties_go_to_the_stored_children_in_order():
+    # the first desired child is as close to either stored one; taking the first leaves the second an exact match
+    desired = '<d><t a="1" b="1"/><t a="2" b="1"/></d>'
+    stored = '<d><t a="1" b="2"/><t a="2" b="1"/></d>'
+    assert _diffs(desired, stored) == [dict(path='/d/t[1]/@b', desired='1', current='2', reason='changed')]
+    assert _overlaid(desired, stored) == '<d><t a="1" b="1"/><t a="2" b="1"/></d>'
+
+
+def test_overlay_updates_the_exact_match_not_the_first_of_its_tag():
+    desired = '<d><t a="2" b="1"/></d>'
+    stored = '<d><t a="1" b="1"/><t a="2" b="1"/><t a="3" b="1"/></d>'
+    assert _overlaid(desired, stored) == stored
+
+
+def test_overlay_of_an_empty_element_keeps_the_stored_text():
+    assert _overlaid('<d><description/></d>', '<d><description>x</description></d>') == \
+        '<d><description>x</description></d>'
+
+
+def test_overlay_writes_text_as_given_and_trims_it_around_children():
+    assert _overlaid('<d><name> a </name></d>', '<d><name>b</name></d>') == '<d><name> a </name></d>'
+    assert _overlaid('<d><name> a <x/></name></d>', '<d><name>b<x/></name></d>') == '<d><name>a<x/></name></d>'
+
+
+def test_comment_nodes_of_a_given_element_are_skipped_not_the_end():
+    from lxml import etree
+    desired = etree.fromstring('<d><!-- c --><name>a</name></d>')
+    assert _diffs(desired, '<d><name>b</name></d>') == [
+        dict(path='/d/name[1]', desired='a', current='b', reason='changed')]
