@@ -266,3 +266,57 @@ def test_comment_nodes_of_a_given_element_are_skipped_not_the_end():
     desired = etree.fromstring('<d><!-- c --><name>a</name></d>')
     assert _diffs(desired, '<d><name>b</name></d>') == [
         dict(path='/d/name[1]', desired='a', current='b', reason='changed')]
+
+
+CPUSETS = _xml.CompareRules(cpuset_attributes=('cpuset', 'pins'),
+                            aliases={('type', 'machine'): {'pc': 'pc-i440fx-7.2'}})
+
+
+@pytest.mark.parametrize('desired, stored, equal', [
+    ('<d><n x=" a "/></d>', '<d><n x="a"/></d>', True),  # blanks around a value are no difference
+    # the stored spelling may be the alias and the document the canonical name
+    ('<d><type machine="pc-i440fx-7.2"/></d>', '<d><type machine="pc"/></d>', True),
+    ('<d><v cpuset="0-0"/></d>', '<d><v cpuset="0"/></d>', True),  # a one-CPU range is that CPU
+    ('<d><pins>0-1</pins></d>', '<d><pins>0,1</pins></d>', True),  # a text CPU set of a listed tag
+    ('<d><other>0-1</other></d>', '<d><other>0,1</other></d>', False),  # any other text is compared as written
+])
+def test_values_of_attributes_and_texts(desired, stored, equal):
+    assert (_diffs(desired, stored, CPUSETS) == []) is equal
+
+
+def test_overlay_converts_a_size_without_unit_to_the_stored_unit():
+    assert _overlaid('<domain><memory>2048</memory></domain>', '<domain><memory unit="KiB">1024</memory></domain>') \
+        == '<domain><memory unit="KiB">2048</memory></domain>'
+    assert _overlaid('<domain><memory unit="MiB">2</memory></domain>',
+                     '<domain><memory unit="MiB">1</memory></domain>') == \
+        '<domain><memory unit="MiB">2</memory></domain>'
+
+
+def test_overlay_of_a_size_without_default_unit_or_tolerance():
+    # <other> has no default unit (the fallback, bytes) and no tolerance: any change is written
+    assert _overlaid('<d><other unit="KiB">2</other></d>', '<d><other>1</other></d>') == '<d><other>2048</other></d>'
+    assert _overlaid('<d><other unit="KiB">1</other></d>', '<d><other>2048</other></d>') == '<d><other>1024</other></d>'
+
+
+def test_overlay_writes_a_size_rounded_up_by_the_whole_tolerance():
+    rules = _xml.CompareRules(default_units={'memory': 'KiB'}, size_tolerance={'memory': 1024})
+    desired, stored = '<d><memory unit="KiB">1000</memory></d>', '<d><memory unit="KiB">1001</memory></d>'
+    assert len(_diffs(desired, stored, rules)) == 1
+    assert _overlaid(desired, stored, rules) == desired
+
+
+def test_overlay_puts_a_new_child_after_those_the_order_puts_with_it():
+    rules = _xml.CompareRules(order={'devices': ('disk', 'interface')})
+    assert _overlaid('<d><devices><disk dev="a"/><disk dev="b"/></devices></d>',
+                     '<d><devices><disk dev="a"/><interface/></devices></d>', rules) == \
+        '<d><devices><disk dev="a"/><disk dev="b"/><interface/></devices></d>'
+
+
+def test_overlay_puts_a_new_first_child_first_without_an_order():
+    assert _overlaid('<d><n/></d>', '<d><x/></d>') == '<d><n/><x/></d>'
+
+
+def test_overlay_skips_comment_nodes_of_a_given_element():
+    from lxml import etree
+    desired = etree.fromstring('<d><!-- c --><name>a</name></d>')
+    assert _overlaid(desired, '<d><name>b</name></d>') == '<d><name>a</name></d>'
