@@ -6,11 +6,12 @@
 
 from __future__ import annotations
 
+import types
 import uuid
 
 import pytest
 
-from ansible_collections.sysvirt.libvirt.plugins.module_utils import _connection, _resource, _xml
+from ansible_collections.sysvirt.libvirt.plugins.module_utils import _connection, _interface, _resource, _xml
 
 
 class TestDomains(_resource.Kind):
@@ -280,3 +281,45 @@ def test_the_warning_for_what_libvirt_does_not_keep_names_the_parts(test_conn, k
 def test_a_broken_document_is_named_as_the_kinds(test_conn, kind, text, message):
     with pytest.raises(_xml.XMLInputError, match=message):
         _resource.reconcile_definition(test_conn, kind, text, False)
+
+
+def test_a_kind_without_uuid_is_reconciled_by_name(test_conn):
+    stored = test_conn.interfaceLookupByName('eth1').XMLDesc(0)
+    same = _resource.reconcile_definition(test_conn, _interface.KIND, stored, False)
+    assert not same.changed and same.differences == []
+    desired = stored.replace("<mtu size='1492'/>", "<mtu size='1500'/>")
+    outcome = _resource.reconcile_definition(test_conn, _interface.KIND, desired, True)
+    assert outcome.actions == ['redefine']
+    assert [d.as_dict() for d in outcome.differences] == [
+        dict(path='/interface/mtu[1]/@size', desired='1500', current='1492', reason='changed')]
+    assert "<mtu size='1500'/>" in outcome.after and "<mtu size='1492'/>" in outcome.before
+
+
+def test_a_document_with_an_objects_uuid_is_compared_with_that_object(test_conn, kind):
+    dom = test_conn.defineXML(doc('sysvirt-test-r-%s' % uuid.uuid4().hex[:8]))
+    renamed = doc('sysvirt-test-r2-%s' % uuid.uuid4().hex[:8], extra='<uuid>%s</uuid>' % dom.UUIDString())
+    outcome = _resource.reconcile_definition(test_conn, kind, renamed, True)
+    assert outcome.obj.UUIDString() == dom.UUIDString() and '<name>%s</name>' % dom.name() in outcome.before
+    assert [d.path for d in outcome.differences] == ['/domain/name[1]']
+
+
+def _module_run():
+    return _resource.ModuleRun(types.SimpleNamespace(params={}, check_mode=False), None)
+
+
+def test_a_day2_result_has_differences_only_when_compared_and_diff_only_when_given():
+    run = _module_run()
+    run.differences.append(_xml.Difference('/domain/vcpu[1]', '2', '1', 'changed'))
+    assert run.finish() == dict(changed=False, actions=[])
+    assert run.finish(compared=True, extra=1) == dict(
+        changed=False, actions=[], extra=1,
+        differences=[dict(path='/domain/vcpu[1]', desired='2', current='1', reason='changed')])
+    diff = dict(before='a\n', after='b\n')
+    assert run.finish(diff=diff) == dict(changed=False, actions=[], diff=diff)
+
+
+def test_a_kind_without_uuid_element_identifies_by_name_alone():
+    no_uuid = TestDomains()
+    no_uuid.uuid_tag = None
+    assert no_uuid.identity(_xml.parse(doc('n', extra='<uuid>6f5c2b8e-2a8a-4f61-9d7b-1f2f6a0e8d11</uuid>'))) == \
+        ('n', None)
