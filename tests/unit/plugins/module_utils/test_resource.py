@@ -323,3 +323,36 @@ def test_a_kind_without_uuid_element_identifies_by_name_alone():
     no_uuid.uuid_tag = None
     assert no_uuid.identity(_xml.parse(doc('n', extra='<uuid>6f5c2b8e-2a8a-4f61-9d7b-1f2f6a0e8d11</uuid>'))) == \
         ('n', None)
+
+
+class _Module:
+    """Just what module_connection and exit_module use of an AnsibleModule."""
+
+    def __init__(self):
+        self.params = dict(uri='test:///default', readonly=False, username=None, password=None)
+        self.check_mode, self.argument_spec, self.no_log_values, self.result = False, {}, set(), None
+
+    def fail_json(self, **result):
+        self.result = dict(result, failed=True)
+        raise SystemExit(1)
+
+    def exit_json(self, **result):
+        self.result = result
+        raise SystemExit(0)
+
+    def warn(self, warning):
+        pass
+
+
+class _FailsAfterOneStep(_resource.ModuleRun):
+    def run(self):
+        self.act('first')
+        raise _connection.LibvirtFailure('the second step failed')
+
+
+def test_a_day2_module_failing_after_a_step_reports_the_step_as_done():
+    module = _Module()
+    with pytest.raises(SystemExit):
+        _FailsAfterOneStep.main(module)
+    assert module.result['failed'] and module.result['msg'].startswith('the second step failed')
+    assert module.result['changed'] is True and module.result['actions'] == ['first']
