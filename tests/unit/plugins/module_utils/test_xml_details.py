@@ -320,3 +320,37 @@ def test_overlay_skips_comment_nodes_of_a_given_element():
     from lxml import etree
     desired = etree.fromstring('<d><!-- c --><name>a</name></d>')
     assert _overlaid(desired, '<d><name>b</name></d>') == '<d><name>a</name></d>'
+
+
+@pytest.mark.parametrize('value, expected', [
+    ('3-3', {3}), ('2-3', {2, 3}), ('65530-65535', set(range(65530, 65536))),
+    ('0-65536', set(range(65537))),  # the widest range accepted
+    ('0-65537', None), ('5-4', None),
+])
+def test_parse_cpuset_ranges(value, expected):
+    result = _xml.parse_cpuset(value)
+    assert (set(result) if result is not None else None) == expected
+
+
+def test_parse_int_negative_hex_and_size_of_a_number():
+    assert _xml.parse_int('-0x10') == -16 and _xml.parse_int('-0X10') == -16
+    assert _xml.size_to_bytes(2, 'KiB') == 2048
+    with pytest.raises(ValueError):
+        _xml.size_to_bytes(True)
+
+
+def test_an_extra_child_is_described_as_would_be_removed():
+    rules = _xml.CompareRules(removable={'devices': ('disk',)})
+    (found,) = _xml.differences('<d><devices/></d>', '<d><devices><disk dev="a"/></devices></d>', rules)
+    assert str(found) == '/d/devices[1]/disk: present, not wanted (would be removed)'
+
+
+def test_a_missing_childs_summary_is_one_line_cut_at_200_characters():
+    (found,) = _diffs('<d><n a="1">a   b\n  c</n></d>', '<d/>')
+    assert found['desired'] == '<n a="1">a b c</n>'
+    for length in (200, 201):
+        child = '<n a="%s"/>' % ('x' * (length - len('<n a=""/>')))
+        (found,) = _diffs('<d>%s</d>' % child, '<d/>')
+        assert found['desired'] == (child if length == 200 else child[:197] + '...')
+    (found,) = _diffs('<d><n/>text after it</d>', '<d/>')
+    assert found['desired'] == '<n/>'  # the text after a child is not part of it
