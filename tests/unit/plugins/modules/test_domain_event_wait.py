@@ -35,7 +35,11 @@ def _registration_signal():
 
 def later(conn, *steps, delay=0.5):
     """Run the steps (callables taking the guest 'test') on another thread once the module waits: after it
-    registered for events (at most 30 s) and ``delay`` seconds more."""
+    registered for events (at most 30 s) and ``delay`` seconds more. The guest runs first: test:///default's
+    state lives as long as any connection of the process is open, so an earlier test may have stopped it."""
+    if not conn.lookupByName('test').isActive():
+        conn.lookupByName('test').create()
+
     def run():
         REGISTERED.wait(30)
         time.sleep(delay)
