@@ -356,3 +356,16 @@ def test_a_day2_module_failing_after_a_step_reports_the_step_as_done():
         _FailsAfterOneStep.main(module)
     assert module.result['failed'] and module.result['msg'].startswith('the second step failed')
     assert module.result['changed'] is True and module.result['actions'] == ['first']
+
+
+def test_a_definition_with_secrets_a_read_only_connection_may_not_read_fails_plainly():
+    # only a driver refusing the flags is asked again without them: a definition without its secrets would
+    # compare as different
+    import libvirt
+    conn = libvirt.openReadOnly('test:///default')
+    try:
+        with pytest.raises(_connection.LibvirtFailure) as caught:
+            TestDomains().stored_xml(conn.lookupByName('test'))
+    finally:
+        conn.close()
+    assert caught.value.code == libvirt.VIR_ERR_OPERATION_DENIED

@@ -354,3 +354,17 @@ def test_a_missing_childs_summary_is_one_line_cut_at_200_characters():
         assert found['desired'] == (child if length == 200 else child[:197] + '...')
     (found,) = _diffs('<d><n/>text after it</d>', '<d/>')
     assert found['desired'] == '<n/>'  # the text after a child is not part of it
+
+
+def test_removable_children_of_a_nested_parent():
+    rules = _xml.CompareRules(removable={'cpu/numa': ('cell',)})
+    desired = '<d><cpu><numa><cell id="0"/></numa></cpu></d>'
+    stored = '<d><cpu><numa><cell id="0"/><cell id="1"/></numa></cpu></d>'
+    assert _diffs(desired, stored, rules) == [
+        dict(path='/d/cpu[1]/numa[1]/cell', desired=None, current='<cell id="1"/>', reason='extra')]
+    assert _overlaid(desired, stored, rules) == desired
+
+
+def test_the_text_of_the_root_is_compared_with_ignore_rules():
+    rules = _xml.CompareRules(ignore=('uuid',))
+    assert _diffs('<d>a</d>', '<d>b</d>', rules) == [dict(path='/d', desired='a', current='b', reason='changed')]
