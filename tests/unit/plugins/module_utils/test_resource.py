@@ -9,6 +9,7 @@ from __future__ import annotations
 import types
 import uuid
 
+import libvirt
 import pytest
 
 from ansible_collections.sysvirt.libvirt.plugins.module_utils import _connection, _interface, _resource, _xml
@@ -361,7 +362,6 @@ def test_a_day2_module_failing_after_a_step_reports_the_step_as_done():
 def test_a_definition_with_secrets_a_read_only_connection_may_not_read_fails_plainly():
     # only a driver refusing the flags is asked again without them: a definition without its secrets would
     # compare as different
-    import libvirt
     conn = libvirt.openReadOnly('test:///default')
     try:
         with pytest.raises(_connection.LibvirtFailure) as caught:
@@ -369,3 +369,14 @@ def test_a_definition_with_secrets_a_read_only_connection_may_not_read_fails_pla
     finally:
         conn.close()
     assert caught.value.code == libvirt.VIR_ERR_OPERATION_DENIED
+
+
+def test_remove_runs_the_steps_between_stop_and_undefine(test_conn, kind):
+    dom = defined(test_conn, 'sysvirt-test-rm', start=True)
+    outcome = _resource.Outcome()
+    try:
+        _resource.remove(kind, dom, True, outcome, between=[_resource.Step('between', lambda: None, 'between')])
+        assert outcome.actions == ['stop', 'between', 'undefine']
+    finally:
+        dom.destroy()
+        dom.undefine()

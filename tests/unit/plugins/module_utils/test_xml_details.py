@@ -9,6 +9,7 @@ and the text layout of its diffs."""
 from __future__ import annotations
 
 import pytest
+from lxml import etree
 
 from ansible_collections.sysvirt.libvirt.plugins.module_utils import _xml
 
@@ -262,7 +263,6 @@ def test_overlay_writes_text_as_given_and_trims_it_around_children():
 
 
 def test_comment_nodes_of_a_given_element_are_skipped_not_the_end():
-    from lxml import etree
     desired = etree.fromstring('<d><!-- c --><name>a</name></d>')
     assert _diffs(desired, '<d><name>b</name></d>') == [
         dict(path='/d/name[1]', desired='a', current='b', reason='changed')]
@@ -317,7 +317,6 @@ def test_overlay_puts_a_new_first_child_first_without_an_order():
 
 
 def test_overlay_skips_comment_nodes_of_a_given_element():
-    from lxml import etree
     desired = etree.fromstring('<d><!-- c --><name>a</name></d>')
     assert _overlaid(desired, '<d><name>b</name></d>') == '<d><name>a</name></d>'
 
