@@ -170,6 +170,12 @@ _TLS_HINT = ("A remote URI without '+transport' (and one whose scheme libvirt do
              "/etc/pki/libvirt/). Check the URI's scheme, or use qemu+ssh://user@host/system.")
 
 
+_TLS_REFUSED_HINT = ("The server closed the TLS connection after the handshake: it refused this client's certificate "
+                     "(none given, not signed by the server's CA, or its name not in the server's "
+                     "tls_allowed_dn_list). Check clientcert.pem and clientkey.pem in the URI's pkipath (or "
+                     "/etc/pki/libvirt/), and the server's libvirtd log.")
+
+
 def hint_for(code, domain, message):
     """A hint for the common failures, or None."""
     if libvirt is None:
@@ -190,6 +196,8 @@ def hint_for(code, domain, message):
         return _URI_HINT
     if 'ca certificate' in text or 'client certificate' in text:
         return _TLS_HINT
+    if 'tls confirmation' in text:
+        return _TLS_REFUSED_HINT
     transport = domain in (libvirt.VIR_FROM_RPC, libvirt.VIR_FROM_REMOTE) or code == libvirt.VIR_ERR_NO_CONNECT
     if transport and code in (libvirt.VIR_ERR_NO_CONNECT, libvirt.VIR_ERR_SYSTEM_ERROR, libvirt.VIR_ERR_RPC) and (
             'failed to connect socket' in text or 'no such file' in text or 'connection refused' in text

@@ -200,3 +200,13 @@ def test_exit_module_without_diff_or_warnings_is_exit_json():
         c.exit_module(module, dict(changed=False, warnings=[]))
     assert info.value.result == dict(changed=False)
     assert module.warnings == []
+
+
+def test_a_refused_client_certificate_gets_the_tls_refused_hint():
+    """libvirt's only words when a TLS server drops a client whose certificate it refuses (seen on the test fleet,
+    tests/functional/test_fleet_transports.py)."""
+    import libvirt
+    message = 'Unable to read TLS confirmation: Input/output error'
+    hint = c.hint_for(libvirt.VIR_ERR_SYSTEM_ERROR, libvirt.VIR_FROM_RPC, message)
+    assert hint == c._TLS_REFUSED_HINT
+    assert "refused this client's certificate" in hint and 'pkipath' in hint
