@@ -42,6 +42,8 @@ CONNECTION_ARGUMENT_SPEC = dict(
     readonly=dict(type='bool', default=False),
     username=dict(type='str', fallback=(env_fallback, [USERNAME_ENV])),
     password=dict(type='str', no_log=True, fallback=(env_fallback, [PASSWORD_ENV])),
+    keepalive_interval=dict(type='int', default=5),
+    keepalive_count=dict(type='int', default=5),
 )
 
 
@@ -294,23 +296,58 @@ def _silence_libvirt():
     libvirt.registerErrorHandler(lambda ctx, err: None, None)
 
 
-class LibvirtConnection:
-    """One libvirt connection: ``with LibvirtConnection(uri) as conn: ...``; always closed."""
+_KEEPALIVE_HINT = ("The hypervisor stopped answering during the call (libvirt's keepalive found the link or the "
+                   "daemon dead). Check the network path to it and that its libvirt daemon runs; what the call "
+                   "changed before, if anything, may have been done.")
 
-    def __init__(self, uri=None, readonly=False, username=None, password=None, events=False):
+
+def keepalive_failure(failure, uri):
+    """A LibvirtFailure of a connection that libvirt's keepalive closed, made to name the hypervisor's URI."""
+    text = (failure.libvirt_message or failure.msg or '').lower()
+    if 'keepalive' not in text or uri in failure.msg:
+        return failure
+    failure.msg = 'Lost the connection to %s: %s' % (uri, failure.msg)
+    failure.hint = _KEEPALIVE_HINT
+    return failure
+
+
+class LibvirtConnection:
+    """One libvirt connection: ``with LibvirtConnection(uri) as conn: ...``; always closed.
+
+    ``keepalive_interval`` (seconds, > 0) and ``keepalive_count``: libvirt sends a keepalive message after that
+    many seconds of silence and closes the connection when ``keepalive_count`` of them in a row go unanswered, so
+    a call on a dead link fails after about interval * (count + 1) seconds instead of waiting for TCP (minutes).
+    libvirt runs keepalive only with an event loop, so one is registered first (_events.py); drivers that run in
+    this process (test:///default) have no keepalive and ignore it. 0 or None: libvirt's default, which for a
+    process without an event loop is no keepalive.
+    """
+
+    def __init__(self, uri=None, readonly=False, username=None, password=None, events=False,
+                 keepalive_interval=None, keepalive_count=None):
         self.uri = uri or os.environ.get(URI_ENV) or DEFAULT_URI
         self.readonly = bool(readonly)
         self.username = username
         self.password = password
         #: Register libvirt's event loop before opening, so the connection delivers events (see _events.py).
         self.events = bool(events)
+        self.keepalive = None
+        if keepalive_interval and keepalive_interval > 0:
+            self.keepalive = (int(keepalive_interval), max(0, int(keepalive_count or 0)))
         self.conn = None
+
+    def _start_keepalive(self):
+        try:
+            self.conn.setKeepAlive(*self.keepalive)
+        except libvirt.libvirtError as e:
+            if e.get_error_code() != libvirt.VIR_ERR_NO_SUPPORT:
+                self.close()
+                raise failure_from(e, 'start keepalive on %s' % self.uri)
 
     def open(self):
         if libvirt is None:
             raise LibvirtFailure(missing_required_lib('libvirt-python'))
         _silence_libvirt()
-        if self.events:
+        if self.events or self.keepalive:
             from ansible_collections.sysvirt.libvirt.plugins.module_utils._events import ensure_event_loop
             ensure_event_loop()
         creds = _Credentials(self.username, self.password)
@@ -326,6 +363,8 @@ class LibvirtConnection:
             raise failure
         if self.conn is None:
             raise LibvirtFailure('Failed to connect to %s' % self.uri, hint=_DAEMON_HINT)
+        if self.keepalive:
+            self._start_keepalive()
         return self.conn
 
     def close(self):
@@ -402,7 +441,9 @@ class module_connection:
         params = module.params
         hide_xml_secrets(module)
         self.connection = LibvirtConnection(params.get('uri'), params.get('readonly'),
-                                            params.get('username'), params.get('password'), events=events)
+                                            params.get('username'), params.get('password'), events=events,
+                                            keepalive_interval=params.get('keepalive_interval'),
+                                            keepalive_count=params.get('keepalive_count'))
 
     def __enter__(self):
         require_libraries(self.module)
@@ -429,7 +470,7 @@ class module_connection:
         if isinstance(exc, libvirt.libvirtError):
             exc = failure_from(exc, 'complete the libvirt call')
         if isinstance(exc, LibvirtFailure):
-            kwargs = dict(exc.fail_kwargs(), **partial)
+            kwargs = dict(keepalive_failure(exc, self.connection.uri).fail_kwargs(), **partial)
             self.module.fail_json(uri=self.connection.uri, **kwargs)
         if isinstance(exc, XMLInputError):
             self.module.fail_json(msg=str(exc), **partial)

@@ -57,6 +57,8 @@ SOURCES = (
     Source(r'/usr/local/s?bin', 'apt:base-files?', r'scripts/testbed\.sh', 'PATH entries'),
     Source(r'/usr/sbin/nologin', 'apt:login'),
     Source(r'/usr/sbin/sshd', 'apt:openssh-server', r'scripts/fleet\.sh', 'the sshd of each test hypervisor'),
+    Source(r'/var/cache/libvirt/qemu', 'apt:libvirt-daemon-system?', r'scripts/fleet\.sh',
+           'the QEMU capabilities cache the system daemon writes (copied when present)'),
     Source(r'/usr/bin/python3', 'apt:python3-minimal'),
     Source(r'/etc/ssl/certs/ca-certificates\.crt', 'apt:ca-certificates?'),
     Source(r'/etc/libvirt|/var/lib/libvirt/(qemu|images|boot)|/var/cache/libvirt', 'apt:libvirt-daemon-system'),
