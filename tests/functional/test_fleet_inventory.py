@@ -59,3 +59,20 @@ def test_an_unreachable_hypervisor_fails_a_strict_inventory(fleet, tmp_path, tra
         proc = inventory(tmp_path, _config(uris, strict=True), '--list', expect_rc=1)
     message = ' '.join(proc.stderr.split())
     assert 'cannot read %s (strict: true)' % lost['%s_uri' % transport] in message, proc.stderr
+
+
+@pytest.mark.parametrize('transport', ('ssh', 'tls'))
+def test_a_hypervisor_that_never_answers_is_skipped_after_the_timeout(fleet, tmp_path, transport):
+    """Its daemon frozen: the connection is accepted and never answered, so only the timeout option ends it."""
+    uris = fleet.uris(transport)
+    silent = fleet.hosts[1]
+    with fleet.frozen(silent):
+        started = time.monotonic()
+        proc = inventory(tmp_path, _config(uris) + 'timeout: 3\n', '--list')
+        elapsed = time.monotonic() - started
+    names, _ = _hypervisors(proc.stdout)
+    assert names == sorted(h.name for h in fleet.hosts if h is not silent)
+    warning = ' '.join(proc.stderr.split())
+    assert 'skipping %s: Failed to read %s: no answer within 3 seconds' % ((silent['%s_uri' % transport],) * 2) \
+        in warning, proc.stderr
+    assert elapsed < 20, elapsed

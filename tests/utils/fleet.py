@@ -10,7 +10,8 @@ session and takes it down at the end of the session, also when tests failed. Eac
 on the hypervisors. It fails, never skips, when the fleet cannot be made.
 
 ``Fleet.link_cut(i)`` takes hypervisor i's link down inside its namespace (the root side keeps its route, so
-packets to it are dropped, never sent elsewhere) and brings it back on exit.
+packets to it are dropped, never sent elsewhere) and brings it back on exit; ``Fleet.frozen(i)`` stops its
+libvirtd (SIGSTOP) and continues it on exit.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import contextlib
 import json
 import os
 import pathlib
+import signal
 import subprocess
 
 import pytest
@@ -64,6 +66,18 @@ class Fleet:
             yield host
         finally:
             subprocess.run(['ip', '-n', ns, 'link', 'set', 'eth0', 'up'], check=True)
+
+    @contextlib.contextmanager
+    def frozen(self, host):
+        """Hypervisor ``host``'s libvirtd stopped (SIGSTOP, by the PID the fleet started it with) for the block:
+        its kernel still accepts TCP connections, the daemon never answers. SIGCONT afterwards."""
+        with open(os.path.join(self.dir, 'hv%d' % host.index, 'libvirtd.pid')) as handle:
+            pid = int(handle.read().strip())
+        os.kill(pid, signal.SIGSTOP)
+        try:
+            yield host
+        finally:
+            os.kill(pid, signal.SIGCONT)
 
     def unreachable(self, host):
         """Forget the root side's neighbour entry of ``host``, so new connections to it fail at once (no
