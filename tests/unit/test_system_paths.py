@@ -59,6 +59,8 @@ SOURCES = (
     Source(r'/usr/sbin/sshd', 'apt:openssh-server', r'scripts/fleet\.sh', 'the sshd of each test hypervisor'),
     Source(r'/var/cache/libvirt/qemu', 'apt:libvirt-daemon-system?', r'scripts/fleet\.sh',
            'the QEMU capabilities cache the system daemon writes (copied when present)'),
+    Source(r'/etc/ansible(/fleet(/[\w.]+)?)?', 'text', r'tests/functional/test_fleet_guide\.py',
+           "docs/guides/remote-hypervisors.md's example paths, which the test replaces with the test fleet's"),
     Source(r'/usr/bin/python3', 'apt:python3-minimal'),
     Source(r'/etc/ssl/certs/ca-certificates\.crt', 'apt:ca-certificates?'),
     Source(r'/etc/libvirt|/var/lib/libvirt/(qemu|images|boot)|/var/cache/libvirt', 'apt:libvirt-daemon-system'),
