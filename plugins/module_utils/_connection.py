@@ -172,6 +172,10 @@ _TLS_HINT = ("A remote URI without '+transport' (and one whose scheme libvirt do
              "/etc/pki/libvirt/). Check the URI's scheme, or use qemu+ssh://user@host/system.")
 
 
+_HOST_KEY_HINT = ("The SSH host key of the hypervisor is not in the known_hosts file the URI names (known_hosts=, "
+                  "or ~/.ssh/known_hosts), and unknown host keys are never accepted. Add the key to that file after "
+                  "checking its fingerprint (ssh-keyscan), or set known_hosts_verify=auto in the URI to accept and "
+                  "store new keys.")
 _TLS_REFUSED_HINT = ("The server closed the TLS connection after the handshake: it refused this client's certificate "
                      "(none given, not signed by the server's CA, or its name not in the server's "
                      "tls_allowed_dn_list). Check clientcert.pem and clientkey.pem in the URI's pkipath (or "
@@ -264,13 +268,15 @@ class _Credentials:
     Identity prompts (authname, username, echo prompt) get the username; secret prompts
     (passphrase, no-echo prompt) get the password; realm, language, cnonce and external take
     libvirt's default. A prompt we have no answer for fails the authentication, which libvirt
-    reports as such; we never prompt on a terminal.
+    reports as such; we never prompt on a terminal. libssh's question whether to accept a host
+    key that is not in known_hosts is always answered no.
     """
 
     def __init__(self, username, password):
         self.username = username
         self.password = password
         self.asked = []
+        self.refused_host_key = False
 
     def types(self):
         return [getattr(libvirt, n) for n in _CRED_NAMES if hasattr(libvirt, n)]
@@ -279,6 +285,10 @@ class _Credentials:
         for cred in credentials:
             ctype, default = cred[0], cred[3]
             self.asked.append(ctype)
+            if ctype == libvirt.VIR_CRED_ECHOPROMPT and 'host key' in (cred[1] or '').lower():
+                # libssh/libssh2 ask whether to accept (and store) a host key missing from known_hosts: never.
+                self.refused_host_key = True
+                return -1
             if ctype in (libvirt.VIR_CRED_AUTHNAME, libvirt.VIR_CRED_USERNAME, libvirt.VIR_CRED_ECHOPROMPT):
                 answer = self.username if self.username is not None else default
             elif ctype in (libvirt.VIR_CRED_PASSPHRASE, libvirt.VIR_CRED_NOECHOPROMPT):
@@ -360,6 +370,8 @@ class LibvirtConnection:
                 failure.hint = _AUTH_HINT
             if 'missing authentication credentials' in (failure.libvirt_message or '').lower():
                 failure.hint = _AUTH_HINT
+            if creds.refused_host_key:
+                failure.hint = _HOST_KEY_HINT
             raise failure
         if self.conn is None:
             raise LibvirtFailure('Failed to connect to %s' % self.uri, hint=_DAEMON_HINT)

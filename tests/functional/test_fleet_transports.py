@@ -55,15 +55,21 @@ def test_tls_without_the_client_certificate_fails_with_a_hint(fleet, tmp_path):
     assert 'pkipath' in failure.value.hint
 
 
-def test_libssh_refuses_an_unknown_host_key(fleet, tmp_path):
-    """qemu+libssh:// checks the host key against ?known_hosts=: with a file that lacks it, no connection."""
+@pytest.mark.parametrize('username', [None, 'root'])
+def test_libssh_refuses_an_unknown_host_key(fleet, tmp_path, username):
+    """qemu+libssh:// checks the host key against ?known_hosts=: with a file that lacks it, no connection, and the
+    file stays empty (libssh asks whether to accept the key; with a username set, the username used to be the
+    answer, and libvirt took it as yes and stored the key)."""
     empty = tmp_path / 'known_hosts'
     empty.write_text('')
     host = fleet.hosts[0]
     uri = host.libssh_uri.replace(fleet.known_hosts, str(empty))
     with pytest.raises(LibvirtFailure) as failure:
-        LibvirtConnection(uri).open()
+        LibvirtConnection(uri, username=username).open()
     assert 'Failed to connect to' in failure.value.msg
+    assert 'host key' in failure.value.msg
+    assert 'never accepted' in failure.value.hint and 'ssh-keyscan' in failure.value.hint
+    assert empty.read_text() == ''
 
 
 def test_ssh_refuses_an_unknown_host_key(fleet, tmp_path):

@@ -238,3 +238,25 @@ def test_a_keepalive_failure_names_the_uri():
     assert c.keepalive_failure(failure, uri).msg == failure.msg
     other = c.LibvirtFailure('Failed to list domains: no', libvirt_message='no')
     assert c.keepalive_failure(other, uri).msg == 'Failed to list domains: no' and other.hint is None
+
+
+HOST_KEY_PROMPT = "Accept SSH host key with hash 'ab:cd' for host '198.18.1.2:22' (y/n)?"
+
+
+@pytest.mark.parametrize('username', [None, 'y', 'root'])
+def test_an_unknown_host_key_is_never_accepted(username):
+    """libssh asks through the credential callback (an echo prompt) whether to accept and store a host key that
+    is not in known_hosts; the answer is no, whatever the username (which echo prompts otherwise get)."""
+    import libvirt
+    creds = c._Credentials(username, 'secret')
+    cred = [libvirt.VIR_CRED_ECHOPROMPT, HOST_KEY_PROMPT, 'y/n', None, None]
+    assert creds([cred], None) == -1
+    assert cred[4] is None and creds.refused_host_key
+
+
+def test_other_echo_prompts_get_the_username():
+    import libvirt
+    creds = c._Credentials('ops', 'secret')
+    cred = [libvirt.VIR_CRED_ECHOPROMPT, 'Login:', 'Login:', None, None]
+    assert creds([cred], None) == 0
+    assert cred[4] == 'ops' and not creds.refused_host_key
