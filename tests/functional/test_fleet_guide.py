@@ -72,16 +72,7 @@ def test_the_fleet_playbook_runs_on_every_hypervisor(fleet, tmp_path):
             finally:
                 conn.close()
     finally:
-        for uri in fleet.uris('tls'):
-            conn = libvirt.open(uri)
-            try:
-                net = conn.networkLookupByName(network)
-                net.destroy()
-                net.undefine()
-            except libvirt.libvirtError:
-                pass
-            finally:
-                conn.close()
+        fleet.remove_network(network)
 
 
 def test_the_fleet_inventory_loads_every_hypervisor(fleet, tmp_path):

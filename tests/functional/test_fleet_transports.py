@@ -30,8 +30,8 @@ def _hostname(uri):
 def test_every_hypervisor_answers_over(fleet, transport):
     """Each URI reaches its own daemon: the host names (one UTS namespace each) tell them apart."""
     seen = [_hostname(uri) for uri in fleet.uris(transport)]
-    assert [name for name, _ in seen] == [h.name for h in fleet.hosts]
-    assert [uri for _, uri in seen] == fleet.uris(transport)
+    assert [pair[0] for pair in seen] == [h.name for h in fleet.hosts]
+    assert [pair[1] for pair in seen] == fleet.uris(transport)
 
 
 def test_each_daemon_has_its_own_state(fleet):
@@ -97,19 +97,6 @@ def test_host_facts_on_every_hypervisor(fleet, transport):
         assert facts['uri'] == host['%s_uri' % transport]
 
 
-def _remove_network(uri, name):
-    conn = libvirt.open(uri)
-    try:
-        net = conn.networkLookupByName(name)
-        if net.isActive():
-            net.destroy()
-        net.undefine()
-    except libvirt.libvirtError:
-        pass
-    finally:
-        conn.close()
-
-
 @pytest.mark.parametrize('transport', ('tls', 'ssh'))
 def test_network_defined_and_removed_on_every_hypervisor(fleet, transport):
     """An isolated network (no <forward>, no address) on each hypervisor, four runs each way, then removed; it
@@ -133,5 +120,4 @@ def test_network_defined_and_removed_on_every_hypervisor(fleet, transport):
     finally:
         for conn in checks:
             conn.close()
-        for uri in fleet.uris('tls'):
-            _remove_network(uri, name)
+        fleet.remove_network(name)

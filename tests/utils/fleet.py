@@ -23,6 +23,7 @@ import pathlib
 import signal
 import subprocess
 
+import libvirt
 import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
@@ -78,6 +79,20 @@ class Fleet:
             yield host
         finally:
             os.kill(pid, signal.SIGCONT)
+
+    def remove_network(self, name):
+        """Remove network ``name`` from every hypervisor that has it (a test's cleanup)."""
+        for uri in self.uris('tls'):
+            conn = libvirt.open(uri)
+            try:
+                net = conn.networkLookupByName(name)
+                if net.isActive():
+                    net.destroy()
+                net.undefine()
+            except libvirt.libvirtError:
+                pass
+            finally:
+                conn.close()
 
     def unreachable(self, host):
         """Forget the root side's neighbour entry of ``host``, so new connections to it fail at once (no
