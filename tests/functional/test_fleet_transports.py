@@ -121,3 +121,23 @@ def test_network_defined_and_removed_on_every_hypervisor(fleet, transport):
         for conn in checks:
             conn.close()
         fleet.remove_network(name)
+
+
+def test_a_fleet_cpu_baseline_from_every_hypervisors_facts(fleet):
+    """host_facts of each hypervisor (over SSH) give its host CPU; cpu_baseline of them all (over TLS, on the first
+    hypervisor) is a CPU that each hypervisor, asked over TLS, runs: cpu_compare says identical or superset."""
+    cpus = []
+    for uri in fleet.uris('ssh'):
+        facts = run_module('host_facts', dict(uri=uri, gather=[]))
+        assert not facts.failed, facts
+        cpus.append(facts['ansible_facts']['libvirt']['capabilities']['host']['cpu'])
+    assert len(cpus) == len(fleet)
+    baseline = run_module('cpu_baseline', dict(uri=fleet.hosts[0].tls_uri, cpus=cpus, hypervisor_aware=False,
+                                               migratable=True))
+    assert not baseline.failed, baseline
+    assert baseline['cpu']['model'] == cpus[0]['model']
+    for uri in fleet.uris('tls'):
+        back = run_module('cpu_compare', dict(uri=uri, xml=baseline['xml'], hypervisor_aware=False))
+        assert not back.failed, back
+        assert back['against'] == 'host'
+        assert back['result'] in ('identical', 'superset'), (uri, back)
