@@ -278,6 +278,17 @@ keyed_groups:
   - key: libvirt_arch
     prefix: arch
 
+# fleet.libvirt.yml: hypervisors over TLS (a client certificate set in one directory) and libssh (the fleet's own
+# known_hosts); a hypervisor that has not answered in 30 seconds, or whose link dies mid-read (keepalive 5 s x 3),
+# is reported and skipped
+plugin: sysvirt.libvirt.libvirt
+uris:
+  - qemu+tls://kvm01.example.com/system?pkipath=/etc/ansible/fleet/pki
+  - qemu+libssh://root@kvm02.example.com/system?keyfile=/etc/ansible/fleet/id_ed25519&known_hosts=/etc/ansible/fleet/known_hosts
+timeout: 30
+keepalive_interval: 5
+keepalive_count: 3
+
 # usernet.libvirt.yml: guests on QEMU user-mode networks, reached through the ports the hypervisor forwards to
 # their SSH port (libvirt <portForward>, or hostfwd= in <qemu:commandline>): ansible_host and ansible_port
 plugin: sysvirt.libvirt.libvirt
