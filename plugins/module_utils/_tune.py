@@ -159,8 +159,6 @@ class Group:
 class ParamGroup(Group):
     """A group libvirt reads and sets as one dict of typed parameters (memory, scheduler, NUMA, perf)."""
 
-    getter = None
-    setter = None
     #: {option key: libvirt's parameter name}; None takes the keys as they are (perf events).
     names = None
 
@@ -173,8 +171,15 @@ class ParamGroup(Group):
     def to_libvirt(self, key, value):
         return value
 
+    def get(self, dom, flags):
+        """libvirt's parameters of the group."""
+        raise NotImplementedError
+
+    def set(self, dom, params, flags):
+        raise NotImplementedError
+
     def read(self, dom, scope, wanted):
-        raw = getattr(dom, self.getter)(scope[2])
+        raw = self.get(dom, scope[2])
         offered = self.names or dict((key, key) for key in raw)
         unknown = sorted(key for key in wanted if offered.get(key) not in raw)
         if unknown:
@@ -186,17 +191,22 @@ class ParamGroup(Group):
 
     def apply(self, dom, scope, changes, current):
         params = dict((self.name(key), self.to_libvirt(key, value)) for key, value in changes.items())
-        getattr(dom, self.setter)(params, scope[2])
+        self.set(dom, params, scope[2])
 
 
 class Memory(ParamGroup):
     option = 'memory'
     noun = 'memory'
-    getter, setter = 'memoryParameters', 'setMemoryParameters'
     names = dict(hard_limit='hard_limit', soft_limit='soft_limit', swap_hard_limit='swap_hard_limit',
                  min_guarantee='min_guarantee')
     hint = ('Live limits need the memory cgroup controller on the host; hard_limit may not exceed swap_hard_limit '
             '(set both in one task). Set live=false to change only the definition.')
+
+    def get(self, dom, flags):
+        return dom.memoryParameters(flags)
+
+    def set(self, dom, params, flags):
+        dom.setMemoryParameters(params, flags)
 
     def wanted(self, spec):
         return dict((key, memory_limit(value, 'memory.%s' % key)) for key, value in spec.items() if value is not None)
@@ -219,12 +229,17 @@ class Memory(ParamGroup):
 class Scheduler(ParamGroup):
     option = 'scheduler'
     noun = 'CPU scheduler'
-    getter, setter = 'schedulerParametersFlags', 'setSchedulerParametersFlags'
     names = dict((key, key) for key in (
         'cpu_shares', 'vcpu_period', 'vcpu_quota', 'emulator_period', 'emulator_quota', 'global_period',
         'global_quota', 'iothread_period', 'iothread_quota'))
     hint = ('Live values need the cpu cgroup controller; periods are 1000-1000000 microseconds, quotas 1000 and '
             'more (-1 for none). Set live=false to change only the definition.')
+
+    def get(self, dom, flags):
+        return dom.schedulerParametersFlags(flags)
+
+    def set(self, dom, params, flags):
+        dom.setSchedulerParametersFlags(params, flags)
 
     def wanted(self, spec):
         return dict((key, value) for key, value in spec.items() if value is not None)
@@ -233,11 +248,16 @@ class Scheduler(ParamGroup):
 class Numa(ParamGroup):
     option = 'numa'
     noun = 'NUMA memory'
-    getter, setter = 'numaParameters', 'setNumaParameters'
     names = dict(mode='numa_mode', nodeset='numa_nodeset')
     modes = ('strict', 'preferred', 'interleave', 'restrictive')
     hint = ('A running guest can change only the nodeset, in mode strict or restrictive, and needs the cpuset '
             'cgroup controller; change the mode with live=false (it applies at the next start).')
+
+    def get(self, dom, flags):
+        return dom.numaParameters(flags)
+
+    def set(self, dom, params, flags):
+        dom.setNumaParameters(params, flags)
 
     def wanted(self, spec):
         wanted = {}
@@ -259,9 +279,14 @@ class Numa(ParamGroup):
 class Perf(ParamGroup):
     option = 'perf'
     noun = 'perf event'
-    getter, setter = 'perfEvents', 'setPerfEvents'
     hint = ('The host CPU and kernel must offer the event (cmt, mbmt and mbml need Intel RDT, the hardware events a '
             'PMU the host can use); enable it with live=false to have it at the next start where it is available.')
+
+    def get(self, dom, flags):
+        return dom.perfEvents(flags)
+
+    def set(self, dom, params, flags):
+        dom.setPerfEvents(params, flags)
 
     def wanted(self, spec):
         wanted = {}
@@ -292,6 +317,29 @@ class Vcpus(Group):
 
     def present(self, values):
         return values.get('vcpus')
+
+
+class MemoryStatsPeriod(Group):
+    option = 'memory_stats_period'
+    noun = 'memory statistics period'
+    hint = ('The guest needs a memory balloon device (<memballoon model="virtio">) whose driver reports '
+            'statistics; 0 stops the collection.')
+
+    def wanted(self, spec):
+        if spec < 0:
+            raise LibvirtFailure('memory_stats_period: %d is not a period (seconds, 0 for none)' % spec)
+        return dict(period=spec)
+
+    def read(self, dom, scope, wanted):
+        root = _xml.parse(dom.XMLDesc(scope[1]), what='domain XML')
+        stats = root.find('devices/memballoon/stats')
+        return dict(period=_xml.parse_int(stats.get('period')) if stats is not None else 0)
+
+    def apply(self, dom, scope, changes, current):
+        dom.setMemoryStatsPeriod(changes['period'], scope[2])
+
+    def present(self, values):
+        return values.get('period')
 
 
 def _host_cpus(cpumaps):
@@ -546,8 +594,8 @@ class Interfaces(Group):
 
 #: The groups, in the order a run applies them: the vCPU count and IOThreads first (pinning and the scheduler's
 #: IOThread values need them), the perf events last.
-GROUPS = (Vcpus(), IOThreads(), Memory(), Scheduler(), Blkio(), VcpuPins(), EmulatorPin(), Numa(), Interfaces(),
-          Perf())
+GROUPS = (Vcpus(), IOThreads(), Memory(), MemoryStatsPeriod(), Scheduler(), Blkio(), VcpuPins(), EmulatorPin(),
+          Numa(), Interfaces(), Perf())
 
 
 class calling(call):

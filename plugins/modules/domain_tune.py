@@ -17,9 +17,10 @@ description:
     C(<iothreadids>), C(<perf>) and an interface's C(<bandwidth>) are what they change in the definition.
   - Only the tunables given are read, compared and set; a tunable left out keeps its value. A scope already holding
     the values asked for is not touched, so re-runs report no change.
-  - Groups are applied in this order; O(vcpus), O(iothreads), O(memory), O(scheduler), O(blkio), O(vcpu_pins),
-    O(emulator_pin), O(numa), O(interfaces), O(perf). A run stops at the first tunable libvirt refuses, with
-    libvirt's reason and a hint; what was set before it is reported (RV(actions)).
+  - Groups are applied in this order, in the running guest first, then in the definition; O(vcpus), O(iothreads),
+    O(memory), O(memory_stats_period), O(scheduler), O(blkio), O(vcpu_pins), O(emulator_pin), O(numa),
+    O(interfaces), O(perf). A run stops at the first tunable libvirt refuses, with libvirt's reason and a hint; what
+    was set before it is reported (RV(actions)).
   - Sizes take a unit (V(2 GiB), V(512M), V(64KiB)); a bare number is in the unit libvirt uses for that
     tunable, which the option says.
 author:
@@ -57,6 +58,11 @@ options:
       min_guarantee:
         description: The memory guaranteed to the guest (VMware ESX only; QEMU has no such tunable and fails).
         type: raw
+  memory_stats_period:
+    description:
+      - How often, in seconds, the guest's balloon driver reports memory statistics (C(virsh dommemstat --period));
+        V(0) stops it. Needs a memory balloon device.
+    type: int
   scheduler:
     description:
       - CPU scheduler values (C(<cputune>), C(virsh schedinfo)). Periods are microseconds (1000 to 1000000); a quota
@@ -368,6 +374,7 @@ def argument_spec():
         memory=dict(type='dict', options=dict(
             hard_limit=dict(type='raw'), soft_limit=dict(type='raw'), swap_hard_limit=dict(type='raw'),
             min_guarantee=dict(type='raw'))),
+        memory_stats_period=dict(type='int'),
         scheduler=dict(type='dict', options=dict((key, dict(type='int')) for key in (
             'cpu_shares', 'vcpu_period', 'vcpu_quota', 'emulator_period', 'emulator_quota', 'global_period',
             'global_quota', 'iothread_period', 'iothread_quota'))),
@@ -403,8 +410,8 @@ def argument_spec():
 def main():
     module = AnsibleModule(
         argument_spec=argument_spec(),
-        required_one_of=[('memory', 'scheduler', 'blkio', 'numa', 'perf', 'interfaces', 'vcpu_pins', 'emulator_pin',
-                          'iothreads', 'vcpus')],
+        required_one_of=[('memory', 'memory_stats_period', 'scheduler', 'blkio', 'numa', 'perf', 'interfaces',
+                          'vcpu_pins', 'emulator_pin', 'iothreads', 'vcpus')],
         supports_check_mode=True,
     )
     require_libraries(module)

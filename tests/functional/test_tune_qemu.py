@@ -17,6 +17,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+from xml.etree import ElementTree
 
 import pytest
 
@@ -61,13 +62,14 @@ def four_runs(name, **args):
 
 @pytest.fixture(scope='module')
 def guest(qemu_conn):
-    """The tiny guest running, with 1 of 2 vCPUs online, one IOThread and an ethernet NIC."""
+    """The tiny guest running, with 1 of 2 vCPUs online, one IOThread, a memory balloon and an ethernet NIC."""
     name = unique_name('tune')
     workdir = tempfile.mkdtemp(prefix='sysvirt-test-')
     os.chmod(workdir, 0o755)
     xml = tiny_guest_xml(name, serial_log=os.path.join(workdir, 'serial.log'), memory_mib=128)
     xml = xml.replace("<vcpu placement='static'>1</vcpu>",
                       "<vcpu placement='static' current='1'>2</vcpu>\n  <iothreads>1</iothreads>")
+    xml = xml.replace("<memballoon model='none'/>", "<memballoon model='virtio'/>")
     xml = xml.replace('  </devices>', "    <interface type='ethernet'><mac address='%s'/><model type='virtio'/>"
                                       "</interface>\n  </devices>" % MAC)
     try:
@@ -105,6 +107,19 @@ def test_memory_tunable_qemu_lacks(guest):
     assert result.failed and not result.get('changed')
     assert 'has no memory tunable min_guarantee' in result['msg'] and 'hard_limit' in result['msg'], result
     assert 'min_guarantee' in result['hint']
+
+
+def _stats_period(guest, *args):
+    root = ElementTree.fromstring(virsh('dumpxml', guest, *args))
+    stats = root.find('devices/memballoon/stats')
+    return None if stats is None else stats.get('period')
+
+
+def test_memory_stats_period_live_then_persistent(guest):
+    four_runs(guest, persistent=False, memory_stats_period=5)
+    assert (_stats_period(guest), _stats_period(guest, '--inactive')) == ('5', None)
+    four_runs(guest, live=False, memory_stats_period=7)
+    assert (_stats_period(guest), _stats_period(guest, '--inactive')) == ('5', '7')
 
 
 def test_scheduler_live_then_persistent(guest):
