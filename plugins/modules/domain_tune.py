@@ -258,6 +258,9 @@ notes:
     queues, and some perf events need hardware support. A tunable the host cannot set fails with libvirt's reason
     and a hint; set O(live=false) to change the definition alone.
   - For O(iothreads) a C(<iothreads>) count in the definition grows with the IOThreads added.
+  - The guest must exist, in check mode too (the current values are read from it).
+  - A value libvirt accepts but reports back differently (for example the scheduler's IOThread quota of a guest
+    without IOThreads) is reported with a warning, and the next run tries again.
 '''
 
 EXAMPLES = r'''

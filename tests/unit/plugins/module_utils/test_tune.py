@@ -112,7 +112,7 @@ class FakeDomain:
         return types.SimpleNamespace(getType=lambda: 'QEMU', domainListGetStats=self._stats)
 
     def _stats(self, doms, what):
-        self.calls.append(('domainListGetStats', what))
+        self.calls.append(('domainListGetStats', doms, what))
         return [(self, self.answers['stats'])]
 
     def __getattr__(self, method):
@@ -321,7 +321,7 @@ def test_iothreads_group_read_apply_present():
     values = group.read(dom, LIVE, wanted)
     assert values == {(1, 'state'): 'present', (1, 'cpuset'): '0', (3, 'state'): 'present', (3, 'cpuset'): '0-1',
                       (4, 'state'): 'absent', (1, 'poll_max_ns'): 32768}
-    assert ('domainListGetStats', libvirt.VIR_DOMAIN_STATS_IOTHREAD) in dom.calls
+    assert ('domainListGetStats', [dom], libvirt.VIR_DOMAIN_STATS_IOTHREAD) in dom.calls
     dom.calls[:] = []
     group.read(dom, CONFIG, {(4, 'state'): 'present'})
     assert dom.calls == [('ioThreadInfo', libvirt.VIR_DOMAIN_AFFECT_CONFIG)]  # no statistics without polling
@@ -482,3 +482,108 @@ def test_failures_on_the_test_driver(test_guest):
     assert not result.get('changed')
     result = tune('sysvirt-test-no-such-guest', vcpus=1)
     assert result.failed and 'does not exist' in result['msg']
+
+
+# ------------------------------------------------------------------------- the exact words, and the edge cases
+
+def test_describe_sorts_by_the_text_not_the_key():
+    assert _tune.describe(dict(a=1, b=2), dict(a='2nd', b='1st').get) == '1st=2, 2nd=1'
+
+
+@pytest.mark.parametrize('call,message', [
+    (lambda: _tune.size_kib('1000B', 'memory.soft_limit'),
+     'memory.soft_limit: 1000B is not a whole number of KiB, the unit libvirt takes'),
+    (lambda: _tune.memory_limit('lots', 'memory.x'), "memory.x: 'lots' is not a size"),
+    (lambda: _tune.Memory().wanted(dict(hard_limit='lots')), "memory.hard_limit: 'lots' is not a size"),
+    (lambda: _tune.Numa().wanted(dict(nodeset='x')), "numa.nodeset: 'x' is not a CPU set"),
+    (lambda: _tune.Vcpus().wanted(0), 'vcpus: 0 is not a vCPU count (1 or more)'),
+    (lambda: _tune.MemoryStatsPeriod().wanted(-2), 'memory_stats_period: -2 is not a period (seconds, 0 for none)'),
+    (lambda: _tune.VcpuPins().wanted([dict(vcpu=1, cpuset='0'), dict(vcpu=1, cpuset='0')]),
+     'vcpu_pins: vCPU 1 is given twice'),
+    (lambda: _tune.VcpuPins().wanted([dict(vcpu=3, cpuset='z')]), "vcpu_pins[vcpu=3].cpuset: 'z' is not a CPU set"),
+    (lambda: _tune.Blkio().wanted(dict(devices=[dict(path='/dev/sda', read_bytes_sec='x')])),
+     "blkio.devices[/dev/sda].read_bytes_sec: 'x' is not a size"),
+    (lambda: _tune.IOThreads().wanted([dict(id=2, state='present'), dict(id=2, state='absent')]),
+     'iothreads: IOThread 2 is given twice'),
+    (lambda: _tune.IOThreads().wanted([dict(id=2, state='absent', cpuset='1')]),
+     'iothreads: IOThread 2 is to be removed (state=absent), so cpuset cannot be set'),
+    (lambda: _tune.IOThreads().wanted([dict(id=4, state='present', cpuset='-')]),
+     "iothreads[id=4].cpuset: '-' is not a CPU set"),
+    (lambda: _tune.VcpuPins().apply(FakeDomain(), LIVE, {('vcpu', 0): '4'}, dict(host_cpus=2)),
+     'vcpu_pins: the host has CPUs 0-1, not 4'),
+    (lambda: _tune.EmulatorPin().apply(FakeDomain(), LIVE, dict(emulator='2'), dict(host_cpus=2)),
+     'emulator_pin: the host has CPUs 0-1, not 2'),
+    (lambda: _tune.IOThreads().apply(FakeDomain(emulatorPinInfo=(True,)), LIVE, {(1, 'cpuset'): '1'}, {}),
+     'iothreads: the host has CPUs 0-0, not 1'),
+])
+def test_messages_name_the_option(call, message):
+    with pytest.raises(LibvirtFailure) as caught:
+        call()
+    assert caught.value.msg.startswith(message), caught.value.msg
+
+
+def test_hints():
+    with pytest.raises(LibvirtFailure) as caught:
+        _tune.cpumap('9', 2, 'x')
+    assert caught.value.hint == 'Pin to CPUs the host has (sysvirt.libvirt.host_facts lists them).'
+    with pytest.raises(LibvirtFailure) as caught:
+        _tune.Memory().read(FakeDomain(memoryParameters={}), LIVE, dict(min_guarantee=1, soft_limit=2))
+    assert caught.value.hint == 'Leave min_guarantee, soft_limit out for this hypervisor.'
+    with pytest.raises(LibvirtFailure) as caught:
+        _tune.VcpuPins().read(FakeDomain(vcpuPinInfo=[(True,)], vcpusFlags=1), LIVE, {('vcpu', 1): '0'})
+    assert caught.value.hint == 'Pin the vCPUs the guest has (its <vcpu> maximum).'
+
+
+def test_each_read_asks_for_its_scope():
+    live = libvirt.VIR_DOMAIN_AFFECT_LIVE
+    dom = FakeDomain(XMLDesc='<domain><vcpu>3</vcpu></domain>', blkioParameters={}, interfaceParameters={},
+                     vcpuPinInfo=[(True, True)], vcpusFlags=3)
+    _tune.MemoryStatsPeriod().read(dom, LIVE, {})
+    _tune.Blkio().read(dom, LIVE, {})
+    _tune.Interfaces().read(dom, LIVE, {('vnet0', 'inbound.peak'): 1})
+    _tune.VcpuPins().read(dom, LIVE, {('vcpu', 2): '0'})
+    assert dom.calls == [('XMLDesc', 0), ('blkioParameters', live), ('interfaceParameters', 'vnet0', live),
+                         ('vcpuPinInfo', live), ('vcpusFlags', live | libvirt.VIR_DOMAIN_VCPU_MAXIMUM), ('XMLDesc', 0)]
+
+
+def test_host_cpus_and_offline_vcpus_without_a_vcpu_element():
+    assert _tune._host_cpus([]) == 0 and _tune._host_cpus([(True, False, True)]) == 3
+    dom = FakeDomain(XMLDesc='<domain/>')
+    assert _tune.VcpuPins.offline(dom, CONFIG, 1, 3, 2) == {('vcpu', 1): '0-1', ('vcpu', 2): '0-1'}
+
+
+def test_iothread_polling_of_several_threads_and_missing_statistics():
+    group = _tune.IOThreads()
+    dom = FakeDomain(ioThreadInfo=[(1, [True])], stats={'iothread.1.poll-grow': 4})
+    values = group.read(dom, LIVE, {(1, 'poll_grow'): 2, (1, 'poll_shrink'): 2, (1, 'state'): 'present'})
+    assert values == {(1, 'state'): 'present', (1, 'cpuset'): '0', (1, 'poll_grow'): 4}
+    assert dom.calls[-1] == ('domainListGetStats', [dom], libvirt.VIR_DOMAIN_STATS_IOTHREAD)
+    group.apply(dom, LIVE, {(1, 'poll_grow'): 2, (2, 'poll_max_ns'): 5, (2, 'state'): 'present'}, values)
+    flags = libvirt.VIR_DOMAIN_AFFECT_LIVE
+    assert dom.calls[-3:] == [('addIOThread', 2, flags), ('setIOThreadParams', 1, dict(poll_grow=2), flags),
+                              ('setIOThreadParams', 2, dict(poll_max_ns=5), flags)]
+
+
+class Named(Unkept):
+    def key_text(self, key):
+        return 'the value'
+
+
+def test_actions_and_warnings_use_the_group_words():
+    run = _tune.TuneRun(FakeModule(), None)
+    run.tune(FakeDomain(), LIVE, Named(), dict(value=2))
+    assert run.actions == ['set thing (live): the value=2']
+    assert run.warnings == ['libvirt set the thing of web1 (live) but does not report the value=2 as asked '
+                            '(now the value=1)']
+
+
+class Unreadable(Unkept):
+    def read(self, dom, scope, wanted):
+        raise libvirt.libvirtError('unreadable')
+
+
+def test_a_read_refusal_says_what_it_read_with_the_group_hint():
+    run = _tune.TuneRun(FakeModule(), None)
+    with pytest.raises(LibvirtFailure) as caught:
+        run.tune(FakeDomain(), CONFIG, Unreadable(), dict(value=2))
+    assert caught.value.msg.startswith('Failed to read the thing of web1 (config): ') and caught.value.hint == 'a hint'
