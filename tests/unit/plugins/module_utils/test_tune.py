@@ -587,3 +587,27 @@ def test_a_read_refusal_says_what_it_read_with_the_group_hint():
     with pytest.raises(LibvirtFailure) as caught:
         run.tune(FakeDomain(), CONFIG, Unreadable(), dict(value=2))
     assert caught.value.msg.startswith('Failed to read the thing of web1 (config): ') and caught.value.hint == 'a hint'
+
+
+class GoneAfterSetting(Unkept):
+    def read(self, dom, scope, wanted):
+        if dom.calls:
+            raise libvirt.libvirtError('gone')
+        return dict(value=1)
+
+
+def test_a_failed_read_back_says_so_after_the_action_is_recorded():
+    run = _tune.TuneRun(FakeModule(), None)
+    with pytest.raises(LibvirtFailure) as caught:
+        run.tune(FakeDomain(), LIVE, GoneAfterSetting(), dict(value=2))
+    assert caught.value.msg.startswith('Failed to read the thing of web1 (live): ') and caught.value.hint == 'a hint'
+    assert run.actions == ['set thing (live): value=2']
+
+
+@pytest.mark.parametrize('read', [
+    lambda dom: _tune.MemoryStatsPeriod().read(dom, LIVE, {}),
+    lambda dom: _tune.VcpuPins.offline(dom, LIVE, 0, 1, 1),
+])
+def test_a_definition_libvirt_garbles_is_named(read):
+    with pytest.raises(Exception, match='domain XML'):
+        read(FakeDomain(XMLDesc='<domain>'))
