@@ -369,6 +369,7 @@ from ansible_collections.sysvirt.libvirt.plugins.module_utils._connection import
     connection_argument_spec, require_libraries,
 )
 
+
 def argument_spec():
     return connection_argument_spec(dict(
         domain=dict(type='str', required=True),
@@ -393,10 +394,10 @@ def argument_spec():
         perf=dict(type='dict'),
         interfaces=dict(type='list', elements='dict', options=dict(
             device=dict(type='str', required=True),
-            inbound=dict(type='dict', options=dict(average=dict(type='raw'), peak=dict(type='raw'), burst=dict(type='raw'),
-                                                floor=dict(type='raw'))),
-            outbound=dict(type='dict', options=dict(average=dict(type='raw'), peak=dict(type='raw'),
-                                                  burst=dict(type='raw'))),
+            inbound=dict(type='dict', options=dict(
+                average=dict(type='raw'), peak=dict(type='raw'), burst=dict(type='raw'), floor=dict(type='raw'))),
+            outbound=dict(type='dict', options=dict(
+                average=dict(type='raw'), peak=dict(type='raw'), burst=dict(type='raw'))),
         )),
         vcpu_pins=dict(type='list', elements='dict', options=dict(
             vcpu=dict(type='int', required=True), cpuset=dict(type='str', required=True))),

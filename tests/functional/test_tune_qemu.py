@@ -38,7 +38,7 @@ def virsh_values(*args):
     values = {}
     for line in virsh(*args).splitlines():
         if ':' in line:
-            key, _, value = line.partition(':')
+            key, value = line.split(':', 1)
             values[key.strip()] = value.strip()
     return values
 
@@ -85,8 +85,8 @@ def guest(qemu_conn):
 def test_memory_live_then_persistent(guest):
     results = four_runs(guest, persistent=False, memory=dict(hard_limit='1 GiB', soft_limit='512M',
                                                              swap_hard_limit=2097152))
-    assert results[1]['tuned'] == dict(live=dict(memory=dict(hard_limit=1048576, soft_limit=524288,
-                                                              swap_hard_limit=2097152)))
+    memory = dict(hard_limit=1048576, soft_limit=524288, swap_hard_limit=2097152)
+    assert results[1]['tuned'] == dict(live=dict(memory=memory))
     assert results[1]['diff']['before']['live']['memory']['hard_limit'] == 'unlimited'
     live, config = virsh_values('memtune', guest, '--live'), virsh_values('memtune', guest, '--config')
     assert (live['hard_limit'], live['soft_limit'], live['swap_hard_limit']) == ('1048576', '524288', '2097152')

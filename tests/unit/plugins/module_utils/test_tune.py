@@ -225,8 +225,8 @@ def test_vcpus_and_stats_period_groups():
 
 def test_vcpu_pins_group():
     group = _tune.VcpuPins()
-    assert group.wanted([dict(vcpu=1, cpuset='0'), dict(vcpu=0, cpuset='1,0')]) == {('vcpu', 1): '0',
-                                                                                  ('vcpu', 0): '0-1'}
+    wanted = group.wanted([dict(vcpu=1, cpuset='0'), dict(vcpu=0, cpuset='1,0')])
+    assert wanted == {('vcpu', 1): '0', ('vcpu', 0): '0-1'}
     with pytest.raises(LibvirtFailure, match='vCPU 1 is given twice'):
         group.wanted([dict(vcpu=1, cpuset='0'), dict(vcpu=1, cpuset='1')])
     dom = FakeDomain(vcpuPinInfo=[(False, True, False), (True, True, True)], vcpusFlags=2)
@@ -342,8 +342,8 @@ def test_iothreads_group_read_apply_present():
 
 def test_interfaces_group():
     group = _tune.Interfaces()
-    wanted = group.wanted([dict(device='52:54:00:00:00:01', inbound=dict(average='1 MiB', peak=None, burst=64,
-                                                                          floor=None), outbound=None),
+    inbound = dict(average='1 MiB', peak=None, burst=64, floor=None)
+    wanted = group.wanted([dict(device='52:54:00:00:00:01', inbound=inbound, outbound=None),
                            dict(device='vnet3', inbound=None, outbound=dict(average=0))])
     assert wanted == {('52:54:00:00:00:01', 'inbound.average'): 1024, ('52:54:00:00:00:01', 'inbound.burst'): 64,
                       ('vnet3', 'outbound.average'): 0}
