@@ -27,8 +27,9 @@ from ansible.module_utils.parsing.convert_bool import boolean
 
 from ansible_collections.sysvirt.libvirt.plugins.module_utils import _xml
 from ansible_collections.sysvirt.libvirt.plugins.module_utils._connection import LibvirtFailure, call
-from ansible_collections.sysvirt.libvirt.plugins.module_utils._device import affect_scopes, require_domain
-from ansible_collections.sysvirt.libvirt.plugins.module_utils._resource import ModuleRun
+from ansible_collections.sysvirt.libvirt.plugins.module_utils._device import (
+    affect_scopes, find_domain, require_domain)
+from ansible_collections.sysvirt.libvirt.plugins.module_utils._resource import ModuleRun, assumed_parent
 
 #: libvirt's "no limit" for memory tunables (VIR_DOMAIN_MEMORY_PARAM_UNLIMITED, in KiB).
 UNLIMITED_KIB = 9007199254740991
@@ -619,7 +620,10 @@ class TuneRun(ModuleRun):
     def run(self):
         p = self.params
         groups = [(group, group.wanted(p[group.option])) for group in GROUPS if p.get(group.option) is not None]
-        dom = require_domain(self.conn, p['domain'])
+        dom = find_domain(self.conn, p['domain'])
+        if dom is None and self.check and p.get('persistent') and not p.get('live'):
+            return self.without_domain(groups)
+        dom = dom or require_domain(self.conn, p['domain'])  # (fails: the guest does not exist)
         before, after = {}, {}
         for scope in affect_scopes(dom, p.get('live'), p.get('persistent')):
             before[scope[0]], after[scope[0]] = {}, {}
@@ -628,6 +632,21 @@ class TuneRun(ModuleRun):
                 before[scope[0]][group.option] = group.present(was)
                 after[scope[0]][group.option] = group.present(now)
         return self.finish(diff=dict(before=before, after=after), domain=dom.name(), tuned=after)
+
+    def without_domain(self, groups):
+        """Check mode, for a guest an earlier task of the play would define: every wanted value is predicted as set
+        in the definition, from nothing known."""
+        name = self.params['domain']
+        self.warnings.append(assumed_parent('Domain', name))
+        before, after = {}, {}
+        for group, wanted in groups:
+            wanted = group.for_scope(wanted, ('config',))
+            if wanted:
+                self.act('set %s (config): %s' % (group.noun, describe(wanted, group.key_text)))
+            before[group.option] = group.present(dict.fromkeys(wanted))
+            after[group.option] = group.present(wanted)
+        return self.finish(diff=dict(before=dict(config=before), after=dict(config=after)), domain=name,
+                           tuned=dict(config=after))
 
     def tune(self, dom, scope, group, wanted):
         """(before, after) of the wanted keys of one group in one scope, setting what differs."""

@@ -258,7 +258,9 @@ notes:
     queues, and some perf events need hardware support. A tunable the host cannot set fails with libvirt's reason
     and a hint; set O(live=false) to change the definition alone.
   - For O(iothreads) a C(<iothreads>) count in the definition grows with the IOThreads added.
-  - The guest must exist, in check mode too (the current values are read from it).
+  - The guest must exist. In check mode (unless O(live=true)), a guest that does not exist yet is assumed to be
+    defined by an earlier task of the play, with a warning; every value given is then predicted as set in its
+    definition.
   - A value libvirt accepts but reports back differently (for example the scheduler's IOThread quota of a guest
     without IOThreads) is reported with a warning, and the next run tries again.
 '''

@@ -611,3 +611,22 @@ def test_a_failed_read_back_says_so_after_the_action_is_recorded():
 def test_a_definition_libvirt_garbles_is_named(read):
     with pytest.raises(Exception, match='domain XML'):
         read(FakeDomain(XMLDesc='<domain>'))
+
+
+def test_check_mode_assumes_a_guest_an_earlier_task_defines(shared_test_conn):
+    name = unique_name('tunemissing')
+    args = dict(memory=dict(hard_limit='1G'), iothreads=[dict(id=1, poll_max_ns=5)], vcpus=2)
+    result = tune(name, check=True, **args)
+    assert not result.failed and result['changed'], result
+    assert result['actions'] == ['set vCPU count (config): vcpus=2', 'set IOThreads (config): iothread 1 state=present',
+                                 'set memory (config): hard_limit=1048576']  # (polling is live only)
+    assert [w['event']['msg'] for w in result['warnings']] == [
+        'Domain %s does not exist yet; check mode predicts this task as if an earlier task of the play had created it'
+        % name]
+    assert result['tuned'] == dict(config=dict(vcpus=2, iothreads=[dict(id=1, state='present')],
+                                               memory=dict(hard_limit=1048576)))
+    assert result['diff']['before'] == dict(config=dict(vcpus=None, iothreads=[dict(id=1, state=None)],
+                                                        memory=dict(hard_limit=None)))
+    for failing in (dict(check=False), dict(check=True, live=True), dict(check=True, persistent=False)):
+        result = tune(name, **dict(args, **failing))
+        assert result.failed and 'does not exist' in result['msg'] and not result.get('changed'), failing
