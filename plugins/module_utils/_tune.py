@@ -129,8 +129,6 @@ class Group:
     noun = None
     #: What to try when libvirt refuses (a hint of the connection layer, when it has one, takes precedence).
     hint = None
-    #: Scopes the group exists in.
-    scopes = ('live', 'config')
 
     def wanted(self, spec):
         """The flat {key: value} the option asks for (validated and in libvirt's units)."""
@@ -177,6 +175,7 @@ class ParamGroup(Group):
         raise NotImplementedError
 
     def set(self, dom, params, flags):
+        """Set some of libvirt's parameters of the group."""
         raise NotImplementedError
 
     def read(self, dom, scope, wanted):

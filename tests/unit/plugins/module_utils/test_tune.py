@@ -627,6 +627,8 @@ def test_check_mode_assumes_a_guest_an_earlier_task_defines(shared_test_conn):
                                                memory=dict(hard_limit=1048576)))
     assert result['diff']['before'] == dict(config=dict(vcpus=None, iothreads=[dict(id=1, state=None)],
                                                         memory=dict(hard_limit=None)))
+    assert result['diff']['after'] == result['tuned'] and result['domain'] == name
     for failing in (dict(check=False), dict(check=True, live=True), dict(check=True, persistent=False)):
         result = tune(name, **dict(args, **failing))
-        assert result.failed and 'does not exist' in result['msg'] and not result.get('changed'), failing
+        assert result.failed and not result.get('changed'), failing
+        assert result['msg'] == 'The domain %s does not exist; define it first (sysvirt.libvirt.domain)' % name
