@@ -17,7 +17,7 @@ description:
     C(<iothreadids>), C(<perf>) and an interface's C(<bandwidth>) are what they change in the definition.
   - Only the tunables given are read, compared and set; a tunable left out keeps its value. A scope already holding
     the values asked for is not touched, so re-runs report no change.
-  - Groups are applied in this order, in the running guest first, then in the definition: O(vcpus), O(iothreads),
+  - Groups are applied in the running guest first, then in the definition, in this order - O(vcpus), O(iothreads),
     O(memory), O(memory_stats_period), O(scheduler), O(blkio), O(vcpu_pins), O(emulator_pin), O(numa),
     O(interfaces), O(perf). A run stops at the first tunable libvirt refuses, with libvirt's reason and a hint; what
     was set before it is reported (RV(actions)).
