@@ -109,7 +109,7 @@ def module_round(uri, name, folder, directory):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser = argparse.ArgumentParser(description=__doc__.split('\n', maxsplit=1)[0])
     parser.add_argument('--rounds', type=int, default=3)
     parser.add_argument('--data-mib', type=int, default=256)
     parser.add_argument('--size-mib', type=int, default=512)

@@ -109,7 +109,7 @@ options:
         type: path
   nbd:
     description:
-      - O(mode=pull), where the NBD server listens: a UNIX socket (O(nbd.socket)) or a loopback TCP port.
+      - O(mode=pull), where the NBD server listens, a UNIX socket (O(nbd.socket)) or a loopback TCP port.
     type: dict
     suboptions:
       socket:

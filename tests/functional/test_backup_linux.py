@@ -74,7 +74,7 @@ def write_in_guest(guest, model, offset, data):
     """dd ``data`` at ``offset`` of the data disk, inside the guest, direct and synced; the model follows."""
     result = subprocess.run(guest.ssh_argv('sudo', 'dd', 'of=%s' % DEVICE, 'bs=64K', 'seek=%d' % (offset // 65536),
                                            'oflag=direct', 'conv=fsync,notrunc', 'status=none'),
-                            input=data, capture_output=True, timeout=120)
+                            input=data, capture_output=True, timeout=120, check=False)
     assert result.returncode == 0, result.stderr
     model[offset:offset + len(data)] = data
 

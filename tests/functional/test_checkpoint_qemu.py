@@ -69,8 +69,8 @@ def clean(guest):
 
 def test_create_for_chosen_disks_then_chain(clean):
     name, dom, paths = clean
-    results = four_runs(name, name='c1', description='first', disks=[dict(name='vda'), dict(name='vdb',
-                                                                                          checkpoint='no')])
+    results = four_runs(name, name='c1', description='first',
+                        disks=[dict(name='vda'), dict(name='vdb', checkpoint='no')])
     predicted, real = results[0]['checkpoint'], results[1]['checkpoint']
     assert real['disks'] == [dict(name='vda', checkpoint='bitmap', bitmap='c1'),
                              dict(name='vdb', checkpoint='no', bitmap=None)]
