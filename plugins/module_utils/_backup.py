@@ -76,6 +76,17 @@ class BackupEvents(DomainEvents):
                     return event[2]
         return None
 
+    def finished(self, disks):
+        """The statistics of the job once it completed and the block job of every disk in ``disks`` ended too;
+        None before. libvirt sends job-completed before it closes the target images, and the block job's event
+        after: a target is complete on disk only then."""
+        stats = self.completed()
+        if stats is None:
+            return None
+        with self.cond:
+            ended = set(e[1] for e in self.events if e[0] == 'block-job')
+        return stats if set(disks) <= ended else None
+
 
 # ---------------------------------------------------------------------------------------------- pure parts
 
@@ -345,9 +356,14 @@ class BackupRun(ModuleRun):
         return None
 
     def _make_targets(self, dom, disks):
-        for disk in disks:
-            if not disk['backup']:
-                continue
+        """An incremental backup's images are made here, with the previous backup's images as backing files (libvirt
+        would make them on the guest's own images), and begun with REUSE_EXTERNAL; a full backup's images libvirt
+        makes. Returns the flags of backupBegin."""
+        chosen = [d for d in disks if d['backup']]
+        self.created.extend(d['file'] for d in chosen)
+        if not self.params.get('incremental'):
+            return 0
+        for disk in chosen:
             with call('read the size of disk %s of %s' % (disk['name'], dom.name())):
                 capacity = dom.blockInfo(disk['name'], 0)[0]
             cmd = ['qemu-img', 'create', '-q', '-f', disk['format']]
@@ -357,14 +373,14 @@ class BackupRun(ModuleRun):
             rc, out, err = self.module.run_command(cmd)
             if rc != 0:
                 raise LibvirtFailure('Cannot create %s: %s' % (disk['file'], (err or out).strip()))
-            self.created.append(disk['file'])
+        return _flag('VIR_DOMAIN_BACKUP_BEGIN_REUSE_EXTERNAL')
 
     def _push(self, dom, disks, manifest):
         p = self.params
         started = time.time()
         clock = time.monotonic()
         try:
-            self._make_targets(dom, disks)
+            flags = self._make_targets(dom, disks)
             cp_xml = None
             if p.get('checkpoint'):
                 cp_xml = _xml.to_string(checkpoint_xml(p['checkpoint'], p.get('checkpoint_description'), disks),
@@ -372,11 +388,12 @@ class BackupRun(ModuleRun):
             with BackupEvents(self.conn, dom) as events:
                 with call('start the backup of %s' % dom.name()):
                     dom.backupBegin(_xml.to_string(push_xml(disks, p.get('incremental')), pretty=False), cp_xml,
-                                    _flag('VIR_DOMAIN_BACKUP_BEGIN_REUSE_EXTERNAL'))
-                events.wait(lambda: events.completed() is not None, p['timeout'])
-                stats = events.completed()
+                                    flags)
+                chosen = [d['name'] for d in disks if d['backup']]
+                events.wait(lambda: events.finished(chosen) is not None, p['timeout'])
+                stats = events.finished(chosen)
                 if stats is None:
-                    self._abort(dom, events)
+                    self._abort(dom, events, chosen)
                     raise LibvirtFailure('The backup of %s did not finish within %s seconds: aborted, its files and '
                                          'checkpoint removed' % (dom.name(), p['timeout']),
                                          hint='Raise timeout, or limit the disks backed up.')
@@ -397,12 +414,12 @@ class BackupRun(ModuleRun):
         write_manifest(manifest['directory'], manifest)
         return manifest
 
-    def _abort(self, dom, events):
+    def _abort(self, dom, events, disks):
         try:
             dom.abortJob()
         except libvirt.libvirtError:
             pass
-        events.wait(lambda: events.completed() is not None, 60)
+        events.wait(lambda: events.finished(disks) is not None, 60)
 
     def _undo(self, dom):
         """After a failed or aborted backup: delete its checkpoint and the files and directory it made."""
