@@ -54,13 +54,10 @@ def _flag(name):
 class BackupEvents(DomainEvents):
     """DomainEvents plus the job-completed event (its statistics) and block-job events of the backup."""
 
-    def __enter__(self):
-        super(BackupEvents, self).__enter__()
-        self._ids.append(self.conn.domainEventRegisterAny(
-            self.dom, libvirt.VIR_DOMAIN_EVENT_ID_JOB_COMPLETED, self._on_job_completed, None))
-        self._ids.append(self.conn.domainEventRegisterAny(
-            self.dom, libvirt.VIR_DOMAIN_EVENT_ID_BLOCK_JOB_2, self._on_block_job, None))
-        return self
+    def registrations(self):
+        return super(BackupEvents, self).registrations() + [
+            (libvirt.VIR_DOMAIN_EVENT_ID_JOB_COMPLETED, self._on_job_completed),
+            (libvirt.VIR_DOMAIN_EVENT_ID_BLOCK_JOB_2, self._on_block_job)]
 
     def _on_job_completed(self, conn, dom, params, opaque):
         self._record(('job-completed', None, dict(params)))
@@ -198,7 +195,7 @@ def sibling_backups(root_dir, domain_uuid):
         return found
     for name in names:
         directory = os.path.join(root_dir, name)
-        data = read_manifest(directory) if os.path.isdir(directory) else None
+        data = read_manifest(directory)
         if data is not None and data.get('uuid') == domain_uuid:
             data = dict(data, directory=directory)
             found.append(data)
@@ -211,11 +208,11 @@ def retained(backups, keep):
     one needs (following ``since`` to the backup made at that checkpoint, down to a full backup)."""
     by_checkpoint = dict((b['checkpoint'], b) for b in backups if b.get('checkpoint'))
     kept = set()
-    for backup in backups[max(0, len(backups) - keep):] if keep > 0 else []:
+    for backup in backups[max(0, len(backups) - keep):]:
         seen = backup
         while seen is not None and seen['directory'] not in kept:
             kept.add(seen['directory'])
-            seen = by_checkpoint.get(seen.get('since')) if seen.get('since') else None
+            seen = by_checkpoint.get(seen.get('since'))
     return ([b for b in backups if b['directory'] in kept], [b for b in backups if b['directory'] not in kept])
 
 

@@ -17,11 +17,11 @@ from ansible_collections.sysvirt.libvirt.plugins.module_utils._connection import
 
 DOMAIN = """<domain type='kvm'><name>g</name><devices>
   <disk type='file' device='disk'><source file='/i/a.qcow2'/><target dev='vda' bus='virtio'/></disk>
+  <disk type='file' device='disk'><source file='/i/none.img'/></disk>
   <disk type='file' device='disk'><source file='/i/b.qcow2'/><target dev='vdb' bus='virtio'/></disk>
   <disk type='file' device='disk'><source file='/i/ro.img'/><target dev='vdc' bus='virtio'/><readonly/></disk>
-  <disk type='file' device='cdrom'><target dev='sda' bus='sata'/><readonly/></disk>
+  <disk type='file' device='cdrom'><target dev='sda' bus='sata'/></disk>
   <disk type='file' device='floppy'><source file='/i/f.img'/><target dev='fda'/></disk>
-  <disk type='file' device='disk'><source file='/i/none.img'/></disk>
 </devices></domain>"""
 
 
@@ -54,6 +54,9 @@ def test_disk_choice_errors(wanted, message):
     with pytest.raises(LibvirtFailure) as err:
         _backup.backup_disks(DOMAIN, wanted)
     assert err.value.msg == message
+    if 'has no disk' in message:
+        assert err.value.hint == ('Name disks by their target (vda, sdb, ...) as sysvirt.libvirt.domain_info '
+                                  'shows.')
 
 
 DISKS = [dict(name='vda', backup=True, file='/b/vda.qcow2', format='qcow2', scratch='/s/vda'),
@@ -232,3 +235,39 @@ def test_predicted_parent():
     assert _checkpoint.predicted(root, 'leaf')['parent'] == 'leaf'
     given = _xml.parse('<domaincheckpoint><name>n</name><parent><name>p</name></parent></domaincheckpoint>')
     assert _checkpoint.predicted(given, 'leaf')['parent'] == 'p'
+
+
+SKIPPED_FIRST = list(reversed(DISKS))
+
+
+def test_documents_go_past_a_disk_left_out():
+    push = _backup.push_xml(SKIPPED_FIRST)
+    assert [d.get('backup') for d in push.findall('disks/disk')] == ['no', 'yes']
+    pull = _backup.pull_xml(SKIPPED_FIRST, dict(port=1, host='127.0.0.1'))
+    assert pull.tag == 'domainbackup' and pull.find('server').get('name') == '127.0.0.1'
+    assert [d.get('backup') for d in pull.findall('disks/disk')] == ['no', 'yes']
+    job = _xml.parse('<domainbackup mode="pull"><server name="h" port="3"/><disks><disk name="vdb" backup="no"/>'
+                     '<disk name="vda" exportname="e" backup="yes"><scratch dev="/dev/s"/></disk></disks>'
+                     '</domainbackup>')
+    data = _backup.export_data(job)
+    assert data['transport'] == 'tcp' and data['port'] == 3
+    assert data['disks'] == [dict(name='vda', export='e', bitmap=None, scratch='/dev/s')]
+
+
+def test_manifest_is_written_for_people_too(tmp_path):
+    _backup.write_manifest(str(tmp_path), dict(complete=True, b=1, a=[1]))
+    assert (tmp_path / 'backup.json').read_text() == '{\n  "a": [\n    1\n  ],\n  "b": 1,\n  "complete": true\n}'
+
+
+def test_checkpoint_xml_must_be_a_checkpoint():
+    with pytest.raises(_xml.XMLInputError):
+        _checkpoint.desired_xml(dict(name='n', xml='<domainsnapshot><name>x</name></domainsnapshot>'))
+    with pytest.raises(_xml.XMLInputError) as err:
+        _checkpoint.desired_xml(dict(name=None, xml='<domaincheckpoint/>'))
+    assert str(err.value) == 'The checkpoint needs a name: set the name option or <name> in the XML'
+
+
+def test_checkpoints_oldest_first_by_creation_time_not_name():
+    roots = dict((name, _xml.parse('<domaincheckpoint><name>%s</name><creationTime>%s</creationTime>'
+                                   '</domaincheckpoint>' % (name, t))) for name, t in (('a', 30), ('b', 10), ('c', 20)))
+    assert [c['name'] for c in _checkpoint.checkpoints_from(roots)] == ['b', 'c', 'a']
