@@ -24,6 +24,7 @@ import pytest
 
 from conftest import QEMU_URI, run_module
 from day2_guest import guest_with_disks
+from utils.guest import free_loopback_port
 
 MIB = 1024 * 1024
 SIZE = 64 * MIB
@@ -213,3 +214,26 @@ def test_pull_export_over_nbd(guest):
     assert results[1]['export']['mode'] == 'pull'
     assert not os.path.exists(sock) and not os.path.exists(export['disks'][0]['scratch'])
     assert checkpoints(name) == ['p1']
+
+
+def test_pull_export_on_a_loopback_port_incremental(guest):
+    name, dom, paths, root = guest
+    write(name, 0x71, 0, MIB)
+    assert backup(name, directory=os.path.join(root, 'base'), checkpoint='q1')['changed']
+    write(name, 0x72, 8 * MIB, MIB)
+    port = free_loopback_port()
+    result = backup(name, mode='pull', nbd=dict(host='127.0.0.1', port=port), incremental='q1',
+                    scratch_directory=root)
+    export = result['export']
+    assert result['changed'] and export['transport'] == 'tcp' and export['port'] == port
+    assert export['incremental'] == 'q1' and export['disks'][0]['bitmap'], export
+    # the whole disk reads back over TCP (the bitmap tells a backup tool which blocks changed)
+    out = os.path.join(root, 'pulled.raw')
+    subprocess.run(['qemu-img', 'convert', '-f', 'raw', '-O', 'raw', 'nbd://127.0.0.1:%d/vda' % port, out],
+                   check=True, capture_output=True)
+    with open(out, 'rb') as f:
+        assert hashlib.sha256(f.read()).hexdigest() == restored_digest(paths['vda'], root)
+    os.unlink(out)
+    ended = backup(name, mode='pull', nbd=dict(host='127.0.0.1', port=port), state='absent')
+    assert ended['changed'] and ended['export']['port'] == port
+    assert 'None' in virsh('domjobinfo', name) or 'none' in virsh('domjobinfo', name).lower()
