@@ -321,7 +321,11 @@ class BackupRun(ModuleRun):
             raise LibvirtFailure('%s exists, but no complete backup is in %s (an earlier backup that did not finish?)'
                                  % (', '.join(existing), directory),
                                  hint='Remove the files, or back up into another directory.')
-        self._require_writable(directory)
+        try:
+            self._require_writable(directory)
+        except LibvirtFailure:
+            self._undo(dom)  # the directory, when this run made it
+            raise
         chosen = [d['name'] for d in disks if d['backup']]
         self.act('back up %s of %s (%s) to %s' % (', '.join(chosen), dom.name(),
                                                   'incremental since %s' % p['incremental'] if p.get('incremental')
@@ -464,31 +468,31 @@ class BackupRun(ModuleRun):
         for disk in disks:
             disk['scratch'] = disk['scratch'] or os.path.join(scratch_dir, '%s.%s.scratch' % (dom.name(), disk['name']))
         root = pull_xml(disks, nbd, p.get('incremental'))
-        self.act('export %s of %s over NBD' % (', '.join(d['name'] for d in disks if d['backup']), dom.name()))
-        if p.get('checkpoint'):
-            self.act('create checkpoint %s' % p['checkpoint'])
-        if self.check:
-            return export_data(root)
+        actions = ['export %s of %s over NBD' % (', '.join(d['name'] for d in disks if d['backup']), dom.name())]
         cp_xml = None
         if p.get('checkpoint'):
+            actions.append('create checkpoint %s' % p['checkpoint'])
             cp_xml = _xml.to_string(checkpoint_xml(p['checkpoint'], p.get('checkpoint_description'), disks),
                                     pretty=False)
-        with call('start the NBD export of %s' % dom.name()):
-            dom.backupBegin(_xml.to_string(root, pretty=False), cp_xml, 0)
-        return export_data(self._current_job(dom))
+        if not self.check:
+            with call('start the NBD export of %s' % dom.name()):
+                dom.backupBegin(_xml.to_string(root, pretty=False), cp_xml, 0)
+        for action in actions:
+            self.act(action)
+        return export_data(root if self.check else self._current_job(dom))
 
     def end_export(self, dom):
         running = self._current_job(dom) if dom.isActive() else None
         if running is None:
             return None
         data = export_data(running)
-        self.act('end the backup job of %s (%s mode)' % (dom.name(), data['mode']))
         if not self.check:
             with BackupEvents(self.conn, dom) as events:
                 with call('end the backup job of %s' % dom.name()):
                     dom.abortJob()
                 events.wait(lambda: events.completed() is not None or self._current_job(dom) is None,
                             self.params['timeout'])
+        self.act('end the backup job of %s (%s mode)' % (dom.name(), data['mode']))
         return data
 
     # ------------------------------------------------------------------ retention

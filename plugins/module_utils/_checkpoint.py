@@ -202,11 +202,12 @@ class CheckpointRun(ModuleRun):
                                  hint='Pass the xml returned by sysvirt.libvirt.domain_checkpoint_info with '
                                       'xml: true (and full_xml: true) for the checkpoint.')
         self.after = _xml.to_string(root)
-        self.act('%s checkpoint %s' % ('redefine' if redefine else 'create', name))
+        action = '%s checkpoint %s' % ('redefine' if redefine else 'create', name)
         if self.check:
+            self.act(action)
             return predicted(root, None if redefine else leaf_checkpoint(dom))
-        with call('%s checkpoint %s of %s' % ('redefine' if redefine else 'create', name, dom.name())):
-            dom.checkpointCreateXML(_xml.to_string(root, pretty=False), self.create_flags())
+        self.perform(action, lambda: dom.checkpointCreateXML(_xml.to_string(root, pretty=False), self.create_flags()),
+                     what='%s of %s' % (action, dom.name()))
         return self._data(dom, name)
 
     def create_flags(self):
@@ -255,17 +256,15 @@ class CheckpointRun(ModuleRun):
             if not descendants:
                 return
             gone = descendants
-            self.act('delete the descendants of checkpoint %s' % name)
+            action = 'delete the descendants of checkpoint %s' % name
         else:
             gone = [name] + (descendants if self.params.get('children') else [])
-            self.act('delete checkpoint %s%s%s' % (name, ' and its descendants' if self.params.get('children') else '',
-                                                   ' (metadata only)' if self.params.get('metadata_only') else ''))
+            action = 'delete checkpoint %s%s%s' % (name, ' and its descendants' if self.params.get('children') else '',
+                                                   ' (metadata only)' if self.params.get('metadata_only') else '')
         self.before = _xml.to_string(read_xml(cp))
+        self.perform(action, lambda: cp.delete(self.delete_flags()), check=self.check,
+                     what='delete checkpoint %s of %s' % (name, dom.name()))
         self.deleted.extend(sorted(gone))
-        if self.check:
-            return
-        with call('delete checkpoint %s of %s' % (name, dom.name())):
-            cp.delete(self.delete_flags())
 
 
 def delete_checkpoint(dom, name, metadata_only=False):

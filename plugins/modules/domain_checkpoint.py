@@ -20,7 +20,8 @@ description:
   - O(redefine=true) recreates libvirt's record of a checkpoint from the document libvirt wrote for it (for
     example after the guest was undefined and defined again, or migrated), so that the chain of checkpoints and
     the bitmaps in the images belong together again.
-  - Disks must be qcow2 images. A checkpoint is best created together with a backup
+  - The guest must run (libvirt 9.0 and its QEMU driver refuse a checkpoint of a stopped guest, with a clean error;
+    REDEFINE of a stopped guest's checkpoints works). Disks must be qcow2 images. A checkpoint is best created together with a backup
     (O(sysvirt.libvirt.domain_backup#module:checkpoint)); a checkpoint created alone starts tracking changes
     from now.
 author:

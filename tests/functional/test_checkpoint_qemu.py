@@ -135,3 +135,11 @@ def test_clean_errors(clean):
     gone = cp('sysvirt-test-backup-missing', name='x', state='absent')
     assert not gone.failed and not gone['changed']
     assert cp('sysvirt-test-backup-missing', name='x').failed
+
+
+def test_stopped_guest_is_refused_cleanly(qemu_conn):
+    with guest_with_disks(qemu_conn, start=False, kind='cpoff') as (name, dom, workdir, paths):
+        result = cp(name, name='off')
+        assert result.failed and 'cannot create checkpoint for inactive domain' in result['msg'], result
+        assert result['error']['code_name'] == 'VIR_ERR_OPERATION_UNSUPPORTED'
+        assert not result.get('changed') and dom.listAllCheckpoints(0) == []
