@@ -275,7 +275,6 @@ class AgentRun(CareMixin, ModuleRun):
                     status = freeze_status(dom, p['timeout'])
         result['freeze_status'] = status
 
-
     def suspend(self, dom):
         """Guest power management: the agent suspends the guest to RAM, to disk, or both; then wait (events) until
         libvirt reports it suspended (or, to disk, off)."""

@@ -147,7 +147,7 @@ class CareMixin:
         user = spec['user']
         current = agent('read the authorized SSH keys of %s in %s' % (user, dom.name()),
                         dom.authorizedSSHKeysGet, user, 0) or []
-        after, call_ = plan_keys(current, spec['keys'], spec['state'])
+        after, call_ = plan_keys(current, spec['public_keys'], spec['state'])
         if call_ is not None:
             how, keys = call_
             flags = {'append': _flag('VIR_DOMAIN_AUTHORIZED_SSH_KEYS_SET_APPEND'),
@@ -157,7 +157,7 @@ class CareMixin:
             self.perform(action[how] % (len(keys), user),
                          lambda: agent('set the authorized SSH keys of %s in %s' % (user, dom.name()),
                                        dom.authorizedSSHKeysSet, user, keys, flags), check=self.check)
-        return dict(user=user, keys=after)
+        return dict(user=user, public_keys=after)
 
     def clock(self, dom, agent):
         spec = self.params['clock']
@@ -188,8 +188,9 @@ class CareMixin:
                 minimum = _xml.size_to_bytes(spec['minimum'])
             except ValueError as e:
                 raise LibvirtFailure('fstrim: minimum %s' % e)
-        self.perform('trim the filesystems', lambda: agent('trim the filesystems of %s' % dom.name(), dom.fSTrim,
-                                                            None, minimum, 0), check=self.check)
+        self.perform('trim the filesystems',
+                     lambda: agent('trim the filesystems of %s' % dom.name(), dom.fSTrim, None, minimum, 0),
+                     check=self.check)
 
 
 def _now_time():

@@ -1156,6 +1156,5 @@ def _namespaced(element, uri, prefix):
 def run_module(module):
     """The domain module's main: exits with the result, or fails through fail_json."""
     waits = module.params['state'] in ('running', 'paused', 'shutdown', 'destroyed', 'restarted', 'saved', 'absent',
-                                      'reset') \
-        or module.params['restart_on_change']
+                                       'reset') or module.params['restart_on_change']
     _resource.run_module(module, lambda conn, outcome: DomainRun(module, conn, outcome).run(), events=waits)

@@ -90,7 +90,7 @@ def plan_hugepages(wanted, pools, release_in_use=False):
             raise LibvirtFailure('hugepages: count %d for %d KiB pages on %s is negative' % (count, size, where))
         if size in seen and (seen[size] is None or cell is None or seen[size] == cell):
             raise LibvirtFailure('hugepages: %d KiB pages are given twice for %s' % (size, where),
-                             hint='Give each page size once for the whole host, or once per NUMA cell.')
+                                 hint='Give each page size once for the whole host, or once per NUMA cell.')
         seen[size] = cell
         now = _pool_now(pools, size, cell)
         if now is None:

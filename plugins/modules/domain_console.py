@@ -18,7 +18,7 @@ description:
     kernel message or a crash dump.
   - Saves a screenshot of the guest's display (C(virDomainScreenshot)) to a file on the host the module runs on
     (usually the controller). The image is taken in check mode too (it changes nothing in the guest), and the file
-    is written only when its content differs, so RV(changed) says whether the screen changed.
+    is written only when its content differs, so C(changed) says whether the screen changed.
   - Keys, then the NMI, then the screenshot, so the screenshot shows what they did.
 author:
   - sysvirt developers (@sysvirt)

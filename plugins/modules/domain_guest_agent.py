@@ -103,12 +103,11 @@ options:
         description: The user whose C(~/.ssh/authorized_keys) it is.
         type: str
         required: true
-      keys:
+      public_keys:
         description: Public keys, one C(authorized_keys) line each.
         type: list
         elements: str
         required: true
-        no_log: false
       state:
         description:
           - V(present) adds the keys that are missing, V(absent) removes these keys, V(exact) leaves exactly these
@@ -194,7 +193,7 @@ EXAMPLES = r'''
     domain: web1
     authorized_keys:
       user: ansible
-      keys:
+      public_keys:
         - "{{ lookup('ansible.builtin.file', 'deploy_key.pub') }}"
 
 - name: Give thin storage back and fix the clock after a restore
@@ -297,7 +296,7 @@ authorized_keys:
       description: The user.
       type: str
       sample: ansible
-    keys:
+    public_keys:
       description: The keys, sorted (the agent decides their order in the file).
       type: list
       elements: str
@@ -349,7 +348,7 @@ def main():
             )),
             authorized_keys=dict(type='dict', no_log=False, options=dict(
                 user=dict(type='str', required=True),
-                keys=dict(type='list', elements='str', required=True, no_log=False),
+                public_keys=dict(type='list', elements='str', required=True, no_log=False),
                 state=dict(type='str', default='present', choices=['present', 'absent', 'exact']),
             )),
             vcpus=dict(type='dict', options=dict(

@@ -16,7 +16,6 @@ import time
 import pytest
 
 from conftest import QEMU_URI, run_module
-from utils.linux_guest import WORK_DIR  # noqa: F401 pylint: disable=unused-import
 
 
 def virsh(*args, check=True):
@@ -66,30 +65,32 @@ def test_authorized_keys_added_log_in_and_removed(linux_guest, tmp_path):
                    check=True)
     with open(key + '.pub') as handle:
         public = handle.read().strip()
-    before = agent(guest, authorized_keys=dict(user=guest.user, keys=[], state='present'))
-    assert before['changed'] is False and public not in before['authorized_keys']['keys']
+    before = agent(guest, authorized_keys=dict(user=guest.user, public_keys=[], state='present'))
+    assert before['changed'] is False and public not in before['authorized_keys']['public_keys']
     assert _login_with(guest, key).returncode != 0
     try:
         def verify(check, run):
             assert (_login_with(guest, key).returncode == 0) is (run > 1)
 
-        results = four_runs(guest, verify, authorized_keys=dict(user=guest.user, keys=['  ' + public + ' ']))
+        results = four_runs(guest, verify,
+                            authorized_keys=dict(user=guest.user, public_keys=['  ' + public + ' ']))
         assert results[1]['actions'] == ['add 1 authorized SSH key(s) of user %s' % guest.user]
         assert results[0]['authorized_keys'] == results[1]['authorized_keys'] == results[3]['authorized_keys']
-        assert results[3]['authorized_keys']['keys'] == sorted(before['authorized_keys']['keys'] + [public])
+        assert results[3]['authorized_keys']['public_keys'] == sorted(
+            before['authorized_keys']['public_keys'] + [public])
         assert _login_with(guest, key).stdout.strip() == guest.user
         assert public in in_guest(guest, 'cat ~/.ssh/authorized_keys')
     finally:
         gone = four_runs(guest, lambda check, run: None,
-                         authorized_keys=dict(user=guest.user, keys=[public], state='absent'))
+                         authorized_keys=dict(user=guest.user, public_keys=[public], state='absent'))
     assert gone[1]['actions'] == ['remove 1 authorized SSH key(s) of user %s' % guest.user]
-    assert gone[3]['authorized_keys']['keys'] == before['authorized_keys']['keys']
+    assert gone[3]['authorized_keys']['public_keys'] == before['authorized_keys']['public_keys']
     assert _login_with(guest, key).returncode != 0
     assert guest.ssh('true').returncode == 0  # the run's own key is still there
 
 
 def test_authorized_keys_of_a_missing_user_fail_plainly(linux_guest):
-    result = agent(linux_guest, authorized_keys=dict(user='sysvirt-nobody', keys=['ssh-ed25519 AAAA x']))
+    result = agent(linux_guest, authorized_keys=dict(user='sysvirt-nobody', public_keys=['ssh-ed25519 AAAA x']))
     assert result.failed and 'authorized SSH keys of sysvirt-nobody' in result['msg'], result
     assert not result.get('changed')
 
@@ -164,7 +165,8 @@ def awake(linux_guest):
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
             if subprocess.run(['virsh', '-c', QEMU_URI, 'qemu-agent-command', linux_guest.name,
-                               '{"execute":"guest-ping"}'], capture_output=True, timeout=30).returncode == 0:
+                               '{"execute":"guest-ping"}'], capture_output=True, timeout=30,
+                              check=False).returncode == 0:
                 break
             time.sleep(1)
         else:
