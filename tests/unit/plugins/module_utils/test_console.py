@@ -98,3 +98,42 @@ def test_start_flags(force_boot, reset_nvram, flags):
 ])
 def test_start_action(managed_save, force_boot, reset_nvram, action):
     assert _domain.start_action(managed_save, force_boot, reset_nvram) == action
+
+
+# KEY_* codes as linux/input-event-codes.h defines them (the kernel's uapi header), for every name the module knows;
+# ctrl, alt, shift, meta and del are the module's own short names for left-hand keys and delete.
+KERNEL_KEYS = {
+    'esc': 1, '1': 2, '2': 3, '3': 4, '4': 5, '5': 6, '6': 7, '7': 8, '8': 9, '9': 10, '0': 11, 'minus': 12,
+    'equal': 13, 'backspace': 14, 'tab': 15, 'q': 16, 'w': 17, 'e': 18, 'r': 19, 't': 20, 'y': 21, 'u': 22, 'i': 23,
+    'o': 24, 'p': 25, 'leftbrace': 26, 'rightbrace': 27, 'enter': 28, 'leftctrl': 29, 'a': 30, 's': 31, 'd': 32,
+    'f': 33, 'g': 34, 'h': 35, 'j': 36, 'k': 37, 'l': 38, 'semicolon': 39, 'apostrophe': 40, 'grave': 41,
+    'leftshift': 42, 'backslash': 43, 'z': 44, 'x': 45, 'c': 46, 'v': 47, 'b': 48, 'n': 49, 'm': 50, 'comma': 51,
+    'dot': 52, 'slash': 53, 'rightshift': 54, 'kpasterisk': 55, 'leftalt': 56, 'space': 57, 'capslock': 58, 'f1': 59,
+    'f2': 60, 'f3': 61, 'f4': 62, 'f5': 63, 'f6': 64, 'f7': 65, 'f8': 66, 'f9': 67, 'f10': 68, 'numlock': 69,
+    'scrolllock': 70, 'f11': 87, 'f12': 88, 'kpenter': 96, 'rightctrl': 97, 'sysrq': 99, 'rightalt': 100,
+    'home': 102, 'up': 103, 'pageup': 104, 'left': 105, 'right': 106, 'end': 107, 'down': 108, 'pagedown': 109,
+    'insert': 110, 'delete': 111, 'pause': 119, 'leftmeta': 125, 'rightmeta': 126,
+}
+
+
+def test_the_key_table_is_the_kernels():
+    aliases = dict(ctrl=29, alt=56, shift=42, meta=125, **{'del': 111})
+    assert _console.LINUX_KEYS == dict(KERNEL_KEYS, **aliases)
+
+
+@pytest.mark.parametrize('text, hint', [
+    ('ctrl++a', "Join the keys pressed together with '+', e.g. ctrl+alt+delete."),
+    ('hyper', 'Use Linux key names (KEY_A, KEY_ENTER, KEY_LEFTCTRL, ctrl, alt, shift, F1 ... F12) or key codes as '
+              'numbers.'),
+])
+def test_parse_combo_hints(text, hint):
+    with pytest.raises(LibvirtFailure) as caught:
+        _console.parse_combo(text, 'linux')
+    assert caught.value.hint == hint
+
+
+def test_image_size_edges():
+    assert _console.image_size(_png(3, 4)[:24]) == (3, 4)  # the header's size fields end at byte 24
+    assert _console.image_size(_png(3, 4)[:23]) is None
+    assert _console.image_size(_png(0x80000000, 0xffffffff)) == (0x80000000, 0xffffffff)  # unsigned
+    assert _console.image_size(b'P67 5\n') == (7, 5)  # the numbers start right after the magic

@@ -44,10 +44,23 @@ def test_page_pools_without_free_pages_count_all_free_and_no_cells():
     assert _hostmem.system_page_kib(_xml.parse(CAPS)) == 4
 
 
+def test_page_size_is_a_whole_number():
+    assert isinstance(_hostmem.page_size_kib('2M'), int)
+
+
 @pytest.mark.parametrize('value, kib', [('2M', 2048), ('2 MiB', 2048), ('1G', 1048576), ('2048', 2048),
                                         ('4K', 4), ('2097152B', 2048)])
 def test_page_size(value, kib):
     assert _hostmem.page_size_kib(value) == kib
+
+
+def test_page_size_messages():
+    with pytest.raises(LibvirtFailure) as caught:
+        _hostmem.page_size_kib('1000B')
+    assert caught.value.msg == "hugepages: size '1000B' is not a whole number of KiB"
+    with pytest.raises(LibvirtFailure) as caught:
+        _hostmem.page_size_kib('two')
+    assert caught.value.msg.startswith("hugepages: size 'two' is not a size")
 
 
 @pytest.mark.parametrize('value, words', [('two', 'is not a size'), ('1000B', 'whole number of KiB'),
@@ -104,6 +117,20 @@ def test_plan_mistakes(wanted, words):
         _hostmem.plan_hugepages(wanted, pools())
 
 
+@pytest.mark.parametrize('wanted, message', [
+    ([dict(size_kib=2048, count=-1, cell=0)], 'hugepages: count -1 for 2048 KiB pages on NUMA cell 0 is negative'),
+    ([dict(size_kib=2048, count=10, cell=0), dict(size_kib=2048, count=1, cell=None)],
+     'hugepages: 2048 KiB pages are given twice for the whole host'),
+    ([dict(size_kib=64, count=1, cell=None)], 'hugepages: this host has no pool of 64 KiB pages on the whole host'),
+])
+def test_plan_messages(wanted, message):
+    with pytest.raises(LibvirtFailure) as caught:
+        _hostmem.plan_hugepages(wanted, pools())
+    assert caught.value.msg == message
+    if 'twice' in message:
+        assert caught.value.hint == 'Give each page size once for the whole host, or once per NUMA cell.'
+
+
 def test_plan_same_size_on_two_cells_is_fine():
     changes, _w = _hostmem.plan_hugepages([dict(size_kib=2048, count=12, cell=0),
                                            dict(size_kib=2048, count=7, cell=1)], pools())
@@ -147,6 +174,12 @@ def test_plan_ksm_only_what_differs():
         shm_merge_across_nodes=1)
 
 
+def test_plan_ksm_on_a_host_without_parameters():
+    with pytest.raises(LibvirtFailure) as caught:
+        _hostmem.plan_ksm(dict(pages_to_scan=1), {})
+    assert caught.value.msg == 'This host has no KSM parameter pages_to_scan (it has: none)'
+
+
 def test_plan_ksm_parameter_the_host_lacks():
     with pytest.raises(LibvirtFailure) as caught:
         _hostmem.plan_ksm(dict(merge_across_nodes=True), dict(pages_to_scan=1, sleep_millisecs=2))
@@ -159,6 +192,7 @@ class FakeConn:
         self.error, self.values = error, values
 
     def getMemoryParameters(self, flags):
+        assert flags == 0 and isinstance(flags, int)
         if self.error is not None:
             raise self.error
         return self.values
@@ -173,6 +207,8 @@ def _error(code):
 def test_ksm_now_names_and_types():
     conn = FakeConn(values=dict(shm_pages_to_scan=100, shm_merge_across_nodes=0, other=3))
     assert _hostmem.ksm_now(conn, False) == dict(pages_to_scan=100, merge_across_nodes=False, other=3)
+    values = _hostmem.ksm_now(FakeConn(values=dict(shm_merge_across_nodes=1, shm_pages_shared=1)), False)
+    assert values['merge_across_nodes'] is True and values['pages_shared'] == 1 and values['pages_shared'] is not True
 
 
 @pytest.mark.parametrize('code', [libvirt.VIR_ERR_NO_SUPPORT, libvirt.VIR_ERR_CONFIG_UNSUPPORTED])
@@ -182,8 +218,10 @@ def test_ksm_absent(code):
         _hostmem.ksm_now(FakeConn(_error(code)), True)
     assert caught.value.msg == 'This host offers no memory parameters (KSM) through libvirt: refused here'
     assert caught.value.code == code and caught.value.hint == _hostmem.KSM_HINT
+    assert caught.value.domain == libvirt.VIR_FROM_NONE
 
 
 def test_ksm_other_failure_fails_even_when_not_needed():
-    with pytest.raises(LibvirtFailure, match='read the host memory parameters'):
+    with pytest.raises(LibvirtFailure) as caught:
         _hostmem.ksm_now(FakeConn(_error(libvirt.VIR_ERR_INTERNAL_ERROR)), False)
+    assert caught.value.msg.startswith('Failed to read the host memory parameters: ')
