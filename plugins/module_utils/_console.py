@@ -21,6 +21,7 @@ import tempfile
 from ansible_collections.sysvirt.libvirt.plugins.module_utils._connection import LibvirtFailure, call
 from ansible_collections.sysvirt.libvirt.plugins.module_utils._device import require_domain
 from ansible_collections.sysvirt.libvirt.plugins.module_utils._resource import ModuleRun
+from ansible_collections.sysvirt.libvirt.plugins.module_utils._stream import finish_or_abort
 
 try:
     import libvirt
@@ -126,16 +127,8 @@ def take_screenshot(conn, dom, screen, directory):
 
         with call('take a screenshot of screen %d of %s' % (screen, dom.name())):
             stream = conn.newStream(0)
-            try:
-                mime = dom.screenshot(stream, screen, 0)
-                stream.recvAll(write, None)
-                stream.finish()
-            except Exception:
-                try:
-                    stream.abort()
-                except libvirt.libvirtError:
-                    pass
-                raise
+            mime = dom.screenshot(stream, screen, 0)
+            finish_or_abort(stream, lambda: stream.recvAll(write, None))
         os.close(fd)
         fd = None
         return temp, mime

@@ -16,22 +16,12 @@ import time
 import pytest
 
 from conftest import QEMU_URI, run_module
-
-
-def virsh(*args, check=True):
-    return subprocess.run(['virsh', '-c', QEMU_URI] + list(args), check=check, capture_output=True, text=True,
-                          timeout=120).stdout.strip()
+from test_guest_agent_linux import in_guest, virsh
 
 
 def agent(guest, check=False, **args):
     return run_module('domain_guest_agent', dict(args, domain=guest.name, uri=QEMU_URI, timeout=20),
                       check_mode=check)
-
-
-def in_guest(guest, command):
-    proc = guest.ssh(command)
-    assert proc.returncode == 0, '%s: rc=%s %s' % (command, proc.returncode, proc.stderr)
-    return proc.stdout
 
 
 def four_runs(guest, verify=None, repeat=False, **args):
