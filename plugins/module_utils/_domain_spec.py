@@ -197,11 +197,12 @@ def check_host(spec, hint, host):
         if secure is not None and 'yes' not in secure:
             fail('Secure boot was asked for, but the host has no secure-boot UEFI firmware for machine type %s'
                  % host.machine, hint='Secure boot needs a machine type with SMM, such as q35 (machine: q35)')
-    if (spec.get('tpm') or (spec.get('tpm') is None and hint['tpm'])) and host.domcaps is not None:
+    if (spec.get('tpm') is not None or hint['tpm']) and host.domcaps is not None:
         backends = host.enum("devices/tpm/enum[@name='backendModel']")
         if not host.supported('devices/tpm') or (backends is not None and 'emulator' not in backends):
             fail('An emulated TPM was asked for, but this host cannot emulate one (no TPM emulator backend)',
-                 hint='Install swtpm (the package swtpm-tools on Debian) and restart libvirtd, or set tpm: null')
+                 hint='Install swtpm (the package swtpm-tools on Debian) and restart libvirtd, or leave tpm unset '
+                      '(and use an os hint other than win11)')
 
 
 def disk_bus(disk, spec, hint, host):
@@ -285,7 +286,7 @@ def render_os(root, spec, hint, host):
         _sub(fw, 'feature', enabled=secure, name='enrolled-keys')
         _sub(fw, 'feature', enabled=secure, name='secure-boot')
     elif spec.get('secure_boot'):
-        fail('secure_boot needs firmware: uefi')
+        fail('secure_boot needs firmware: uefi', hint='Set firmware: uefi (and a machine type with SMM, such as q35)')
     for key in ('kernel', 'initrd', 'cmdline'):
         if spec.get(key):
             _sub(os_el, key, spec[key])
@@ -493,17 +494,18 @@ def render_extras(devices, spec, hint, host):
     if _setting(spec, 'rng', hint):
         models = host.enum("devices/rng/enum[@name='model']")
         if models is not None and 'virtio' not in models:
-            fail('A virtio RNG was asked for, but this host has no virtio RNG model')
+            fail('A virtio RNG was asked for, but this host has no virtio RNG model',
+                 hint='RNG models offered here: %s; set rng: false' % ', '.join(models))
         rng = _sub(devices, 'rng', model='virtio')
         _sub(rng, 'backend', '/dev/urandom', model='random')
     tpm = spec.get('tpm')
     if tpm is None and hint['tpm']:
         tpm = dict(model='tpm-crb', version='2.0')
-    if tpm:
+    if tpm is not None:
         element = _sub(devices, 'tpm', model=tpm.get('model') or 'tpm-crb')
         _sub(element, 'backend', type='emulator', version=tpm.get('version') or '2.0')
     watchdog = spec.get('watchdog')
-    if watchdog:
+    if watchdog is not None:
         _sub(devices, 'watchdog', model=watchdog.get('model') or 'i6300esb', action=watchdog.get('action') or 'reset')
 
 
