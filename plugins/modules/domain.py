@@ -462,6 +462,49 @@ seealso:
 '''
 
 EXAMPLES = r'''
+- name: A guest described by options, virt-install style (a second run changes nothing)
+  sysvirt.libvirt.domain:
+    name: web01
+    spec:
+      os: linux2022
+      memory: 4GiB
+      max_memory: 8GiB
+      vcpus: 2
+      firmware: uefi
+      disks:
+        - pool: default
+          volume: web01.qcow2
+          backing: debian-12.qcow2
+          size: 20GiB
+        - device: cdrom
+          path: /var/lib/libvirt/images/debian-12-netinst.iso
+      nics:
+        - network: default
+      boot: [cdrom, hd]
+    state: running
+    autostart: true
+
+- name: Later, more memory and a second NIC; the running guest gets the memory now (it is below the maximum)
+  sysvirt.libvirt.domain:
+    name: web01
+    spec:
+      os: linux2022
+      memory: 6GiB
+      max_memory: 8GiB
+      vcpus: 2
+      firmware: uefi
+      disks:
+        - pool: default
+          volume: web01.qcow2
+        - device: cdrom
+          path: /var/lib/libvirt/images/debian-12-netinst.iso
+      nics:
+        - network: default
+        - bridge: br-storage
+      boot: [cdrom, hd]
+    state: running
+    live_changes: true
+
 - name: Define a guest from a template (a second run changes nothing)
   sysvirt.libvirt.domain:
     xml: "{{ lookup('ansible.builtin.template', 'web01.xml.j2') }}"
