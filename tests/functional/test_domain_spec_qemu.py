@@ -14,6 +14,7 @@ kernel boot, a CD-ROM).
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import tempfile
 
@@ -364,3 +365,21 @@ def test_tiny_guest_boots_from_options(qemu_conn, pool):
         assert 'data.raw' in qemu_conn.lookupByName(name).XMLDesc(0)
     finally:
         cleanup_domain(qemu_conn, name)
+
+
+def test_linux_guest_provisioned_from_options(linux_guest, qemu_conn):
+    """The session's real Linux guest is defined from options (utils/linux_guest.py) with a cloud-init seed:
+    cloud-init made its user (SSH logs in with the run's key), and the same options again change nothing."""
+    from utils.linux_guest import WORK_DIR, linux_guest_spec
+
+    spec = linux_guest_spec(os.path.join(WORK_DIR, linux_guest.name + '.qcow2'),
+                            os.path.join(WORK_DIR, linux_guest.name + '-seed.iso'), linux_guest.port,
+                            serial_log=linux_guest.serial_log)
+    again = run_module('domain', dict(uri=QEMU_URI, name=linux_guest.name, spec=spec, state='running'))
+    assert not again.failed and not again['changed'], again
+    # cloud-init has finished (the image's locale module may report an error; that is the image, not the seed)
+    status = linux_guest.ssh('cloud-init', 'status', '--wait', timeout=300)
+    assert re.search(r'^status: (done|error)$', status.stdout, re.M), status
+    # what the seed says: the user (SSH logs in as it, with the run's key) and the hostname
+    assert linux_guest.ssh('id', '-un').stdout.strip() == linux_guest.user
+    assert linux_guest.ssh('hostname').stdout.strip() == 'sysvirt-test-guest'
