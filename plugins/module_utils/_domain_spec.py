@@ -33,18 +33,19 @@ except ImportError:  # reported by _connection.require_libraries
 
 
 #: What an OS hint changes (documented as a table in the domain module and docs/guides/domain-spec.md).
-#: ``virtio``: paravirtual disk bus and NIC model; ``machine``: preferred machine type (when the host has it).
+#: ``virtio``: paravirtual disk bus and NIC model; ``machine``: preferred machine type (when the host has it);
+#: ``passthrough``: a KVM guest gets the host's CPU (host-passthrough), as virt-install does for a known OS.
 OS_HINTS = {
-    'generic': dict(machine=None, virtio=False, nic_model='e1000', rng=False, guest_agent=False, firmware='bios',
-                    secure_boot=False, tpm=False, clock='utc', hyperv=False),
-    'linux2022': dict(machine='q35', virtio=True, nic_model='virtio', rng=True, guest_agent=True, firmware='bios',
-                      secure_boot=False, tpm=False, clock='utc', hyperv=False),
-    'linux2018': dict(machine='q35', virtio=True, nic_model='virtio', rng=True, guest_agent=True, firmware='bios',
-                      secure_boot=False, tpm=False, clock='utc', hyperv=False),
-    'win10': dict(machine='q35', virtio=False, nic_model='e1000e', rng=False, guest_agent=False, firmware='bios',
-                  secure_boot=False, tpm=False, clock='localtime', hyperv=True),
-    'win11': dict(machine='q35', virtio=False, nic_model='e1000e', rng=False, guest_agent=False, firmware='uefi',
-                  secure_boot=True, tpm=True, clock='localtime', hyperv=True),
+    'generic': dict(machine=None, passthrough=False, virtio=False, nic_model='e1000', rng=False, guest_agent=False,
+                    firmware='bios', secure_boot=False, tpm=False, clock='utc', hyperv=False),
+    'linux2022': dict(machine='q35', passthrough=True, virtio=True, nic_model='virtio', rng=True, guest_agent=True,
+                      firmware='bios', secure_boot=False, tpm=False, clock='utc', hyperv=False),
+    'linux2018': dict(machine='q35', passthrough=True, virtio=True, nic_model='virtio', rng=True, guest_agent=True,
+                      firmware='bios', secure_boot=False, tpm=False, clock='utc', hyperv=False),
+    'win10': dict(machine='q35', passthrough=True, virtio=False, nic_model='e1000e', rng=False, guest_agent=False,
+                  firmware='bios', secure_boot=False, tpm=False, clock='localtime', hyperv=True),
+    'win11': dict(machine='q35', passthrough=True, virtio=False, nic_model='e1000e', rng=False, guest_agent=False,
+                  firmware='uefi', secure_boot=True, tpm=True, clock='localtime', hyperv=True),
 }
 
 #: The first letters of disk target names, by bus.
@@ -158,7 +159,8 @@ def read_host(conn, spec, hint):
         text = conn.getDomainCapabilities(None, arch, machine, virt_type, 0)
         domcaps = _xml.parse(text, 'domain capabilities XML')
     except libvirt.libvirtError as error:
-        if error.get_error_code() not in (libvirt.VIR_ERR_NO_SUPPORT, getattr(libvirt, 'VIR_ERR_OPERATION_UNSUPPORTED', -1)):
+        unsupported = (libvirt.VIR_ERR_NO_SUPPORT, getattr(libvirt, 'VIR_ERR_OPERATION_UNSUPPORTED', -1))
+        if error.get_error_code() not in unsupported:
             raise LibvirtFailure('Failed to read the domain capabilities for %s %s guests%s: %s' % (
                 virt_type, arch, ' of machine type %s' % machine if machine else '', error.get_error_message()),
                 code=error.get_error_code(), domain=error.get_error_domain(),
@@ -280,11 +282,14 @@ def render_os(root, spec, hint, host):
     firmware = _setting(spec, 'firmware', hint)
     os_el = _sub(root, 'os', firmware='efi' if firmware == 'uefi' else None)
     _sub(os_el, 'type', 'hvm', arch=host.arch, machine=host.machine)
-    if firmware == 'uefi':
-        secure = 'yes' if _setting(spec, 'secure_boot', hint) else 'no'
+    secure = spec.get('secure_boot')
+    if secure is None and hint['secure_boot']:
+        secure = True
+    if firmware == 'uefi' and secure is not None:
+        # only when secure boot is asked for or refused: otherwise libvirt chooses among the host's firmware
         fw = _sub(os_el, 'firmware')
-        _sub(fw, 'feature', enabled=secure, name='enrolled-keys')
-        _sub(fw, 'feature', enabled=secure, name='secure-boot')
+        _sub(fw, 'feature', enabled='yes' if secure else 'no', name='enrolled-keys')
+        _sub(fw, 'feature', enabled='yes' if secure else 'no', name='secure-boot')
     elif spec.get('secure_boot'):
         fail('secure_boot needs firmware: uefi', hint='Set firmware: uefi (and a machine type with SMM, such as q35)')
     for key in ('kernel', 'initrd', 'cmdline'):
@@ -312,7 +317,7 @@ def render_features(root, spec, hint, host):
         root.remove(features)
 
 
-def render_cpu(root, spec, host):
+def render_cpu(root, spec, hint, host):
     cpu = spec.get('cpu') or {}
     if cpu.get('xml'):
         element = _xml.parse(cpu['xml'], 'CPU XML', root='cpu')
@@ -324,7 +329,7 @@ def render_cpu(root, spec, host):
             element.set('match', element.get('match') or 'exact')
         root.append(element)
     else:
-        mode = cpu.get('mode') or _default_cpu_mode(cpu, host)
+        mode = cpu.get('mode') or _default_cpu_mode(cpu, hint, host)
         if mode == 'custom' and not cpu.get('model'):
             fail('cpu mode custom needs a model (cpu.model)')
         element = _sub(root, 'cpu', mode=mode)
@@ -343,11 +348,13 @@ def render_cpu(root, spec, host):
         root.remove(element)
 
 
-def _default_cpu_mode(cpu, host):
-    """host-passthrough for a KVM guest when the host offers it (virt-install's default); else QEMU's model."""
+def _default_cpu_mode(cpu, hint, host):
+    """host-passthrough for a KVM guest of a known OS when the host offers it (virt-install's default); else the
+    hypervisor's default CPU (no <cpu> mode)."""
     if cpu.get('model'):
         return 'custom'
-    if host.virt_type == 'kvm' and host.supported("cpu/mode[@name='host-passthrough']") is not False:
+    if hint['passthrough'] and host.virt_type == 'kvm' and \
+            host.supported("cpu/mode[@name='host-passthrough']") is not False:
         return 'host-passthrough'
     return None
 
@@ -541,7 +548,7 @@ def render(spec, name, host, formats=None):
     render_general(root, spec, name)
     render_os(root, spec, hint, host)
     render_features(root, spec, hint, host)
-    render_cpu(root, spec, host)
+    render_cpu(root, spec, hint, host)
     render_clock(root, hint)
     devices = _sub(root, 'devices')
     if host.emulator:
@@ -590,8 +597,9 @@ def plan_disk(conn, disk):
             fail('The volume %s does not exist in pool %s; give size (and backing for an overlay) to create it'
                  % (disk['volume'], disk['pool']))
         fmt = disk.get('format') or 'qcow2'
+        backing = dict(name=disk['backing'], pool=disk['pool']) if disk.get('backing') else None
         params = dict(name=disk['volume'], xml=None, capacity=disk.get('size'), allocation=None, format=fmt,
-                      upload=None, backing=dict(name=disk['backing'], pool=disk['pool']) if disk.get('backing') else None)
+                      upload=None, backing=backing)
         root = _storage.volume_xml_from_options(conn, params, disk['pool'], None)
         return fmt, VolumeToCreate(pool, disk['pool'], disk['volume'], _xml.to_string(root, pretty=False))
     if disk.get('size') or disk.get('backing'):

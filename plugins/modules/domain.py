@@ -123,7 +123,9 @@ options:
         description: Maximum number of vCPUs (hot-pluggable up to it). Defaults to the CPU topology's product, else O(spec.vcpus).
         type: int
       cpu:
-        description: The guest CPU. When not set, host-passthrough for a KVM guest (as virt-install), QEMU's default model for TCG.
+        description:
+          - The guest CPU. When not set, a KVM guest with an O(spec.os) hint other than V(generic) gets
+            host-passthrough (as virt-install); otherwise the hypervisor's default CPU.
         type: dict
         suboptions:
           mode:
@@ -152,7 +154,10 @@ options:
         type: str
         choices: [bios, uefi]
       secure_boot:
-        description: With V(uefi), firmware with secure boot and enrolled keys, and SMM enabled. Default from O(spec.os).
+        description:
+          - With V(uefi), V(true) asks for firmware with secure boot and enrolled keys (and enables SMM), V(false) for
+            firmware without. When not set (and O(spec.os) does not ask for it), libvirt chooses among the host's
+            UEFI firmware.
         type: bool
       kernel:
         description: Path of a kernel on the host to boot directly (direct kernel boot).

@@ -79,14 +79,15 @@ def test_minimal_generic_guest():
     assert one(root, 'os/type/@machine') == 'pc-q35-7.2'
     assert root.find('os').get('firmware') is None and root.find('os/firmware') is None
     assert [f.tag for f in root.find('features')] == ['acpi', 'apic']
-    assert one(root, 'cpu/@mode') == 'host-passthrough'
+    assert root.find('cpu') is None  # generic: the hypervisor's default CPU
     assert one(root, 'clock/@offset') == 'utc' and root.find('clock/timer') is None
     assert one(root, 'devices/emulator') == '/usr/bin/qemu-system-x86_64'
     assert one(root, 'devices/serial/@type') == 'pty' and one(root, 'devices/serial/target/@port') == '0'
     for tag in ('disk', 'interface', 'graphics', 'channel', 'rng', 'tpm', 'watchdog', 'controller'):
         assert root.find('devices/' + tag) is None, tag
-    assert [c.tag for c in root] == ['name', 'memory', 'currentMemory', 'vcpu', 'os', 'features', 'cpu', 'clock',
-                                     'devices']
+    assert [c.tag for c in root] == ['name', 'memory', 'currentMemory', 'vcpu', 'os', 'features', 'clock', 'devices']
+    linux = render(dict(memory=64, os='linux2022'))
+    assert [c.tag for c in linux][4:8] == ['os', 'features', 'cpu', 'clock']
 
 
 @pytest.mark.parametrize('value, expected', [(512, 524288), ('512', 524288), ('1GiB', 1048576), ('1024KiB', 1024),
@@ -142,11 +143,14 @@ def test_vcpu_mistakes(spec, words):
 
 # --- CPU ----------------------------------------------------------------------------------------------------
 
-def test_cpu_defaults_by_domain_type():
-    assert one(render(dict(memory=64)), 'cpu/@mode') == 'host-passthrough'
-    assert render(dict(memory=64), host(virt_type='qemu')).find('cpu') is None
-    assert render(dict(memory=64), host(passthrough='no')).find('cpu') is None
-    assert one(render(dict(memory=64), host(domcaps=False)), 'cpu/@mode') == 'host-passthrough'
+@pytest.mark.parametrize('hint', ['linux2018', 'linux2022', 'win10', 'win11'])
+def test_cpu_defaults_by_hint_and_domain_type(hint):
+    spec = dict(memory=64, os=hint, tpm=None)
+    assert one(render(spec), 'cpu/@mode') == 'host-passthrough'
+    assert render(spec, host(virt_type='qemu')).find('cpu') is None
+    assert render(spec, host(passthrough='no')).find('cpu') is None
+    assert one(render(spec, host(domcaps=False)), 'cpu/@mode') == 'host-passthrough'
+    assert render(dict(memory=64), host()).find('cpu') is None  # generic: the hypervisor's default
 
 
 def test_cpu_model_and_topology():
@@ -192,6 +196,9 @@ def test_cpu_from_a_baseline_document():
 def test_uefi_and_secure_boot():
     root = render(dict(memory=64, firmware='uefi'))
     assert root.find('os').get('firmware') == 'efi'
+    assert root.find('os/firmware') is None  # libvirt chooses among the host's firmware
+    assert root.find('features/smm') is None
+    root = render(dict(memory=64, firmware='uefi', secure_boot=False))
     assert [(f.get('name'), f.get('enabled')) for f in root.findall('os/firmware/feature')] == [
         ('enrolled-keys', 'no'), ('secure-boot', 'no')]
     assert root.find('features/smm') is None
