@@ -320,7 +320,7 @@ def render_features(root, spec, hint, host):
 def render_cpu(root, spec, hint, host):
     cpu = spec.get('cpu') or {}
     if cpu.get('xml'):
-        element = _xml.parse(cpu['xml'], 'CPU XML', root='cpu')
+        element = _fragment(cpu['xml'], 'CPU XML', root='cpu')
         for tag in ('arch', 'topology'):
             for child in element.findall(tag):
                 element.remove(child)
@@ -516,11 +516,12 @@ def render_extras(devices, spec, hint, host):
         _sub(devices, 'watchdog', model=watchdog.get('model') or 'i6300esb', action=watchdog.get('action') or 'reset')
 
 
-def _fragment(text, what):
+def _fragment(text, what, root=None):
     try:
-        return _xml.parse(text, what)
+        return _xml.parse(text, what, root=root)
     except (ValueError, _xml.XMLInputError) as e:
-        fail('%s: %s' % (what, e))
+        message = str(e)
+        fail(message if message.startswith(what) else '%s: %s' % (what, message))
 
 
 def render_raw(root, devices, spec):

@@ -207,20 +207,77 @@ def test_uefi_and_secure_boot():
     assert one(root, 'features/smm/@state') == 'on'
 
 
-@pytest.mark.parametrize('spec, over, words', [
-    (dict(firmware='uefi'), dict(firmware=''), 'no UEFI firmware for machine type pc-q35-7.2'),
-    (dict(firmware='uefi', secure_boot=True), dict(secure=values('no')), 'no secure-boot UEFI firmware'),
-    (dict(secure_boot=True), {}, 'secure_boot needs firmware: uefi'),
-    (dict(os='win11'), dict(tpm_backends=values('passthrough')), 'cannot emulate one'),
-    (dict(tpm=dict(model='tpm-crb')), dict(tpm='no'), 'cannot emulate one'),
-    (dict(graphics=dict(type='spice')), {}, 'Graphics spice is not available'),
-    (dict(rng=True), dict(rng=values('virtio-transitional')), 'no virtio RNG model'),
-    (dict(disks=[dict(device='cdrom', bus='ide')]), {}, 'Disk bus ide is not available on machine type pc-q35-7.2'),
+@pytest.mark.parametrize('spec, over, msg, hint', [
+    (dict(firmware='uefi'), dict(firmware=''),
+     'UEFI firmware was asked for, but the host has no UEFI firmware for machine type pc-q35-7.2 (kvm x86_64)',
+     'Install the UEFI firmware for this architecture (ovmf on Debian for x86_64), or use firmware: bios'),
+    (dict(firmware='uefi', secure_boot=True), dict(secure=values('no')),
+     'Secure boot was asked for, but the host has no secure-boot UEFI firmware for machine type pc-q35-7.2',
+     'Secure boot needs a machine type with SMM, such as q35 (machine: q35)'),
+    (dict(secure_boot=True), dict(secure=values('no')), 'secure_boot needs firmware: uefi',
+     'Set firmware: uefi (and a machine type with SMM, such as q35)'),
+    (dict(os='win11'), dict(tpm_backends=values('passthrough')),
+     'An emulated TPM was asked for, but this host cannot emulate one (no TPM emulator backend)',
+     'Install swtpm (the package swtpm-tools on Debian) and restart libvirtd, or leave tpm unset (and use an os '
+     'hint other than win11)'),
+    (dict(tpm=dict(model='tpm-crb')), dict(tpm='no'),
+     'An emulated TPM was asked for, but this host cannot emulate one (no TPM emulator backend)', None),
+    (dict(graphics=dict(type='spice')), {}, 'Graphics spice is not available here', 'Graphics types offered: vnc'),
+    (dict(rng=True), dict(rng=values('virtio-transitional', 'egd')),
+     'A virtio RNG was asked for, but this host has no virtio RNG model',
+     'RNG models offered here: virtio-transitional, egd; set rng: false'),
+    (dict(disks=[dict(device='cdrom', bus='ide')]), {}, 'Disk bus ide is not available on machine type pc-q35-7.2 here',
+     'Disk buses this machine type has: fdc, scsi, virtio, usb, sata'),
 ])
-def test_what_the_host_cannot_give(spec, over, words):
+def test_what_the_host_cannot_give(spec, over, msg, hint):
     error = failure(dict(memory=64, **spec), host(**over))
-    assert words in error.msg, error.msg
-    assert error.hint
+    assert error.msg == msg
+    assert error.hint == hint if hint is not None else error.hint
+
+
+@pytest.mark.parametrize('spec, msg', [
+    (dict(os='plan9'), 'Unknown os hint plan9'),
+    (dict(max_memory=32), 'memory (64) is more than max_memory (32)'),
+    (dict(initrd='/i'), 'initrd and cmdline need kernel (direct kernel boot)'),
+    (dict(cpu=dict(mode='custom')), 'cpu mode custom needs a model (cpu.model)'),
+    (dict(cpu=dict(mode='maximum', model='m')), 'cpu.model needs cpu mode custom, not maximum'),
+    (dict(cpu=dict(mode='host-model')), 'CPU mode host-model is not supported for kvm guests here'),
+    (dict(max_vcpus=3, cpu=dict(cores=2)),
+     'The CPU topology (sockets x cores x threads = 2) must equal the maximum vCPUs (3)'),
+    (dict(vcpus=3, max_vcpus=2), 'vcpus (3) is more than max_vcpus (2)'),
+    (dict(disks=[dict(volume='v')]), 'Disk volume v needs its pool (pool)'),
+    (dict(disks=[dict()]), 'A disk needs a volume (with its pool) or a path; only a cdrom or floppy drive may be empty'),
+    (dict(nics=[dict()]), 'A NIC needs one of network, bridge, direct or user'),
+    (dict(nics=[dict(network='n', mac='x')]), 'NIC MAC address x is not of the form 52:54:00:xx:xx:xx'),
+    (dict(extra_elements=['<uuid/>']), 'extra_elements cannot replace <uuid>; use the name option or extra_devices'),
+])
+def test_exact_messages(spec, msg):
+    assert failure(dict(dict(memory=64), **spec)).msg == msg
+
+
+def test_exact_hints():
+    assert failure(dict(memory=64, os='plan9')).hint == 'Known hints: generic, linux2018, linux2022, win10, win11'
+    with pytest.raises(LibvirtFailure) as info:
+        ds.kib('1000b', 'max_memory')
+    assert info.value.msg == 'max_memory: 1000b is not a whole number of KiB above zero'
+    with pytest.raises(LibvirtFailure) as info:
+        ds.kib('lots', 'memory')
+    assert info.value.msg.startswith('memory: ') and 'lots' in info.value.msg
+
+
+def test_details_the_renderer_must_keep():
+    root = render(dict(memory=64, kernel='/k', initrd='/i', cmdline='c'))
+    assert [(c.tag, c.text) for c in root.find('os')][1:] == [('kernel', '/k'), ('initrd', '/i'), ('cmdline', 'c')]
+    assert one(root, 'currentMemory/@unit') == 'KiB'
+    assert dict(render(dict(memory=64, cpu=dict(sockets=2)), host(virt_type='qemu')).find('cpu/topology').attrib) \
+        == dict(sockets='2', cores='1', threads='1')
+    custom = render(dict(memory=64, cpu=dict(xml="<cpu match='minimum'><model>m</model></cpu>")))
+    assert (custom.find('cpu').get('mode'), custom.find('cpu').get('match')) == ('custom', 'minimum')
+    assert one(render(dict(memory=64, os='win10'), host(virt_type='qemu')), 'features/hyperv/@mode') == 'custom'
+    floppy = render(dict(memory=64, disks=[dict(device='floppy')]))
+    assert one(floppy, 'devices/disk/driver/@type') == 'raw' and floppy.find('devices/disk/source') is None
+    bad = failure(dict(memory=64, cpu=dict(xml='<notcpu/>')))
+    assert bad.msg == 'CPU XML must have a <cpu> root element, not <notcpu>'
 
 
 def test_without_domain_capabilities_nothing_is_checked():
@@ -490,9 +547,10 @@ def test_raw_fragments():
     assert [c.tag for c in root][-3:] == ['clock', 'on_reboot', 'devices']
     for tag in ('name', 'uuid', 'devices'):
         assert 'cannot replace <%s>' % tag in failure(dict(memory=64, extra_elements=['<%s/>' % tag])).msg
-    assert failure(dict(memory=64, extra_devices=['<panic'])).msg.startswith('extra_devices XML: ')
+    broken = failure(dict(memory=64, extra_devices=['<panic'])).msg
+    assert broken.startswith('extra_devices XML') and broken.count('extra_devices XML') == 1
     assert failure(dict(memory=64, extra_elements=['<!DOCTYPE x [<!ENTITY a "b">]><x>&a;</x>'])).msg.startswith(
-        'extra_elements XML: ')
+        'extra_elements XML')
 
 
 # --- the host -----------------------------------------------------------------------------------------------
