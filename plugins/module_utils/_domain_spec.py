@@ -587,16 +587,21 @@ def _volume_format(vol):
     return found.get('type') if found is not None else None
 
 
-def plan_disk(conn, disk):
-    """(format or None, VolumeToCreate or None) of one disk, after looking its volume up."""
+def plan_disk(conn, disk, check=False, warnings=None):
+    """(format or None, VolumeToCreate or None) of one disk, after looking its volume up. In check mode a missing
+    volume that is not to be created here is a warning (an earlier task may create it)."""
     from ansible_collections.sysvirt.libvirt.plugins.module_utils import _storage
     if disk.get('volume'):
         vol, pool = _storage.find_volume(conn, pool=disk.get('pool'), name=disk['volume'])
         if vol is not None:
             return _volume_format(vol), None
         if not (disk.get('size') or disk.get('backing')):
-            fail('The volume %s does not exist in pool %s; give size (and backing for an overlay) to create it'
-                 % (disk['volume'], disk['pool']))
+            message = 'The volume %s does not exist in pool %s' % (disk['volume'], disk['pool'])
+            if check:
+                warnings.append('%s; check mode predicts this task as if an earlier task of the play had created it'
+                                % message)
+                return None, None
+            fail('%s; give size (and backing for an overlay) to create it' % message)
         fmt = disk.get('format') or 'qcow2'
         backing = dict(name=disk['backing'], pool=disk['pool']) if disk.get('backing') else None
         params = dict(name=disk['volume'], xml=None, capacity=disk.get('size'), allocation=None, format=fmt,
@@ -621,7 +626,7 @@ def prepare(conn, spec, name, check, warnings):
     host = read_host(conn, spec, hint)
     formats, plan = {}, []
     for disk in spec.get('disks') or ():
-        fmt, create = plan_disk(conn, disk)
+        fmt, create = plan_disk(conn, disk, check, warnings)
         source = disk_source(dict(disk, device=disk.get('device') or 'disk'))
         if fmt and source:
             formats[source[1:]] = fmt

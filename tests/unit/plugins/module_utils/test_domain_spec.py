@@ -649,7 +649,13 @@ def test_prepare_plans_volumes_on_the_test_driver(test_conn):
     missing = dict(memory=64, disks=[dict(pool='default-pool', volume='absent.img')])
     with pytest.raises(LibvirtFailure) as info:
         ds.prepare(test_conn, missing, 'g3', False, [])
-    assert 'does not exist in pool default-pool; give size' in info.value.msg
+    assert info.value.msg == ('The volume absent.img does not exist in pool default-pool; give size (and backing '
+                              'for an overlay) to create it')
+    warnings = []
+    root, plan = ds.prepare(test_conn, missing, 'g3', True, warnings)
+    assert plan == [] and one(root, 'devices/disk/source/@volume') == 'absent.img'
+    assert warnings == ['The volume absent.img does not exist in pool default-pool; check mode predicts this task as '
+                        'if an earlier task of the play had created it']
     with pytest.raises(LibvirtFailure) as info:
         ds.prepare(test_conn, dict(memory=64, disks=[dict(path='/x', size=8)]), 'g3', False, [])
     assert 'give the disk a pool and a volume name' in info.value.msg
