@@ -15,45 +15,22 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
-import tempfile
 
 import libvirt
 import pytest
 from lxml import etree
 
 from conftest import QEMU_URI, SHARED_TEST_URI, run_module, unique_name
-from day2_guest import make_image
+from day2_guest import dir_pool
 from utils.guest import GUEST_INITRD, GUEST_KERNEL, MARKER_UP, wait_for_console
 
 
 @pytest.fixture(scope='module')
 def pool(qemu_conn):
     """A directory pool with a qcow2 base image, a raw image and an ISO-like raw file; removed afterwards."""
-    directory = tempfile.mkdtemp(prefix='sysvirt-test-options-')
-    os.chmod(directory, 0o755)
-    name = unique_name('optpool')
-    pool = qemu_conn.storagePoolDefineXML("<pool type='dir'><name>%s</name><target><path>%s</path></target></pool>"
-                                          % (name, directory))
-    try:
-        pool.create()
-        make_image(os.path.join(directory, 'base.qcow2'), 'qcow2', '32M')
-        make_image(os.path.join(directory, 'data.raw'), 'raw', '4M')
-        make_image(os.path.join(directory, 'media.iso'), 'raw', '1M')
-        pool.refresh()
+    images = (('base.qcow2', 'qcow2', '32M'), ('data.raw', 'raw', '4M'), ('media.iso', 'raw', '1M'))
+    with dir_pool(qemu_conn, 'optpool', images) as (name, directory, _pool):
         yield name, directory
-    finally:
-        for vol in pool.listAllVolumes() if pool.isActive() else ():
-            try:
-                vol.delete()
-            except libvirt.libvirtError:
-                pass
-        try:
-            pool.destroy()
-        except libvirt.libvirtError:
-            pass
-        pool.undefine()
-        shutil.rmtree(directory, ignore_errors=True)
 
 
 @pytest.fixture(scope='module')

@@ -16,13 +16,12 @@ import os
 import re
 import shutil
 import subprocess
-import tempfile
 
 import libvirt
 import pytest
 
 from conftest import QEMU_URI, unique_name
-from day2_guest import make_image
+from day2_guest import dir_pool
 from utils.guest import GUEST_INITRD, GUEST_KERNEL
 from utils.rulebook import tool
 
@@ -38,23 +37,8 @@ def guide_files(guide):
 
 @pytest.fixture
 def pool(qemu_conn):
-    directory = tempfile.mkdtemp(prefix='sysvirt-test-guides-')
-    os.chmod(directory, 0o755)
-    name = unique_name('guidepool')
-    pool = qemu_conn.storagePoolDefineXML("<pool type='dir'><name>%s</name><target><path>%s</path></target></pool>"
-                                          % (name, directory))
-    try:
-        pool.create()
-        make_image(os.path.join(directory, 'base.qcow2'), 'qcow2', '16M')
-        make_image(os.path.join(directory, 'tools.iso'), 'raw', '1M')
-        pool.refresh()
-        yield name, directory
-    finally:
-        for vol in pool.listAllVolumes():
-            vol.delete()
-        pool.destroy()
-        pool.undefine()
-        shutil.rmtree(directory, ignore_errors=True)
+    with dir_pool(qemu_conn, 'guidepool', (('base.qcow2', 'qcow2', '16M'), ('tools.iso', 'raw', '1M'))) as made:
+        yield made[:2]
 
 
 def play(folder, playbook, variables):
