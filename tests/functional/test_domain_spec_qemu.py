@@ -96,6 +96,9 @@ QEMU_TABLE = [
      {'vcpu': '4', 'cpu/topology/@cores': '2', 'cpu/topology/@threads': '2'}),
     ('cpu-custom', dict(memory=128, cpu=dict(model='qemu64')), {'cpu/model': 'qemu64', 'cpu/@mode': 'custom'}),
     ('cpu-maximum', dict(memory=128, cpu=dict(mode='maximum')), {'cpu/@mode': 'maximum'}),
+    ('cpu-baseline-xml', dict(memory=128, cpu=dict(xml="<cpu><arch>x86_64</arch><model fallback='allow'>qemu64</model>"
+                                                        "</cpu>", cores=2)),
+     {'cpu/model': 'qemu64', 'cpu/@mode': 'custom', 'cpu/topology/@cores': '2', 'vcpu': '2'}),
     ('machine-q35', dict(memory=128, machine='q35'), {'os/type/@machine': 'pc-q35-7.2'}),
     ('hint-linux', dict(memory=128, os='linux2022'),
      {'os/type/@machine': 'pc-q35-7.2', 'devices/rng/@model': 'virtio',
@@ -321,7 +324,8 @@ def test_tpm_needs_an_emulator(qemu_conn):
 
 def test_tiny_guest_boots_from_options(qemu_conn, pool):
     """The busybox test guest, TCG, direct kernel boot, a CD-ROM and a user-mode NIC: it runs and prints its
-    marker; a second run changes nothing; the CD-ROM medium changes live with live_changes."""
+    marker; a second run changes nothing; the CD-ROM medium changes live with live_changes (the tiny guest has
+    no balloon driver, so its memory cannot change live), and autostart is set."""
     if not os.path.exists(GUEST_KERNEL):
         pytest.fail('the tiny test guest is not built: run `bash scripts/build-test-guest.sh`', pytrace=False)
     name = unique_name('opt-boot')
@@ -339,9 +343,11 @@ def test_tiny_guest_boots_from_options(qemu_conn, pool):
         again = run_module('domain', args)
         assert not again['changed'], again
         swapped = dict(spec, disks=[dict(device='cdrom', pool=pool[0], volume='data.raw')])
-        live = run_module('domain', dict(args, spec=swapped, live_changes=True))
+        live = run_module('domain', dict(args, spec=swapped, live_changes=True, autostart=True))
         assert live['changed'] and not live.failed, live
-        assert 'data.raw' in qemu_conn.lookupByName(name).XMLDesc(0)
+        dom = qemu_conn.lookupByName(name)
+        assert 'data.raw' in dom.XMLDesc(0) and dom.autostart() == 1
+        assert not run_module('domain', dict(args, spec=swapped, live_changes=True, autostart=True))['changed']
     finally:
         cleanup_domain(qemu_conn, name)
 
