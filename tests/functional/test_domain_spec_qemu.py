@@ -88,6 +88,9 @@ def xp(root, path):
     return value.strip() if isinstance(value, str) else (value.text or '').strip()
 
 
+#: A <cpu> as sysvirt.libvirt.cpu_baseline returns it (its xml), for cpu.xml.
+BASELINE_CPU = "<cpu><arch>x86_64</arch><model fallback='allow'>qemu64</model></cpu>"
+
 # (id, spec, {xpath: expected value in the stored definition}); {pool} and {net} are filled in.
 QEMU_TABLE = [
     ('memory-vcpus', dict(memory=256, max_memory='512MiB', vcpus=1, max_vcpus=2),
@@ -96,8 +99,7 @@ QEMU_TABLE = [
      {'vcpu': '4', 'cpu/topology/@cores': '2', 'cpu/topology/@threads': '2'}),
     ('cpu-custom', dict(memory=128, cpu=dict(model='qemu64')), {'cpu/model': 'qemu64', 'cpu/@mode': 'custom'}),
     ('cpu-maximum', dict(memory=128, cpu=dict(mode='maximum')), {'cpu/@mode': 'maximum'}),
-    ('cpu-baseline-xml', dict(memory=128, cpu=dict(xml="<cpu><arch>x86_64</arch><model fallback='allow'>qemu64</model>"
-                                                        "</cpu>", cores=2)),
+    ('cpu-baseline-xml', dict(memory=128, cpu=dict(cores=2, xml=BASELINE_CPU)),
      {'cpu/model': 'qemu64', 'cpu/@mode': 'custom', 'cpu/topology/@cores': '2', 'vcpu': '2'}),
     ('machine-q35', dict(memory=128, machine='q35'), {'os/type/@machine': 'pc-q35-7.2'}),
     ('hint-linux', dict(memory=128, os='linux2022'),

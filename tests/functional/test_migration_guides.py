@@ -20,7 +20,7 @@ import subprocess
 import libvirt
 import pytest
 
-from conftest import QEMU_URI, unique_name
+from conftest import unique_name
 from day2_guest import dir_pool
 from utils.guest import GUEST_INITRD, GUEST_KERNEL
 from utils.rulebook import tool

@@ -370,8 +370,8 @@ class FakeConn:
 def test_read_host_hint_machine_only_when_the_host_has_it():
     conn = FakeConn()
     h = ds.read_host(conn, {}, ds.OS_HINTS['linux2022'])
-    assert (h.arch, h.virt_type, h.machine, h.emulator, h.features) == ('x86_64', 'qemu', 'q35', '/dc/emulator',
-                                                                       ['acpi'])
+    expected = ('x86_64', 'qemu', 'q35', '/dc/emulator', ['acpi'])
+    assert (h.arch, h.virt_type, h.machine, h.emulator, h.features) == expected
     assert conn.asked == [(None, 'x86_64', 'q35', 'qemu', 0)]
     conn = FakeConn(machines=('pc',))
     h = ds.read_host(conn, {}, ds.OS_HINTS['linux2022'])
