@@ -21,7 +21,7 @@ import pytest
 from lxml import etree
 
 from conftest import QEMU_URI, SHARED_TEST_URI, run_module, unique_name
-from day2_guest import dir_pool
+from day2_guest import cleanup_domain, dir_pool
 from utils.guest import GUEST_INITRD, GUEST_KERNEL, MARKER_UP, wait_for_console
 
 
@@ -62,22 +62,6 @@ def four_runs(uri, name, spec, extra=None):
     finally:
         conn.close()
     return real, etree.fromstring(stored.encode())
-
-
-def cleanup_domain(conn, name):
-    """Remove the guest (powered off, undefined with its NVRAM where the driver has one); fail if it stays."""
-    try:
-        dom = conn.lookupByName(name)
-    except libvirt.libvirtError:
-        return
-    if dom.isActive():
-        dom.destroy()
-    try:
-        dom.undefineFlags(libvirt.VIR_DOMAIN_UNDEFINE_NVRAM)
-    except libvirt.libvirtError:
-        dom.undefine()
-    with pytest.raises(libvirt.libvirtError):
-        conn.lookupByName(name)
 
 
 def xp(root, path):

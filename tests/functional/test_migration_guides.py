@@ -21,7 +21,7 @@ import libvirt
 import pytest
 
 from conftest import unique_name
-from day2_guest import dir_pool
+from day2_guest import cleanup_domain, dir_pool
 from utils.guest import GUEST_INITRD, GUEST_KERNEL
 from utils.rulebook import tool
 
@@ -54,16 +54,6 @@ def play(folder, playbook, variables):
     return int(recap.group(2)), output
 
 
-def remove_guest(conn, name):
-    try:
-        dom = conn.lookupByName(name)
-    except libvirt.libvirtError:
-        return
-    if dom.isActive():
-        dom.destroy()
-    dom.undefine()
-
-
 def run_guide(tmp_path, guide, create, remove, variables, conn, volume):
     files = guide_files(guide)
     assert {create, remove} <= set(files), sorted(files)
@@ -86,7 +76,7 @@ def run_guide(tmp_path, guide, create, remove, variables, conn, volume):
         changed, output = play(str(tmp_path), remove, variables)
         assert changed == 0, output
     finally:
-        remove_guest(conn, name)
+        cleanup_domain(conn, name)
 
 
 def test_from_virt_install_guide(tmp_path, qemu_conn, pool):
