@@ -17,7 +17,7 @@ set -euo pipefail
 sysvirt_env
 
 #: The code under test, paths inside the collection.
-MUTATE=(plugins/module_utils/_resource.py plugins/module_utils/_xml.py)
+MUTATE=(plugins/module_utils/_resource.py plugins/module_utils/_xml.py plugins/module_utils/_domain_spec.py)
 #: The unit tests that drive it: the reconcile and XML layers' own, and the modules' whose lifecycle goes through
 #: _resource (in-process, on the test:///default driver).
 TESTS=(
@@ -33,6 +33,7 @@ TESTS=(
     tests/unit/plugins/modules/test_secret_module.py
     tests/unit/plugins/modules/test_network.py
     tests/unit/plugins/modules/test_domain.py
+    tests/unit/plugins/module_utils/test_domain_spec.py
 )
 
 STAGE=$REPO/.build/mutation

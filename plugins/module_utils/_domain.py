@@ -15,7 +15,7 @@ import copy
 import os
 import time
 
-from ansible_collections.sysvirt.libvirt.plugins.module_utils import _resource, _xml
+from ansible_collections.sysvirt.libvirt.plugins.module_utils import _domain_spec, _resource, _xml
 from ansible_collections.sysvirt.libvirt.plugins.module_utils._connection import (
     LibvirtFailure, call, failure_from, lookup,
 )
@@ -607,6 +607,8 @@ class DomainRun:
         self.emptied = set()
         #: In check mode, the domain rename_from names, which the real run would have renamed.
         self.renamed_in_check_mode = None
+        #: The volumes the disks of O(spec) need created before the definition.
+        self.spec_volumes = []
 
     # -- helpers -------------------------------------------------------------------------------------
     def fail(self, msg, **kwargs):
@@ -641,6 +643,10 @@ class DomainRun:
             with call('convert the native %s configuration to domain XML' % fmt):
                 text = self.conn.domainXMLFromNative(fmt, p['from_native']['config'], 0)
         name, uuid = p['name'], p['uuid']
+        if p['spec'] and p['state'] != 'absent':
+            element, self.spec_volumes = _domain_spec.prepare(self.conn, p['spec'], name, self.check,
+                                                              self.outcome.warnings)
+            text = _xml.to_string(element)
         if text:
             desired = normalise_desired(_xml.parse(text, 'domain XML', root='domain'))
             dname, duuid = self.kind.identity(desired)
@@ -709,6 +715,8 @@ class DomainRun:
         if state == 'absent':
             self.remove()
             return self.finish()
+        for volume in self.spec_volumes:
+            self.act(volume.action, volume.create, what=volume.action)
         if p['persistent']:
             self.ensure_persistent_definition()
         else:

@@ -63,6 +63,279 @@ options:
       - Also return the domain's definition converted to this native format (for example C(qemu-argv)) as
         RV(native_config). Drivers without the conversion fail with a clear message.
     type: str
+  spec:
+    description:
+      - The guest described by options, the way C(virt-install) describes it, instead of O(xml). The options are
+        rendered to domain XML on the target host, which then goes through the same comparison and
+        (re)definition as O(xml). A re-run changes nothing, check mode predicts, C(--diff) shows the definition's
+        XML, and changing an option later (more memory, a second disk, another NIC) redefines the guest. With
+        O(live_changes=true), what libvirt can change in a running guest (memory and vCPUs up to their maximum,
+        CD-ROM media) changes live too.
+      - Defaults come from what the host says it supports, read from libvirt's capabilities and domain
+        capabilities (C(virConnectGetDomainCapabilities)). These are the emulator, the machine type, the UEFI
+        firmware, and the disk buses, graphics, RNG and TPM models. The OS hint O(spec.os) changes some defaults;
+        the table is in the collection's guide C(docs/guides/domain-spec.md).
+      - What the host cannot give (UEFI on a machine type without UEFI firmware here, a disk bus the machine type
+        lacks, a network that does not exist, a TPM without an emulator) fails before anything is created or
+        defined.
+      - Requires O(name). Mutually exclusive with O(xml) and O(from_native).
+      - Why an option of this module and not a module of its own? Options and XML are two ways to write the
+        same desired definition. Everything else, the power state, autostart, live changes, restarts and
+        removal with storage, is the same, so the guest's lifecycle stays in one module.
+    type: dict
+    suboptions:
+      os:
+        description:
+          - OS hint, like C(virt-install --osinfo). It chooses the machine type, disk bus, NIC model, RNG,
+            guest agent channel, firmware, TPM and clock when they are not set. V(generic) when not set.
+          - V(linux2018), V(linux2022) prefer q35, virtio disks and NICs, an RNG and the guest agent channel.
+            V(win10) prefers q35, SATA disks, e1000e NICs, local time and Hyper-V enlightenments. V(win11) adds
+            UEFI with secure boot and a TPM 2.0.
+        type: str
+        choices: [generic, linux2018, linux2022, win10, win11]
+      virt_type:
+        description:
+          - The domain type, for example V(kvm) or V(qemu) (TCG, no hardware virtualisation). When not set,
+            V(kvm) if the host offers it, else V(qemu), else the driver's first one.
+        type: str
+      arch:
+        description: Guest architecture, for example V(x86_64). Defaults to the host's when the host offers it.
+        type: str
+      machine:
+        description:
+          - Machine type, for example V(q35) or V(pc) (libvirt stores the versioned name, for example
+            C(pc-q35-7.2), and both spellings compare equal). Defaults to the OS hint's when the host has it,
+            else the host's default machine type for the architecture.
+        type: str
+      memory:
+        description:
+          - Memory of the guest (its current memory). A number is MiB, as in C(virt-install --memory); a string
+            may carry a unit, for example V(4GiB).
+        type: raw
+        required: true
+      max_memory:
+        description: Maximum memory (the balloon's ceiling), in MiB or with a unit. Defaults to O(spec.memory).
+        type: raw
+      vcpus:
+        description: Number of vCPUs at boot. Defaults to O(spec.max_vcpus), or 1.
+        type: int
+      max_vcpus:
+        description: Maximum number of vCPUs (hot-pluggable up to it). Defaults to the CPU topology's product, else O(spec.vcpus).
+        type: int
+      cpu:
+        description:
+          - The guest CPU. When not set, a KVM guest with an O(spec.os) hint other than V(generic) gets
+            host-passthrough (as virt-install); otherwise the hypervisor's default CPU.
+        type: dict
+        suboptions:
+          mode:
+            description: CPU mode; must be one the host's domain capabilities support.
+            type: str
+            choices: [host-passthrough, host-model, maximum, custom]
+          model:
+            description: A CPU model name (mode V(custom)), for example V(qemu64) or V(EPYC).
+            type: str
+          xml:
+            description:
+              - A whole C(<cpu>) element, for example the fleet baseline RV(sysvirt.libvirt.cpu_baseline#module:xml)
+                returns. Its C(<arch>) and C(<topology>) are dropped (the topology comes from the options).
+            type: str
+          sockets:
+            description: CPU sockets of the topology. The product of sockets, cores and threads must equal the maximum vCPUs.
+            type: int
+          cores:
+            description: Cores per socket.
+            type: int
+          threads:
+            description: Threads per core.
+            type: int
+      firmware:
+        description: V(bios) or V(uefi) (libvirt chooses the UEFI firmware files the host has). Default from O(spec.os).
+        type: str
+        choices: [bios, uefi]
+      secure_boot:
+        description:
+          - With V(uefi), V(true) asks for firmware with secure boot and enrolled keys (and enables SMM), V(false) for
+            firmware without. When not set (and O(spec.os) does not ask for it), libvirt chooses among the host's
+            UEFI firmware.
+        type: bool
+      kernel:
+        description: Path of a kernel on the host to boot directly (direct kernel boot).
+        type: str
+      initrd:
+        description: Path of an initrd on the host for O(spec.kernel).
+        type: str
+      cmdline:
+        description: Kernel command line for O(spec.kernel).
+        type: str
+      boot:
+        description: Boot devices in order, as C(virt-install --boot). When not set, libvirt boots from the first disk.
+        type: list
+        elements: str
+        choices: [hd, cdrom, network, fd]
+      disks:
+        description:
+          - Disks, CD-ROM and floppy drives, in order. Target names (C(vda), C(sda), ...) are given in order per bus
+            unless O(spec.disks[].target) is set.
+          - A disk is an existing volume (O(spec.disks[].pool) and O(spec.disks[].volume)) or a path. With
+            O(spec.disks[].size) or O(spec.disks[].backing), a volume that does not exist is created first (in
+            check mode the action is reported); an existing volume is used as it is, never resized or replaced.
+        type: list
+        elements: dict
+        suboptions:
+          device:
+            description: The kind of drive.
+            type: str
+            choices: [disk, cdrom, floppy]
+            default: disk
+          path:
+            description: A file or block device (C(/dev/...)) on the host, for example an ISO for a cdrom.
+            type: str
+          pool:
+            description: The storage pool of O(spec.disks[].volume).
+            type: str
+          volume:
+            description: A storage volume's name in O(spec.disks[].pool).
+            type: str
+          size:
+            description: Capacity of a volume to create when it does not exist, in MiB or with a unit (V(20GiB)).
+            type: raw
+          backing:
+            description:
+              - Name of a base volume in the same pool; the volume is created as a qcow2 copy-on-write overlay on
+                it (its size is the base's unless O(spec.disks[].size) is set).
+            type: str
+          format:
+            description: The image format (C(<driver type>)). Defaults to the volume's, V(qcow2) for a new volume, else V(raw).
+            type: str
+          bus:
+            description:
+              - The disk bus, for example V(virtio), V(sata), V(scsi) (a virtio-scsi controller is added), V(ide),
+                V(usb). It must be one the machine type has.
+              - Defaults to V(virtio) for disks when the OS hint prefers virtio, else V(sata) where the machine type
+                has no IDE (q35), else V(ide).
+            type: str
+          target:
+            description: The target device name, for example V(vdb).
+            type: str
+          cache:
+            description: The cache mode.
+            type: str
+            choices: [default, none, writethrough, writeback, directsync, unsafe]
+          io:
+            description: The I/O mode.
+            type: str
+            choices: [native, threads, io_uring]
+          discard:
+            description: Whether discard requests are passed to the image.
+            type: str
+            choices: [unmap, ignore]
+          readonly:
+            description: Read-only disk (a cdrom always is).
+            type: bool
+            default: false
+          boot_order:
+            description: Per-device boot order; do not combine with O(spec.boot).
+            type: int
+      nics:
+        description: Network interfaces, in order. Each has one of O(spec.nics[].network), O(spec.nics[].bridge), O(spec.nics[].direct) or O(spec.nics[].user).
+        type: list
+        elements: dict
+        suboptions:
+          network:
+            description: A libvirt network; it must exist.
+            type: str
+          bridge:
+            description: A host bridge.
+            type: str
+          direct:
+            description: A host interface for a macvtap (direct) connection.
+            type: str
+          mode:
+            description: The macvtap mode of O(spec.nics[].direct); V(bridge) when not set.
+            type: str
+            choices: [bridge, vepa, private, passthrough]
+          user:
+            description: User-mode networking (no host set-up; the guest reaches out through QEMU).
+            type: bool
+          model:
+            description: The NIC model, for example V(virtio) or V(e1000e). Default from O(spec.os).
+            type: str
+          mac:
+            description: The MAC address. When not set, libvirt generates one and a re-run keeps it.
+            type: str
+          boot_order:
+            description: Per-device boot order (network boot); do not combine with O(spec.boot).
+            type: int
+      graphics:
+        description: The graphical console. No graphics when not set (a serial console is there by default).
+        type: dict
+        suboptions:
+          type:
+            description: V(none), V(vnc) or V(spice); must be one the host offers.
+            type: str
+            choices: [none, vnc, spice]
+            default: none
+          listen:
+            description: The address the console listens on.
+            type: str
+            default: 127.0.0.1
+      serial:
+        description: The serial console. A C(pty) serial port when not set.
+        type: dict
+        suboptions:
+          type:
+            description: V(pty) (reachable with C(virsh console)) or V(none).
+            type: str
+            choices: [pty, none]
+            default: pty
+          log:
+            description: A file on the host that receives everything the guest writes to the serial port.
+            type: str
+      guest_agent:
+        description: A virtio channel for the QEMU guest agent. Default from O(spec.os).
+        type: bool
+      rng:
+        description: A virtio random number generator fed from C(/dev/urandom). Default from O(spec.os).
+        type: bool
+      watchdog:
+        description: A watchdog device.
+        type: dict
+        suboptions:
+          model:
+            description: The watchdog model.
+            type: str
+            choices: [i6300esb, ib700, itco]
+            default: i6300esb
+          action:
+            description: What happens when the watchdog fires.
+            type: str
+            choices: [reset, shutdown, poweroff, pause, none, dump, inject-nmi]
+            default: reset
+      tpm:
+        description: An emulated TPM (needs C(swtpm) on the host). Default from O(spec.os) (V(win11) has one).
+        type: dict
+        suboptions:
+          model:
+            description: The TPM model.
+            type: str
+            choices: [tpm-crb, tpm-tis]
+            default: tpm-crb
+          version:
+            description: The TPM version.
+            type: str
+            choices: ['1.2', '2.0']
+            default: '2.0'
+      extra_devices:
+        description: Raw XML of devices the options do not cover, each appended to C(<devices>).
+        type: list
+        elements: str
+      extra_elements:
+        description:
+          - Raw XML of other elements of C(<domain>), for example C(<on_reboot>destroy</on_reboot>) or
+            C(<memoryBacking>). Each replaces the rendered element of the same tag, or is added.
+        type: list
+        elements: str
   state:
     description:
       - V(present) defines the domain and leaves its power state alone.
@@ -236,6 +509,49 @@ EXAMPLES = r'''
     force_boot: true
     reset_nvram: true
 
+- name: A guest described by options, virt-install style (a second run changes nothing)
+  sysvirt.libvirt.domain:
+    name: web01
+    spec:
+      os: linux2022
+      memory: 4GiB
+      max_memory: 8GiB
+      vcpus: 2
+      firmware: uefi
+      disks:
+        - pool: default
+          volume: web01.qcow2
+          backing: debian-12.qcow2
+          size: 20GiB
+        - device: cdrom
+          path: /var/lib/libvirt/images/debian-12-netinst.iso
+      nics:
+        - network: default
+      boot: [cdrom, hd]
+    state: running
+    autostart: true
+
+- name: Later, more memory and a second NIC; the running guest gets the memory now (it is below the maximum)
+  sysvirt.libvirt.domain:
+    name: web01
+    spec:
+      os: linux2022
+      memory: 6GiB
+      max_memory: 8GiB
+      vcpus: 2
+      firmware: uefi
+      disks:
+        - pool: default
+          volume: web01.qcow2
+        - device: cdrom
+          path: /var/lib/libvirt/images/debian-12-netinst.iso
+      nics:
+        - network: default
+        - bridge: br-storage
+      boot: [cdrom, hd]
+    state: running
+    live_changes: true
+
 - name: Define a guest from a template (a second run changes nothing)
   sysvirt.libvirt.domain:
     xml: "{{ lookup('ansible.builtin.template', 'web01.xml.j2') }}"
@@ -405,6 +721,81 @@ from ansible_collections.sysvirt.libvirt.plugins.module_utils._connection import
 from ansible_collections.sysvirt.libvirt.plugins.module_utils._domain import run_module
 
 
+#: The options of O(spec): a guest described the way virt-install describes it.
+SPEC_OPTIONS = dict(
+    os=dict(type='str', choices=['generic', 'linux2018', 'linux2022', 'win10', 'win11']),
+    virt_type=dict(type='str'),
+    arch=dict(type='str'),
+    machine=dict(type='str'),
+    memory=dict(type='raw', required=True),
+    max_memory=dict(type='raw'),
+    vcpus=dict(type='int'),
+    max_vcpus=dict(type='int'),
+    cpu=dict(type='dict', options=dict(
+        mode=dict(type='str', choices=['host-passthrough', 'host-model', 'maximum', 'custom']),
+        model=dict(type='str'),
+        xml=dict(type='str'),
+        sockets=dict(type='int'),
+        cores=dict(type='int'),
+        threads=dict(type='int'),
+    ), mutually_exclusive=[('xml', 'mode'), ('xml', 'model')]),
+    firmware=dict(type='str', choices=['bios', 'uefi']),
+    secure_boot=dict(type='bool'),
+    kernel=dict(type='str'),
+    initrd=dict(type='str'),
+    cmdline=dict(type='str'),
+    boot=dict(type='list', elements='str', choices=['hd', 'cdrom', 'network', 'fd']),
+    disks=dict(type='list', elements='dict', options=dict(
+        device=dict(type='str', choices=['disk', 'cdrom', 'floppy'], default='disk'),
+        path=dict(type='str'),
+        pool=dict(type='str'),
+        volume=dict(type='str'),
+        size=dict(type='raw'),
+        backing=dict(type='str'),
+        format=dict(type='str'),
+        bus=dict(type='str'),
+        target=dict(type='str'),
+        cache=dict(type='str', choices=['default', 'none', 'writethrough', 'writeback', 'directsync',
+                                        'unsafe']),
+        io=dict(type='str', choices=['native', 'threads', 'io_uring']),
+        discard=dict(type='str', choices=['unmap', 'ignore']),
+        readonly=dict(type='bool', default=False),
+        boot_order=dict(type='int'),
+    ), mutually_exclusive=[('path', 'volume'), ('path', 'pool')]),
+    nics=dict(type='list', elements='dict', options=dict(
+        network=dict(type='str'),
+        bridge=dict(type='str'),
+        direct=dict(type='str'),
+        mode=dict(type='str', choices=['bridge', 'vepa', 'private', 'passthrough']),
+        user=dict(type='bool'),
+        model=dict(type='str'),
+        mac=dict(type='str'),
+        boot_order=dict(type='int'),
+    ), mutually_exclusive=[('network', 'bridge', 'direct', 'user')]),
+    graphics=dict(type='dict', options=dict(
+        type=dict(type='str', choices=['none', 'vnc', 'spice'], default='none'),
+        listen=dict(type='str', default='127.0.0.1'),
+    )),
+    serial=dict(type='dict', options=dict(
+        type=dict(type='str', choices=['pty', 'none'], default='pty'),
+        log=dict(type='str'),
+    )),
+    guest_agent=dict(type='bool'),
+    rng=dict(type='bool'),
+    watchdog=dict(type='dict', options=dict(
+        model=dict(type='str', choices=['i6300esb', 'ib700', 'itco'], default='i6300esb'),
+        action=dict(type='str', choices=['reset', 'shutdown', 'poweroff', 'pause', 'none', 'dump',
+                                         'inject-nmi'], default='reset'),
+    )),
+    tpm=dict(type='dict', options=dict(
+        model=dict(type='str', choices=['tpm-crb', 'tpm-tis'], default='tpm-crb'),
+        version=dict(type='str', choices=['1.2', '2.0'], default='2.0'),
+    )),
+    extra_devices=dict(type='list', elements='str'),
+    extra_elements=dict(type='list', elements='str'),
+)
+
+
 def main():
     module = AnsibleModule(
         argument_spec=connection_argument_spec(dict(
@@ -416,6 +807,7 @@ def main():
                 config=dict(type='str', required=True),
             )),
             to_native=dict(type='str'),
+            spec=dict(type='dict', options=SPEC_OPTIONS),
             state=dict(type='str', default='present',
                        choices=['present', 'absent', 'running', 'paused', 'shutdown', 'destroyed', 'restarted',
                                 'saved', 'reset']),
@@ -443,8 +835,9 @@ def main():
             remove_tpm=dict(type='bool', default=False),
             return_xml=dict(type='bool', default=False),
         )),
-        mutually_exclusive=[('xml', 'from_native'), ('uuid', 'rename_from')],
+        mutually_exclusive=[('xml', 'from_native', 'spec'), ('uuid', 'rename_from')],
         required_one_of=[('name', 'uuid', 'xml', 'from_native', 'restore')],
+        required_by=dict(spec='name'),
         supports_check_mode=True,
     )
     require_libraries(module)

@@ -13,6 +13,9 @@ builds it into ``/var/cache/sysvirt-testbed/linux-guest``. :func:`linux_guest` i
 * the ``org.qemu.guest_agent.0`` channel, a virtio RNG (sshd and Python want entropy early), the serial console
   in a log file.
 
+It is defined from options (the domain module's ``spec``, :func:`linux_guest_spec`), so every session provisions a
+real Linux guest from options with cloud-init; :func:`linux_guest_xml` is the same guest as XML.
+
 It yields a :class:`LinuxGuest` once the agent answers and an SSH login works, and destroys and undefines the
 domain and removes its files at the end of the session, also when a test or the boot failed.
 """
@@ -126,6 +129,36 @@ def linux_guest_xml(name, disk, seed, host_port, *, image_dir=IMAGE_DIR, memory_
     return '\n'.join(lines) + '\n'
 
 
+def linux_guest_spec(disk, seed, host_port, *, image_dir=IMAGE_DIR, memory_mib=1024, vcpus=1, serial_log,
+                     cmdline=None):
+    """The same guest as :func:`linux_guest_xml`, described by the domain module's options (``spec``): what
+    :func:`boot` provisions, so the session's Linux guest is a guest from options with a cloud-init seed."""
+    info = build_info(image_dir)
+    netdev = 'user,id=sysvirtnet0,restrict=on,hostfwd=tcp:127.0.0.1:%d-:22' % host_port
+    args = ''.join('<qemu:arg value=%s/>' % quoteattr(arg)
+                   for arg in ('-netdev', netdev, '-device', 'virtio-net-pci,netdev=sysvirtnet0,addr=0x10'))
+    return dict(
+        virt_type='qemu', machine='pc', memory=memory_mib, vcpus=vcpus,
+        kernel=os.path.join(image_dir, 'vmlinuz'), initrd=os.path.join(image_dir, 'initrd.img'),
+        cmdline=cmdline or info.get('cmdline', 'root=/dev/vda rw console=ttyS0'),
+        disks=[dict(path=disk, format='qcow2', bus='virtio', cache='unsafe', discard='unmap'),
+               dict(path=seed, format='raw', bus='virtio', readonly=True)],
+        serial=dict(log=serial_log), guest_agent=True, rng=True,
+        extra_devices=["<controller type='usb' model='none'/>", "<memballoon model='none'/>"],
+        extra_elements=['<qemu:commandline xmlns:qemu=%s>%s</qemu:commandline>' % (quoteattr(QEMU_NS), args)],
+    )
+
+
+def define_from_options(name, spec):
+    """Define ``name`` from ``spec`` with the domain module (on qemu:///system); fails the test when it fails."""
+    from conftest import QEMU_URI, run_module  # the test session's runner (conftest imports this module)
+
+    result = run_module('domain', dict(uri=QEMU_URI, name=name, spec=spec))
+    if result.failed or not result['changed']:
+        pytest.fail('defining the Linux test guest %s from options failed: %s' % (name, result), pytrace=False)
+    return result
+
+
 def make_seed(path, hostname, public_key, user=USER):
     """A NoCloud seed ISO (label cidata): the user with ``public_key`` and passwordless sudo."""
     folder = tempfile.mkdtemp(prefix='sysvirt-seed-')
@@ -185,7 +218,8 @@ def boot(conn, folder, name):
         make_seed(seed, 'sysvirt-test-guest', f.read())
     port = free_loopback_port()
     guest = LinuxGuest(name=name, uuid='', port=port, key=key, folder=folder, serial_log=serial_log_path(name))
-    dom = conn.defineXML(linux_guest_xml(name, disk, seed, port))
+    define_from_options(name, linux_guest_spec(disk, seed, port, serial_log=guest.serial_log))
+    dom = conn.lookupByName(name)
     guest.uuid = dom.UUIDString()
     start = time.monotonic()
     dom.create()
