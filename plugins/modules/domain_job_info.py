@@ -88,7 +88,7 @@ jobs:
         type:
           description:
             - V(none), V(bounded) (its end is known), V(unbounded); for a completed job V(completed), V(failed)
-              or V(cancelled).
+              or V(cancelled); V(unknown) on a driver that reports no jobs (libvirt's test driver).
           type: str
         active:
           description: Whether a job runs (C(type) V(bounded) or V(unbounded)).
