@@ -25,9 +25,10 @@ try:
 except ImportError:  # reported by _connection.require_libraries
     libvirt = None
 
-from ansible_collections.sysvirt.libvirt.plugins.module_utils import _xml
+from ansible_collections.sysvirt.libvirt.plugins.module_utils import _domain, _xml
 from ansible_collections.sysvirt.libvirt.plugins.module_utils._connection import (
-    LibvirtFailure, call, failure_from)
+    LibvirtFailure, call, exit_module, failure_from, module_connection)
+from ansible_collections.sysvirt.libvirt.plugins.module_utils._device import require_domain
 from ansible_collections.sysvirt.libvirt.plugins.module_utils._events import DomainEvents
 from ansible_collections.sysvirt.libvirt.plugins.module_utils._resource import ModuleRun
 
@@ -309,8 +310,6 @@ def remove_partial(path, existed):
 
 def run_info(module):
     """domain_job_info: one guest's jobs, or every guest's (optionally only those with a job running)."""
-    from ansible_collections.sysvirt.libvirt.plugins.module_utils._connection import exit_module, module_connection
-    from ansible_collections.sysvirt.libvirt.plugins.module_utils._device import require_domain
     p = module.params
     with module_connection(module) as conn:
         if p['domain']:
@@ -345,7 +344,6 @@ class JobRun(ModuleRun):
     """One run of domain_job: set a block job's speed, dump, save, the managed save image, then abort or wait."""
 
     def run(self):
-        from ansible_collections.sysvirt.libvirt.plugins.module_utils._device import require_domain
         p = self.params
         self.dom = require_domain(self.conn, p['domain'])
         self.name = self.dom.name()
@@ -515,9 +513,8 @@ class JobRun(ModuleRun):
 
     def _redefine_image(self, xml, read, define, what):
         """Redefine the definition inside a save image when it does not already satisfy ``xml``."""
-        from ansible_collections.sysvirt.libvirt.plugins.module_utils._domain import domain_rules, normalise_desired
-        desired = normalise_desired(_xml.parse(xml, 'domain XML', root='domain'))
-        rules = domain_rules(self.conn)
+        desired = _domain.normalise_desired(_xml.parse(xml, 'domain XML', root='domain'))
+        rules = _domain.domain_rules(self.conn)
         with call('read the definition in %s' % what):
             before = read()
         differences = _xml.differences(desired, before, rules)

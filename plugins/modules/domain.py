@@ -74,6 +74,8 @@ options:
       - V(restarted) reboots a running guest gracefully and waits until it is back (starts it when it is
         off). It always reports a change, like P(ansible.builtin.service#module) with C(restarted).
       - V(saved) saves its memory to libvirt's managed save image and stops it; the next start restores it.
+        Saving to a file of your choice, core dumps and removing the managed save image are in
+        P(sysvirt.libvirt.domain_job#module).
       - V(absent) powers it off if needed and undefines it, with its managed save image and its snapshot
         and checkpoint metadata. Its NVRAM file is removed only when it lies in libvirt's own NVRAM directory
         C(/var/lib/libvirt/qemu/nvram), since a definition may point at the system's firmware template.
@@ -159,7 +161,8 @@ options:
         default: present
   restore:
     description:
-      - Path of a save file (made by C(virsh save)) to restore the domain from when it is not running, into
+      - Path of a save file (made by P(sysvirt.libvirt.domain_job#module) O(sysvirt.libvirt.domain_job#module:save)
+        or C(virsh save)) to restore the domain from when it is not running, into
         state V(running) (or V(paused) when O(state=paused)). The domain's name is read from the file when
         neither O(name) nor O(xml) gives it. A running domain is left alone.
     type: path
@@ -191,6 +194,7 @@ notes:
   - Secrets (graphics passwords) are masked in differences and diffs and never returned.
 seealso:
   - module: sysvirt.libvirt.domain_info
+  - module: sysvirt.libvirt.domain_job
 '''
 
 EXAMPLES = r'''

@@ -575,3 +575,242 @@ def test_modules_on_the_test_driver():
     assert missing.failed and 'does not exist' in missing['msg']
     bad = run_module('domain_job', dict(uri=SHARED_TEST_URI, domain='test', speed=3))
     assert bad.failed and 'disk' in bad['msg']
+
+
+# ------------------------------------------------------------------ exact words, flags and the run's wiring
+
+def test_run_job_samples_progress_in_its_shape():
+    dom = FakeDom(stats=DUMP_STATS)
+    seconds, progress = _job.run_job(dom, FakeEvents(), lambda: time.sleep(0.2), 5, 'dump')
+    assert progress, 'a job of 0.2 s sampled every 10 ms has samples'
+    assert all(sorted(p) == ['data_processed', 'data_total', 'progress', 'seconds'] for p in progress)
+    assert all(p['data_processed'] == 100 and p['data_total'] == 400 and p['progress'] == 25.0 for p in progress)
+    assert all(0 <= p['seconds'] <= seconds for p in progress) and 0.2 <= seconds < 2
+    assert [p['seconds'] for p in progress] == sorted(p['seconds'] for p in progress)
+    idle = FakeDom()  # no active job: nothing sampled
+    assert _job.run_job(idle, FakeEvents(), lambda: time.sleep(0.05), 5, 'dump')[1] == []
+    stop = threading.Event()
+    dom.on_abortJob = stop.set
+    with pytest.raises(LibvirtFailure) as failure:
+        _job.run_job(dom, FakeEvents(), lambda: stop.wait(10), 0.1, 'dump of g')
+    assert failure.value.msg == 'The dump of g did not finish within 0.1 seconds and was aborted'
+    assert failure.value.hint == 'Raise timeout; nothing half-written is left at the target.'
+
+    def broken():
+        raise KeyError('not libvirt')
+    with pytest.raises(KeyError):
+        _job.run_job(FakeDom(), FakeEvents(), broken, 5, 'dump')
+
+
+def test_wait_until_bounds():
+    started = time.monotonic()
+    assert not _job.wait_until(FakeEvents(), lambda: False, -5)
+    assert time.monotonic() - started < 0.5
+    flips = time.monotonic() + 0.2
+    assert _job.wait_until(FakeEvents(), lambda: time.monotonic() > flips, 0.8, poll=0.05)
+
+
+def test_read_errors_keep_libvirt_words():
+    dom = FakeDom()
+
+    def refuse(*args):
+        raise error(libvirt.VIR_ERR_INTERNAL_ERROR, 'monitor gone')
+    dom.blockJobInfo = refuse
+    dom.diskErrors = refuse
+    with pytest.raises(LibvirtFailure) as failure:
+        _job.block_job(dom, 'vda')
+    assert failure.value.msg == 'Failed to read the block job of disk vda of g: monitor gone'
+    assert failure.value.code == libvirt.VIR_ERR_INTERNAL_ERROR
+    with pytest.raises(LibvirtFailure) as failure:
+        _job.disk_errors(dom)
+    assert failure.value.msg == 'Failed to read the disk errors of g: monitor gone'
+    assert failure.value.code == libvirt.VIR_ERR_INTERNAL_ERROR
+
+    def unsupported(*args):
+        raise error(libvirt.VIR_ERR_NO_SUPPORT)
+    dom.blockJobInfo = unsupported
+    dom.diskErrors = unsupported
+    assert _job.block_job(dom, 'vda') is None and _job.disk_errors(dom) == {}
+    dom = FakeDom()
+    dom.stats_error = error(libvirt.VIR_ERR_INTERNAL_ERROR, 'monitor gone')
+    with pytest.raises(LibvirtFailure) as failure:
+        _job.read_job(dom)
+    assert failure.value.code == libvirt.VIR_ERR_INTERNAL_ERROR
+    dom.stats_error = error(libvirt.VIR_ERR_NO_SUPPORT)
+    dom.jobInfo = refuse
+    with pytest.raises(LibvirtFailure, match='^Failed to read the job of g: monitor gone$'):
+        _job.read_job(dom)
+
+
+def test_calls_use_libvirts_flags():
+    seen = []
+
+    class Strict(FakeDom):
+        def XMLDesc(self, flags=0):
+            seen.append(('XMLDesc', flags))
+            return FakeDom.XMLDesc(self, flags)
+
+        def blockJobInfo(self, disk, flags):
+            seen.append(('blockJobInfo', flags))
+            return {}
+
+        def diskErrors(self, flags):
+            seen.append(('diskErrors', flags))
+            return {'vda': libvirt.VIR_DOMAIN_DISK_ERROR_NONE}
+
+        def managedSaveGetXMLDesc(self, flags):
+            seen.append(('managedSaveGetXMLDesc', flags))
+            return '<domain/>'
+
+        def hasManagedSaveImage(self, flags):
+            seen.append(('hasManagedSaveImage', flags))
+            return True
+    dom = Strict()
+    _job.block_jobs(dom)
+    assert _job.disk_errors(dom) == {}
+    _job.managed_save_xml(dom)
+    assert seen == [('XMLDesc', 0), ('blockJobInfo', 0), ('blockJobInfo', 0), ('diskErrors', 0),
+                    ('hasManagedSaveImage', 0), ('managedSaveGetXMLDesc', 0)]
+    calls = []
+    conn = SimpleNamespace(saveImageGetXMLDesc=lambda p, f: calls.append((p, f)) or '<domain><uuid>u</uuid></domain>')
+    assert _job.save_image_uuid(conn, __file__) == 'u' and calls == [(__file__, 0)]
+
+
+def test_failures_say_what_to_do(tmp_path):
+    cases = [
+        (lambda: job_run(FakeDom()).set_speed('vda', 1), 'Disk vda of g has no block job running, so it has no '
+         'speed to set', 'A block job starts with its bandwidth in sysvirt.libvirt.domain_block (job.bandwidth).'),
+        (lambda: job_run(FakeDom(active=False)).dump(dump_spec(str(tmp_path / 'c'))),
+         'Domain g is not running; a core dump needs a running guest',
+         'Start it first (sysvirt.libvirt.domain state=running).'),
+        (lambda: job_run(FakeDom()).managed_save(dict(state='present', xml=None, restore_state=None)),
+         'Domain g has no managed save image', 'Make one with sysvirt.libvirt.domain state=saved.'),
+        (lambda: job_run(FakeDom(stats=DUMP_STATS), timeout=0).abort(None),
+         'the dump job of g was asked to abort but still runs after 0 seconds',
+         'Some jobs end only at a safe point; run the task again with a longer timeout.'),
+        (lambda: job_run(FakeDom(stats=DUMP_STATS), timeout=0).wait_finished(None),
+         'The job of g still runs after 0 seconds', 'Raise timeout, or end it with state=aborted.'),
+    ]
+    open(str(tmp_path / 'other'), 'w').close()
+    cases.append((lambda: saving_run(FakeDom(), tmp_path, 'a' * 8 + UUID[8:]).save_to_file(
+        save_spec(str(tmp_path / 'other'))),
+        '%s exists and is no save image of g; not overwritten' % (tmp_path / 'other'),
+        'Choose another path, or set save.force=true to overwrite it.'))
+    cases.append((lambda: saving_run(FakeDom(active=False), tmp_path, UUID).save_to_file(
+        save_spec(str(tmp_path / 'none'))),
+        'Domain g is not running and %s holds no save image of it, so there is nothing to save' % (tmp_path / 'none'),
+        'Start it first; a running guest is saved (and stopped) by this task.'))
+    for action, msg, hint in cases:
+        with pytest.raises(LibvirtFailure) as failure:
+            action()
+        assert (failure.value.msg, failure.value.hint) == (msg, hint)
+    with pytest.raises(LibvirtFailure) as failure:
+        job_run(FakeDom()).dump(dump_spec(str(tmp_path / 'c'), format='win-dmp'))
+    assert failure.value.msg == ('dump.format win-dmp needs dump.memory_only=true (libvirt writes it from the guest '
+                                 'memory only)')
+    assert _job.dump_problem(dict(crash=True, reset=True)) == 'dump.crash and dump.reset exclude each other'
+
+
+def test_redefine_a_saved_image(tmp_path, plain_rules):
+    path = str(tmp_path / 'g.save')
+    open(path, 'w').write('image')
+    stored = {'xml': "<domain><name>g</name><uuid>%s</uuid></domain>" % UUID}
+    calls = []
+    conn = SimpleNamespace(saveImageGetXMLDesc=lambda p, f: calls.append(('get', p, f)) or stored['xml'],
+                           saveImageDefineXML=lambda p, x, f: calls.append(('define', p, x, f))
+                           or stored.update(xml=x))
+    wanted = "<domain><name>g</name><uuid>%s</uuid><title>t</title></domain>" % UUID
+    for check in (True, False):
+        run = job_run(FakeDom(active=False), check=check)
+        run.conn = conn
+        run.save_to_file(save_spec(path, xml=wanted, restore_state='paused'))
+        assert run.actions == ['redefine the domain definition in the save image %s' % path]
+        assert [d.path for d in run.differences] == ['/domain/title[1]']
+        assert run.report['save'] == dict(path=path, seconds=None, progress=[], completed=None, size=5)
+    assert ('define', path, wanted, libvirt.VIR_DOMAIN_SAVE_PAUSED) in calls
+    assert [c for c in calls if c[0] == 'define'] == [('define', path, wanted, libvirt.VIR_DOMAIN_SAVE_PAUSED)]
+    assert all(c[1:] == (path, 0) for c in calls if c[0] == 'get')
+    run = job_run(FakeDom(active=False))
+    run.conn = conn
+    run.save_to_file(save_spec(path, xml=wanted))
+    assert not run.changed and run.differences == []
+
+
+def test_the_run_wires_every_option(monkeypatch):
+    dom = FakeDom(stats=DUMP_STATS, managed=True, block={'vda': {'type': 2, 'bandwidth': 1, 'cur': 1, 'end': 2}})
+    monkeypatch.setattr(_job, 'require_domain', lambda conn, ref: dom if ref == 'g' else None)
+
+    class Events(FakeEvents):
+        def __init__(self, conn, d):
+            super().__init__()
+            assert d is dom
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return False
+    monkeypatch.setattr(_job, 'JobEvents', Events)
+
+    def result(**params):
+        run = job_run(dom, check=True, **params)
+        return run, run.run()
+    run, out = result(domain='g', disk='vda', speed=3)
+    assert run.name == 'g' and out['actions'] == [
+        'set the speed of the block copy job on disk vda of g from 1 to 3 MiB/s']
+    assert out['changed'] and out['job']['domain'] == 'g' and 'differences' not in out
+    run, out = result(domain='g', state='aborted')
+    assert out['actions'] == ['abort the dump job of g'] and out['aborted']['operation'] == 'dump'
+    run, out = result(domain='g', state='aborted', disk='vda')
+    assert out['actions'] == ['abort the block copy job on disk vda of g']
+    run, out = result(domain='g', managed_save=dict(state='absent', xml=None, restore_state=None))
+    assert out['actions'] == ['remove the managed save image of g']
+    run, out = result(domain='g', dump=dict(dump_spec('/nonexistent-sysvirt/c')))
+    assert out['actions'] == ['dump the state (QEMU save stream) of g to /nonexistent-sysvirt/c'] and 'dump' in out
+    dom.stats = {'type': 0}
+    run, out = result(domain='g', state='finished')
+    assert not out['changed'] and 'waited' in out and 'completed' in out
+    run, out = result(domain='g', save=dict(save_spec('/nonexistent-sysvirt/s')))
+    assert out['actions'] == ['save g to /nonexistent-sysvirt/s (it stops)'] and 'save' in out
+
+
+def test_info_lists_sorts_filters_and_skips_vanished(monkeypatch):
+    busy = FakeDom(stats=DUMP_STATS)
+    busy.name = lambda: 'b-busy'
+    copying = FakeDom(block={'vda': {'type': 2, 'cur': 1, 'end': 2}})
+    copying.name = lambda: 'c-copying'
+    idle = FakeDom()
+    idle.name = lambda: 'a-idle'
+    gone = FakeDom()
+    gone.name = lambda: 'd-gone'
+    gone.isActive = lambda: (_ for _ in ()).throw(error(libvirt.VIR_ERR_NO_DOMAIN, 'gone'))
+    listed = []
+    conn = SimpleNamespace(listAllDomains=lambda flags: listed.append(flags) or [copying, gone, busy, idle])
+
+    class Connection:
+        def __init__(self, module):
+            pass
+
+        def __enter__(self):
+            return conn
+
+        def __exit__(self, *exc):
+            return False
+    monkeypatch.setattr(_job, 'module_connection', Connection)
+    exits = []
+    monkeypatch.setattr(_job, 'exit_module', lambda module, result: exits.append(result))
+    gone.isActive = lambda: (_ for _ in ()).throw(LibvirtFailure('gone', code=libvirt.VIR_ERR_NO_DOMAIN))
+    for running_only, names in ((False, ['a-idle', 'b-busy', 'c-copying']), (True, ['b-busy', 'c-copying'])):
+        module = SimpleNamespace(params=dict(domain=None, running_only=running_only, managed_save_xml=True))
+        _job.run_info(module)
+        assert exits[-1]['changed'] is False and [j['domain'] for j in exits[-1]['jobs']] == names
+        assert all('managed_save_xml' in j for j in exits[-1]['jobs'])
+    assert listed == [0, 0]
+    monkeypatch.setattr(_job, 'require_domain', lambda conn, ref: gone)
+    with pytest.raises(LibvirtFailure):
+        _job.run_info(SimpleNamespace(params=dict(domain='d-gone', running_only=False, managed_save_xml=False)))
+    other = FakeDom()
+    other.isActive = lambda: (_ for _ in ()).throw(LibvirtFailure('broken', code=libvirt.VIR_ERR_INTERNAL_ERROR))
+    conn.listAllDomains = lambda flags: [other]
+    with pytest.raises(LibvirtFailure, match='broken'):
+        _job.run_info(SimpleNamespace(params=dict(domain=None, running_only=False, managed_save_xml=False)))
