@@ -285,8 +285,12 @@ def dump_problem(spec):
 
 
 def save_image_uuid(conn, path):
-    """The UUID of the guest saved in ``path``, or None when it is no save image (missing, or another file)."""
-    if not os.path.exists(path):
+    """The UUID of the guest saved in ``path``, or None when it is no save image (missing, or another file).
+
+    Asked through libvirt (so on a remote hypervisor too), except for what exists here and is no regular file: a
+    FIFO or a device is never a save image, and libvirt would wait on a FIFO for a writer for ever.
+    """
+    if os.path.exists(path) and not os.path.isfile(path):
         return None
     try:
         text = conn.saveImageGetXMLDesc(path, 0)
@@ -404,6 +408,10 @@ class JobRun(ModuleRun):
                 job = block_job(dom, disk) if dom.isActive() else None
                 return job is None or job['ready']
         else:
+            if read_job(dom)['type'] == 'unknown':
+                self.fail('The driver of this connection reports no jobs of %s, so there is none to wait for'
+                          % self.name)
+
             def done():
                 # 'completed' is the job's last step (libvirt still writes its statistics): not over yet
                 return read_job(dom)['type'] == 'none'

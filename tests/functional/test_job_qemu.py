@@ -247,6 +247,12 @@ def test_save_errors_leave_nothing(guest):
     result = job(name, save=dict(path='/nonexistent-sysvirt-dir/guest.save'))
     assert result.failed and 'Failed to save of %s' % name in result['msg'] and not result.get('changed')
     assert dom.state()[0] == libvirt.VIR_DOMAIN_RUNNING and info(name)['job']['type'] == 'none'
+    # A save that outlasts its timeout is aborted: the guest runs on, no job is left.
+    reader = SlowReader(os.path.join(workdir, 'save.fifo'))
+    result = job(name, save=dict(path=reader.path, force=True), timeout=2)
+    reader.fast.set()
+    assert result.failed and 'did not finish within 2 seconds and was aborted' in result['msg'], result
+    assert dom.state()[0] == libvirt.VIR_DOMAIN_RUNNING and info(name)['job']['type'] == 'none'
     dom.destroy()
     path = os.path.join(workdir, 'missing.save')
     result = job(name, save=dict(path=path))

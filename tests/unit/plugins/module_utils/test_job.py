@@ -254,7 +254,12 @@ def test_job_data_and_managed_save_xml():
 def test_save_image_uuid(tmp_path):
     path = str(tmp_path / 'img')
     conn = SimpleNamespace(saveImageGetXMLDesc=lambda p, f: '<domain><name>g</name><uuid>%s</uuid></domain>' % UUID)
-    assert _job.save_image_uuid(conn, path) is None  # no file
+    missing = SimpleNamespace(saveImageGetXMLDesc=lambda p, f: (_ for _ in ()).throw(error(libvirt.VIR_ERR_SYSTEM_ERROR)))
+    assert _job.save_image_uuid(missing, path) is None  # no file (libvirt says so)
+    assert _job.save_image_uuid(conn, path) == UUID  # not here, but on the (remote) hypervisor
+    fifo = str(tmp_path / 'fifo')
+    os.mkfifo(fifo)
+    assert _job.save_image_uuid(conn, fifo) is None and _job.save_image_uuid(conn, str(tmp_path)) is None
     open(path, 'w').close()
     assert _job.save_image_uuid(conn, path) == UUID
 
@@ -324,7 +329,7 @@ def job_run(dom, check=False, timeout=5, **params):
     base = dict(state=None, disk=None, speed=None, timeout=timeout, dump=None, save=None, managed_save=None)
     base.update(params)
     module = SimpleNamespace(params=base, check_mode=check)
-    run = _job.JobRun(module, SimpleNamespace(saveImageGetXMLDesc=None))
+    run = _job.JobRun(module, SimpleNamespace(saveImageGetXMLDesc=lambda p, f: image_xml(p, UUID)))
     run.dom, run.name, run.report, run.events = dom, 'g', {}, FakeEvents()
     return run
 
@@ -451,7 +456,7 @@ def test_dump_for_real(tmp_path):
     assert ('coreDumpWithFormat', path, libvirt.VIR_DOMAIN_CORE_DUMP_FORMAT_RAW,
             libvirt.VIR_DUMP_MEMORY_ONLY | libvirt.VIR_DUMP_LIVE) in dom.calls
     report = run.report['dump']
-    assert report['size'] == 4 and report['completed']['operation'] == 'dump' and report['seconds'] > 0
+    assert report['size'] == 4 and report['completed']['operation'] == 'dump' and report['seconds'] >= 0
     assert run.changed
 
     def half_written(p, fmt, flags):
@@ -473,9 +478,15 @@ def save_spec(path, **extra):
 
 def saving_run(dom, tmp_path, image_uuid, check=False):
     run = job_run(dom, check=check)
-    run.conn = SimpleNamespace(saveImageGetXMLDesc=lambda p, f: "<domain><name>g</name><uuid>%s</uuid></domain>"
-                               % image_uuid)
+    run.conn = SimpleNamespace(saveImageGetXMLDesc=lambda p, f: image_xml(p, image_uuid))
     return run
+
+
+def image_xml(path, uuid):
+    """What libvirt says of ``path``: the definition in the image, or an error when there is no such file."""
+    if not os.path.exists(path):
+        raise error(libvirt.VIR_ERR_SYSTEM_ERROR, 'No such file or directory')
+    return "<domain><name>g</name><uuid>%s</uuid></domain>" % uuid
 
 
 def test_save_decisions(tmp_path):
@@ -573,6 +584,9 @@ def test_modules_on_the_test_driver():
         assert not result.failed and not result['changed'], result
     missing = run_module('domain_job_info', dict(uri=SHARED_TEST_URI, domain='sysvirt-test-no-such-guest'))
     assert missing.failed and 'does not exist' in missing['msg']
+    result = run_module('domain_job', dict(uri=SHARED_TEST_URI, domain='test', state='finished', timeout=1))
+    assert result.failed and result['msg'] == 'The driver of this connection reports no jobs of test, so there is ' \
+        'none to wait for'
     bad = run_module('domain_job', dict(uri=SHARED_TEST_URI, domain='test', speed=3))
     assert bad.failed and 'disk' in bad['msg']
 
