@@ -135,7 +135,9 @@ options:
         type: bool
         default: false
       force:
-        description: Overwrite a file at O(save.path) that is not a save image of this guest.
+        description:
+          - Overwrite a file at O(save.path) that is not a save image of this guest. Such a file is looked for
+            where the module runs; for a remote hypervisor, run the task on it.
         type: bool
         default: false
   managed_save:
