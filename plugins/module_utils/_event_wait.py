@@ -12,7 +12,6 @@ Private to this collection: the names here may change without notice.
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-import threading
 import time
 
 try:
@@ -24,7 +23,7 @@ from ansible_collections.sysvirt.libvirt.plugins.module_utils import _event_cata
 from ansible_collections.sysvirt.libvirt.plugins.module_utils._connection import (
     LibvirtFailure, call, exit_module, module_connection)
 from ansible_collections.sysvirt.libvirt.plugins.module_utils._device import require_domain
-from ansible_collections.sysvirt.libvirt.plugins.module_utils._events import event_loop_running
+from ansible_collections.sysvirt.libvirt.plugins.module_utils._events import DomainEvents
 
 # What the module documents as O(event): every domain event type of the catalog.
 DOMAIN_EVENT_TYPES = sorted(t for k, t in catalog.FIELDS if k == 'domain')
@@ -47,56 +46,37 @@ def matches(rec, match):
     return True
 
 
-class EventWait:
-    """``with EventWait(conn, dom, 'agent_lifecycle', {'state': 'connected'}) as w: rec = w.wait(60)``."""
+class EventWait(DomainEvents):
+    """``with EventWait(conn, dom, 'agent_lifecycle', {'state': 'connected'}) as w: rec = w.first_match(60)``.
+
+    DomainEvents registering one event type; ``events`` holds the catalog's records of what came."""
 
     def __init__(self, conn, dom, type_name, match):
-        self.conn = conn
-        self.dom = dom
+        super(EventWait, self).__init__(conn, dom)
         self.type_name = type_name
         self.match = match
         self.uri = conn.getURI()
         self.hostname = conn.getHostname()
-        self.cond = threading.Condition()
-        self.records = []
         self.found = None
-        self.callback_id = None
+
+    def registrations(self):
+        return [(catalog.event_types('domain')[self.type_name], self._on_event)]
 
     def __enter__(self):
-        if not event_loop_running():
-            raise RuntimeError('EventWait needs the event loop registered before the connection opened')
-        event_id = catalog.event_types('domain')[self.type_name]
         with call('register for %s events of %s' % (self.type_name, self.dom.name())):
-            self.callback_id = self.conn.domainEventRegisterAny(self.dom, event_id, self._on_event, None)
-        return self
-
-    def __exit__(self, exc_type, exc, tb):
-        if self.callback_id is not None:
-            try:
-                self.conn.domainEventDeregisterAny(self.callback_id)
-            except libvirt.libvirtError:
-                pass
-            self.callback_id = None
-        return False
+            return super(EventWait, self).__enter__()
 
     def _on_event(self, conn, dom, *args):
         rec = catalog.callback_record(self.uri, self.hostname, 'domain', self.type_name, dom, args[:-1])
         with self.cond:
-            self.records.append(rec)
             if self.found is None and matches(rec, self.match):
                 self.found = rec
-            self.cond.notify_all()
+        self._record(rec)
 
-    def wait(self, timeout):
+    def first_match(self, timeout):
         """The first matching record, or None after ``timeout`` seconds."""
-        deadline = time.monotonic() + max(0, timeout)
-        with self.cond:
-            while self.found is None:
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    break
-                self.cond.wait(remaining)
-            return self.found
+        self.wait(lambda: self.found is not None, timeout)
+        return self.found
 
 
 def _describe(type_name, match):
@@ -115,8 +95,8 @@ def run_module(module):
         dom = require_domain(conn, params['domain'])
         started = time.monotonic()
         with EventWait(conn, dom, type_name, match) as waiter:
-            found = waiter.wait(timeout)
-        result = dict(changed=False, domain=dom.name(), event=found, events=list(waiter.records),
+            found = waiter.first_match(timeout)
+        result = dict(changed=False, domain=dom.name(), event=found, events=list(waiter.events),
                       timed_out=found is None, elapsed=round(time.monotonic() - started, 3))
     if found is None and params['fail_on_timeout']:
         seen = ', '.join('%s/%s' % (r['event'], r['detail']) if r['event'] is not None else r['type']

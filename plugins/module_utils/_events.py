@@ -77,13 +77,17 @@ class DomainEvents:
         self.events = []
         self._ids = []
 
+    def registrations(self):
+        """The (event ID, callback) pairs registered for the domain on entry."""
+        return [(libvirt.VIR_DOMAIN_EVENT_ID_LIFECYCLE, self._on_lifecycle),
+                (libvirt.VIR_DOMAIN_EVENT_ID_REBOOT, self._on_reboot)]
+
     def __enter__(self):
         if not event_loop_running():
-            raise RuntimeError('DomainEvents needs the event loop registered before the connection opened')
-        self._ids.append(self.conn.domainEventRegisterAny(
-            self.dom, libvirt.VIR_DOMAIN_EVENT_ID_LIFECYCLE, self._on_lifecycle, None))
-        self._ids.append(self.conn.domainEventRegisterAny(
-            self.dom, libvirt.VIR_DOMAIN_EVENT_ID_REBOOT, self._on_reboot, None))
+            raise RuntimeError('%s needs the event loop registered before the connection opened'
+                               % type(self).__name__)
+        for event_id, callback in self.registrations():
+            self._ids.append(self.conn.domainEventRegisterAny(self.dom, event_id, callback, None))
         return self
 
     def __exit__(self, exc_type, exc, tb):

@@ -11,6 +11,7 @@ section.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -19,12 +20,16 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
+import time
 
 import libvirt
 import pytest
 import yaml
 
-from conftest import QEMU_URI, unique_name
+from conftest import QEMU_URI, run_module, unique_name
+from day2_guest import guest_with_disks
+from second_daemon import second_daemon
 from utils.guest import tiny_guest_xml
 from utils.rulebook import Rulebook, tool
 
@@ -144,3 +149,120 @@ def test_alert_playbook_on_a_recorded_io_error(work, guest, qemu_conn):
     assert (alert['guest'], alert['disk'], alert['reason'], alert['state']) == (
         guest.name(), 'virtio-disk0', 'enospc', 'running')
     assert [d['target'] for d in alert['disks']] == ['vda']
+
+
+# Every read of the image fails with EIO: QEMU's blkdebug driver, exported by qemu-nbd. The image holds data, not a
+# hole: an NBD server answers a read of a hole without reading, so nothing would fail.
+BLKDEBUG = ('driver=raw,file.driver=blkdebug,file.image.driver=file,file.image.filename=%s,'
+            'file.inject-error.0.event=read_aio,file.inject-error.0.immediately=on')
+
+FAILING_GUEST = """<domain type='qemu'>
+  <name>%(name)s</name>
+  <memory unit='MiB'>64</memory>
+  <vcpu>1</vcpu>
+  <os><type arch='x86_64' machine='pc'>hvm</type><boot dev='hd'/></os>
+  <on_poweroff>destroy</on_poweroff>
+  <devices>
+    <disk type='network' device='disk'>
+      <driver name='qemu' type='raw' error_policy='stop' rerror_policy='stop'/>
+      <source protocol='nbd' name='failing'><host transport='unix' socket='%(socket)s'/></source>
+      <target dev='vda' bus='virtio'/>
+    </disk>
+    <memballoon model='none'/>
+  </devices>
+</domain>
+"""
+
+
+@pytest.fixture
+def failing_guest(qemu_conn):
+    """A defined (not started) TCG guest whose only disk fails every read. Started, its firmware (SeaBIOS) reads
+    the boot sector and QEMU pauses the guest (rerror_policy='stop'): a real I/O-error pause, no guest OS needed."""
+    name = unique_name('events')
+    folder = tempfile.mkdtemp(prefix=name + '-', dir=IMAGES)
+    os.chmod(folder, 0o755)
+    image, socket = os.path.join(folder, 'disk.raw'), os.path.join(folder, 'nbd.sock')
+    with open(image, 'wb') as handle:
+        handle.write(os.urandom(1 << 20))
+    # The export has a name: libvirt sends no I/O-error event for an NBD disk without one (its source path).
+    nbd = subprocess.Popen(['qemu-nbd', '--persistent', '--export-name=failing', '--socket=' + socket,
+                            '--image-opts', BLKDEBUG % image],
+                           stdin=subprocess.DEVNULL)
+    dom = None
+    try:
+        deadline = time.monotonic() + 30
+        while not os.path.exists(socket) and nbd.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert os.path.exists(socket), 'qemu-nbd did not make its socket (exit status %s)' % nbd.poll()
+        os.chmod(socket, 0o777)   # QEMU runs as libvirt-qemu
+        dom = qemu_conn.defineXML(FAILING_GUEST % dict(name=name, socket=socket))
+        yield dom
+    finally:
+        if dom is not None:
+            with contextlib.suppress(libvirt.libvirtError):
+                if dom.isActive():
+                    dom.destroy()
+                dom.undefine()
+        nbd.terminate()
+        nbd.wait(30)
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def test_ioerror_alert_rulebook(work, failing_guest):
+    rulebook = started(work, 'ioerror-alert.yml')
+    alerts = yaml.safe_load((work / 'vars.yml').read_text())['alert_dir']
+    try:
+        failing_guest.create()
+        rulebook.wait(lambda: any(os.path.getsize(os.path.join(alerts, f)) for f in os.listdir(alerts)),
+                      'the I/O-error alert')
+    finally:
+        rulebook.stop()
+    written = os.listdir(alerts)
+    assert len(written) == 1 and written[0].startswith(failing_guest.name() + '-'), written
+    alert = json.loads(open(os.path.join(alerts, written[0])).read())
+    state, reason = failing_guest.state()
+    assert (state, reason) == (libvirt.VIR_DOMAIN_PAUSED, libvirt.VIR_DOMAIN_PAUSED_IOERROR)
+    assert (alert['guest'], alert['disk'], alert['state']) == (failing_guest.name(), 'virtio-disk0', 'paused'), alert
+    # libvirt's reason is 'enospc' for a full filesystem and empty for any other error.
+    assert (alert['path'], alert['reason']) == ('failing', ''), alert
+    assert [d['target'] for d in alert['disks']] == ['vda']
+
+
+def test_migration_rule(work, qemu_conn):
+    """jobs.yml's migration rule, watching a second libvirtd (second_daemon.py): a guest migrated there live gets
+    autostart from the rule, which migration does not carry over."""
+    with second_daemon() as destination:
+        guide_vars = yaml.safe_load((work / 'vars.yml').read_text())
+        guide_vars['libvirt_uris'] = [destination]
+        (work / 'vars.yml').write_text(yaml.safe_dump(guide_vars))
+        rulebook = Rulebook(work, 'jobs.yml')
+        try:
+            rulebook.wait_output('libvirt_events: watching %s' % destination)
+            with guest_with_disks(qemu_conn, disks=(), kind='events-mig') as (name, dom, workdir, paths):
+                result = run_module('domain_migrate', dict(uri=QEMU_URI, domain=name, destination=destination,
+                                                           migration_uri='tcp://127.0.0.1'))
+                assert not result.failed and result['changed'], result
+                remote = libvirt.open(destination)
+                try:
+                    moved = remote.lookupByName(name)
+                    assert moved.isPersistent() and moved.isActive()
+                    rulebook.wait(lambda: moved.autostart() == 1, 'autostart on the destination')
+                finally:
+                    remote.close()
+                assert 'sysvirt.libvirt.domain' in rulebook.output() or 'Module wrapper' in rulebook.output()
+        finally:
+            rulebook.stop()
+
+
+def test_catch_up_reports_a_shut_off_autostart_guest(work, qemu_conn):
+    name = unique_name('events')
+    dom = qemu_conn.defineXML(tiny_guest_xml(name))
+    try:
+        dom.setAutostart(1)
+        rulebook = Rulebook(work, 'catch-up.yml')
+        try:
+            rulebook.wait_output('%s should run but is shut off' % name)
+        finally:
+            rulebook.stop()
+    finally:
+        dom.undefine()
