@@ -190,14 +190,10 @@ def job_data(dom, with_xml=False):
 class JobEvents(DomainEvents):
     """DomainEvents plus job-completed and block-job events: a wait wakes on any of them."""
 
-    def __enter__(self):
-        super(JobEvents, self).__enter__()
-        for event_id, callback in (('VIR_DOMAIN_EVENT_ID_JOB_COMPLETED', self._on_job_completed),
-                                   ('VIR_DOMAIN_EVENT_ID_BLOCK_JOB_2', self._on_block_job)):
-            if hasattr(libvirt, event_id):
-                self._ids.append(self.conn.domainEventRegisterAny(self.dom, getattr(libvirt, event_id),
-                                                                  callback, None))
-        return self
+    def registrations(self):
+        return super(JobEvents, self).registrations() + [
+            (libvirt.VIR_DOMAIN_EVENT_ID_JOB_COMPLETED, self._on_job_completed),
+            (libvirt.VIR_DOMAIN_EVENT_ID_BLOCK_JOB_2, self._on_block_job)]
 
     def _on_job_completed(self, conn, dom, params, opaque):
         self._record(('job-completed', None, params))
@@ -372,19 +368,27 @@ class JobRun(ModuleRun):
         raise LibvirtFailure(msg, hint=hint)
 
     # ------------------------------------------------------------------ current job
-    def abort(self, disk):
+    def _abort_target(self, disk):
+        """(the running job or None, its words, "is it gone?", "abort it") for the guest's job or a disk's."""
         dom = self.dom
         if disk:
             job = block_job(dom, disk) if dom.isActive() else None
-            what = 'the block %s job on disk %s of %s' % (job and job['type'], disk, self.name)
-            gone = lambda: block_job(dom, disk) is None  # noqa: E731
-            stop = lambda: dom.blockJobAbort(disk, 0)  # noqa: E731
-        else:
-            job = read_job(dom)
-            job = job if job['active'] else None
-            what = 'the %s job of %s' % (job and job['operation'] or 'current', self.name)
-            gone = lambda: not read_job(dom)['active']  # noqa: E731
-            stop = dom.abortJob
+
+            def gone():
+                return block_job(dom, disk) is None
+
+            def stop():
+                dom.blockJobAbort(disk, 0)
+            return job, 'the block %s job on disk %s of %s' % (job and job['type'], disk, self.name), gone, stop
+        job = read_job(dom)
+        job = job if job['active'] else None
+
+        def gone():
+            return not read_job(dom)['active']
+        return job, 'the %s job of %s' % (job and job['operation'] or 'current', self.name), gone, dom.abortJob
+
+    def abort(self, disk):
+        job, what, gone, stop = self._abort_target(disk)
         if job is None:
             return
         if not self.check:
@@ -542,6 +546,7 @@ class JobRun(ModuleRun):
                                  % (what, '; '.join(str(d) for d in differences)))
             return
         self.act(action)
+
 
 def run_module(module):
     JobRun.main(module, events=True)

@@ -21,6 +21,10 @@ from ansible_collections.sysvirt.libvirt.plugins.module_utils._connection import
 from conftest import SHARED_TEST_URI, run_module
 
 
+def throw(exc):
+    raise exc
+
+
 def error(code, message='injected'):
     e = libvirt.libvirtError(message)
     e.err = (code, libvirt.VIR_FROM_QEMU, message, 2, None, None, None, 0, 0)
@@ -254,7 +258,7 @@ def test_job_data_and_managed_save_xml():
 def test_save_image_uuid(tmp_path):
     path = str(tmp_path / 'img')
     conn = SimpleNamespace(saveImageGetXMLDesc=lambda p, f: '<domain><name>g</name><uuid>%s</uuid></domain>' % UUID)
-    missing = SimpleNamespace(saveImageGetXMLDesc=lambda p, f: (_ for _ in ()).throw(error(libvirt.VIR_ERR_SYSTEM_ERROR)))
+    missing = SimpleNamespace(saveImageGetXMLDesc=lambda p, f: throw(error(libvirt.VIR_ERR_SYSTEM_ERROR)))
     assert _job.save_image_uuid(missing, path) is None  # no file (libvirt says so)
     assert _job.save_image_uuid(conn, path) == UUID  # not here, but on the (remote) hypervisor
     fifo = str(tmp_path / 'fifo')
@@ -797,7 +801,7 @@ def test_info_lists_sorts_filters_and_skips_vanished(monkeypatch):
     idle.name = lambda: 'a-idle'
     gone = FakeDom()
     gone.name = lambda: 'd-gone'
-    gone.isActive = lambda: (_ for _ in ()).throw(error(libvirt.VIR_ERR_NO_DOMAIN, 'gone'))
+    gone.isActive = lambda: throw(error(libvirt.VIR_ERR_NO_DOMAIN, 'gone'))
     listed = []
     conn = SimpleNamespace(listAllDomains=lambda flags: listed.append(flags) or [copying, gone, busy, idle])
 
@@ -813,7 +817,7 @@ def test_info_lists_sorts_filters_and_skips_vanished(monkeypatch):
     monkeypatch.setattr(_job, 'module_connection', Connection)
     exits = []
     monkeypatch.setattr(_job, 'exit_module', lambda module, result: exits.append(result))
-    gone.isActive = lambda: (_ for _ in ()).throw(LibvirtFailure('gone', code=libvirt.VIR_ERR_NO_DOMAIN))
+    gone.isActive = lambda: throw(LibvirtFailure('gone', code=libvirt.VIR_ERR_NO_DOMAIN))
     for running_only, names in ((False, ['a-idle', 'b-busy', 'c-copying']), (True, ['b-busy', 'c-copying'])):
         module = SimpleNamespace(params=dict(domain=None, running_only=running_only, managed_save_xml=True))
         _job.run_info(module)
@@ -824,7 +828,18 @@ def test_info_lists_sorts_filters_and_skips_vanished(monkeypatch):
     with pytest.raises(LibvirtFailure):
         _job.run_info(SimpleNamespace(params=dict(domain='d-gone', running_only=False, managed_save_xml=False)))
     other = FakeDom()
-    other.isActive = lambda: (_ for _ in ()).throw(LibvirtFailure('broken', code=libvirt.VIR_ERR_INTERNAL_ERROR))
+    other.isActive = lambda: throw(LibvirtFailure('broken', code=libvirt.VIR_ERR_INTERNAL_ERROR))
     conn.listAllDomains = lambda flags: [other]
     with pytest.raises(LibvirtFailure, match='broken'):
         _job.run_info(SimpleNamespace(params=dict(domain=None, running_only=False, managed_save_xml=False)))
+
+
+def test_job_events_listen_to_jobs_block_jobs_and_the_lifecycle():
+    events = _job.JobEvents(None, None)
+    ids = [event_id for event_id, callback in events.registrations()]
+    assert ids == [libvirt.VIR_DOMAIN_EVENT_ID_LIFECYCLE, libvirt.VIR_DOMAIN_EVENT_ID_REBOOT,
+                   libvirt.VIR_DOMAIN_EVENT_ID_JOB_COMPLETED, libvirt.VIR_DOMAIN_EVENT_ID_BLOCK_JOB_2]
+    events._on_job_completed(None, None, {'operation': 9}, None)
+    events._on_block_job(None, None, 'vda', 2, 0, None)
+    assert events.events == [('job-completed', None, {'operation': 9}), ('block-job', 'vda', 0)]
+    assert events.count == 2
