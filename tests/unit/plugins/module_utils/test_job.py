@@ -843,3 +843,34 @@ def test_job_events_listen_to_jobs_block_jobs_and_the_lifecycle():
     events._on_block_job(None, None, 'vda', 2, 0, None)
     assert events.events == [('job-completed', None, {'operation': 9}), ('block-job', 'vda', 0)]
     assert events.count == 2
+
+
+def test_exact_warnings_flags_and_a_file_that_was_there(tmp_path, plain_rules):
+    dom = FakeDom(stats=dict(DUMP_STATS))
+
+    def ended():
+        dom.stats = {'type': 0}
+        raise error(libvirt.VIR_ERR_OPERATION_INVALID, 'no job is active on the domain')
+    dom.on_abortJob = ended
+    run = job_run(dom)
+    run.abort(None)
+    assert run.warnings == ['The dump job of g ended by itself before it could be aborted']
+    managed = FakeDom(managed=True)
+    run = job_run(managed)
+    run.managed_save(dict(state='present', xml="<domain type='qemu'><name>g</name><title>t</title></domain>",
+                          restore_state=None))
+    assert run.warnings == ['libvirt kept the definition in the managed save image of g as it was; not kept: '
+                            '/domain/title[1]: wanted %s, not present' % run.differences[0].desired]
+    saver = FakeDom()
+    saver.on_saveFlags = lambda p, xml, flags: open(p, 'w').write('image')
+    run = saving_run(saver, tmp_path, UUID)
+    run.save_to_file(save_spec(str(tmp_path / 'plain.save')))
+    assert ('saveFlags', str(tmp_path / 'plain.save'), None, 0) in saver.calls
+    # a dump that fails over a file that was there (force) leaves that file alone
+    kept = str(tmp_path / 'kept.core')
+    open(kept, 'w').write('older dump')
+    failing = FakeDom()
+    failing.on_coreDumpWithFormat = lambda p, fmt, flags: throw(error(libvirt.VIR_ERR_OPERATION_FAILED, 'no'))
+    with pytest.raises(LibvirtFailure):
+        job_run(failing).dump(dump_spec(kept, force=True))
+    assert open(kept).read() == 'older dump'
