@@ -67,7 +67,7 @@ PEER_TASK = """    - name: peer_virt_define
 def cpu_of(argv, repeat):
     """Median CPU seconds (user + system) of running ``argv`` ``repeat`` times."""
     samples = []
-    for _ in range(repeat):
+    for _round in range(repeat):
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
         subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -107,7 +107,7 @@ def compile_cost(payload, repeat=5):
             continue
         source = archive.read(name)
         started = time.process_time()
-        for _ in range(repeat):
+        for _round in range(repeat):
             compile(source, name, 'exec')
         owner = 'sysvirt' if '/sysvirt/' in name else 'community' if '/community/' in name else 'ansible'
         cost[owner] += (time.process_time() - started) / repeat

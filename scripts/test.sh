@@ -186,6 +186,8 @@ case " ${stages[*]} " in *" functional "*|*" reliability "*|*" integration "*|*"
 if [ "$venv_ok" = 1 ] && [ "$needs_daemon" = 1 ]; then
     rm -f "$logs/unnamed-objects.json"
     python "$REPO/tests/utils/leftovers.py" --remove --save-baseline "$logs/unnamed-objects.json" || true
+    # A test fleet (scripts/fleet.sh) a crashed earlier run left up.
+    bash "$REPO/scripts/fleet.sh" down || true
 fi
 
 # ---------------------------------------------------------------- stages
@@ -282,6 +284,11 @@ if [ "$venv_ok" = 1 ] && [ "$needs_daemon" = 1 ]; then
     t0=$SECONDS
     baseline=()
     [ -f "$logs/unnamed-objects.json" ] && baseline=(--baseline "$logs/unnamed-objects.json")
+    # The fleet fixture takes the test fleet down at the end of its session: a namespace still there is a leak.
+    if ip netns list 2>/dev/null | grep -q '^sysvirt-test-fleet-'; then
+        bash "$REPO/scripts/fleet.sh" down || true
+        record fleet-leftovers FAILED 0 "the test fleet (scripts/fleet.sh) was left up"
+    fi
     if leftover_report=$(python "$REPO/tests/utils/leftovers.py" --remove --fail-if-any "${baseline[@]}" 2>&1); then
         if [ ${#baseline[@]} -eq 0 ]; then
             # The start of the run could not list them: a leaked secret or binding would go unseen.

@@ -41,7 +41,9 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 #            installs for it: its molecule scenario checks them, and with them present
 #            the role needs no package index), ca-certificates (the CA bundle of
 #            scripts/sanity.sh's pip bootstrap), openjdk-17-jre-headless (the Java
-#            runtime of ansible-rulebook: the libvirt_events end-to-end tests).
+#            runtime of ansible-rulebook: the libvirt_events end-to-end tests),
+#            openssh-server (the sshd of each hypervisor of scripts/fleet.sh; its
+#            install starts no service: see install_packages).
 # tests/unit/test_system_paths.py checks that every system path a test, scenario
 # or script refers to comes from one of these (or from a set-up step).
 RUNTIME_PACKAGES=(
@@ -55,6 +57,8 @@ TEST_PACKAGES=(
     # ansible-rulebook (requirements-test.txt) runs its rules engine on Java 17: the
     # end-to-end tests of the libvirt_events event source need it.
     openjdk-17-jre-headless
+    # scripts/fleet.sh: an sshd per test hypervisor, in its network namespace.
+    openssh-server
 )
 
 log() { printf 'testbed: %s\n' "$*"; }
@@ -76,9 +80,12 @@ install_packages() {  # install_packages PACKAGE...: install those that are miss
     fi
     log "packages: installing ${missing[*]}"
     # Keep package scripts from starting services on machines without an init
-    # system; this script starts the daemons itself below.
-    local policy=/usr/sbin/policy-rc.d added_policy=0
-    if ! systemd_is_init && [[ ! -e $policy ]]; then
+    # system; this script starts the daemons itself below. openssh-server's
+    # system sshd would listen on every address: it is never started, with or
+    # without systemd (scripts/fleet.sh runs its own sshds in namespaces).
+    local policy=/usr/sbin/policy-rc.d added_policy=0 new_sshd=0
+    [[ " ${missing[*]} " == *" openssh-server "* ]] && new_sshd=1
+    if { ! systemd_is_init || [[ $new_sshd -eq 1 ]]; } && [[ ! -e $policy ]]; then
         printf '#!/bin/sh\nexit 101\n' >"$policy"
         chmod 0755 "$policy"
         added_policy=1
@@ -90,6 +97,10 @@ install_packages() {  # install_packages PACKAGE...: install those that are miss
         apt-get install -y -q -o Dpkg::Use-Pty=0 --no-install-recommends "${missing[@]}" || rc=$?
     fi
     [[ $added_policy -eq 1 ]] && rm -f "$policy"
+    if [[ $new_sshd -eq 1 ]] && systemd_is_init; then
+        systemctl disable --now ssh.service ssh.socket >/dev/null 2>&1 || true
+        log "packages: the system sshd that openssh-server installs is disabled (tests run their own)"
+    fi
     [[ $rc -eq 0 ]] || die "apt-get failed (exit $rc) installing: ${missing[*]}"
 }
 

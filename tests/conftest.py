@@ -198,6 +198,8 @@ def module_runner():
 
 # The Linux test guest (agent, Python, SSH, cloud-init), booted once per session when a test asks for it.
 from utils.linux_guest import linux_guest  # noqa: E402,F401 pylint: disable=unused-import
+# The test fleet (scripts/fleet.sh), made once per session when a test asks for it.
+from utils.fleet import fleet  # noqa: E402,F401 pylint: disable=unused-import
 
 
 def pytest_terminal_summary(terminalreporter):

@@ -42,6 +42,23 @@ options:
       - When not set, the E(LIBVIRT_PASSWORD) environment variable is used.
       - Never logged and never part of a result.
     type: str
+  keepalive_interval:
+    description:
+      - Seconds of silence on a remote connection after which libvirt sends a keepalive message to the daemon.
+        When O(keepalive_count) of them in a row go unanswered, libvirt closes the connection and the running call
+        fails, naming the hypervisor's URI, after about O(keepalive_interval) * (O(keepalive_count) + 1) seconds,
+        instead of waiting many minutes for TCP to give up on a dead link.
+      - V(0) turns keepalive off (a call on a dead link then hangs until TCP gives up).
+      - Connections to drivers that run inside the module (V(test:///default)) have no keepalive.
+    type: int
+    default: 5
+  keepalive_count:
+    description:
+      - How many keepalive messages in a row may go unanswered before the connection counts as dead, see
+        O(keepalive_interval). V(0) closes the connection as soon as a keepalive message is due and the
+        daemon has said nothing for O(keepalive_interval) seconds.
+    type: int
+    default: 5
 notes:
   - When the module fails, its result holds C(failed) and C(msg), one line that ends with libvirt's error code and
     domain when there are some. When libvirt reported the failure, C(error) holds libvirt's error as

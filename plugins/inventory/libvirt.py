@@ -78,6 +78,29 @@ options:
       - How many hypervisors are queried at the same time.
     type: int
     default: 20
+  timeout:
+    description:
+      - Seconds to wait for each hypervisor, from the start of its connection to the end of its reads. A
+        hypervisor that has not answered by then is reported as unreachable (a warning, or a failure with
+        O(strict=true)) and the others load; its connection is left to end on its own.
+      - Guards against what keepalive cannot see, such as a daemon that accepts connections and never answers,
+        or a host that silently drops them (TCP then retries for about two minutes).
+      - V(0) waits as long as it takes.
+    type: int
+    default: 0
+  keepalive_interval:
+    description:
+      - Seconds of silence on a connection after which libvirt sends a keepalive message; when
+        O(keepalive_count) of them in a row go unanswered, the connection is closed and that hypervisor is
+        reported as unreachable, after about O(keepalive_interval) * (O(keepalive_count) + 1) seconds.
+      - V(0) turns keepalive off.
+    type: int
+    default: 5
+  keepalive_count:
+    description:
+      - How many keepalive messages in a row may go unanswered, see O(keepalive_interval).
+    type: int
+    default: 5
   strict:
     description:
       - Fail the inventory when a hypervisor cannot be reached or read, instead of warning and loading the others.
@@ -255,6 +278,17 @@ keyed_groups:
   - key: libvirt_arch
     prefix: arch
 
+# fleet.libvirt.yml: hypervisors over TLS (a client certificate set in one directory) and libssh (the fleet's own
+# known_hosts); a hypervisor that has not answered in 30 seconds, or whose link dies mid-read (keepalive 5 s x 3),
+# is reported and skipped
+plugin: sysvirt.libvirt.libvirt
+uris:
+  - qemu+tls://kvm01.example.com/system?pkipath=/etc/ansible/fleet/pki
+  - qemu+libssh://root@kvm02.example.com/system?keyfile=/etc/ansible/fleet/id_ed25519&known_hosts=/etc/ansible/fleet/known_hosts
+timeout: 30
+keepalive_interval: 5
+keepalive_count: 3
+
 # usernet.libvirt.yml: guests on QEMU user-mode networks, reached through the ports the hypervisor forwards to
 # their SSH port (libvirt <portForward>, or hostfwd= in <qemu:commandline>): ansible_host and ansible_port
 plugin: sysvirt.libvirt.libvirt
@@ -280,7 +314,8 @@ ansible_connection: ssh
 
 import fnmatch
 import re
-from concurrent.futures import ThreadPoolExecutor
+import threading
+import time
 from urllib.parse import urlsplit
 
 from ansible.errors import AnsibleError
@@ -344,14 +379,16 @@ DEFINITION_LEVELS = ('none', 'running', 'all')
 
 
 def fetch_one(uri, readonly=True, username=None, password=None, names=None, states=None,
-              address_sources=('lease',), agent_timeout=None, workers=4, definition='all'):
+              address_sources=('lease',), agent_timeout=None, workers=4, definition='all',
+              keepalive_interval=None, keepalive_count=None):
     """Everything the inventory needs from one URI, as plain (cacheable) data; errors as a message.
 
     ``definition``: whose XML to read, ``all``, ``running`` or ``none`` (see collect_domains).
     """
     result = dict(uri=uri, error=None, hypervisor=None, domains=[], warnings=[], definition=definition)
     try:
-        with PluginConnection(uri, readonly, username, password) as conn:
+        with PluginConnection(uri, readonly, username, password, keepalive_interval=keepalive_interval,
+                              keepalive_count=keepalive_count) as conn:
             result['hypervisor'] = hypervisor_data(conn)
             result['domains'], result['warnings'] = collect_domains(
                 conn, names=names, states=states, address_sources=address_sources, agent_timeout=agent_timeout,
@@ -359,6 +396,60 @@ def fetch_one(uri, readonly=True, username=None, password=None, names=None, stat
     except (AnsibleError, LibvirtFailure) as e:
         result['error'] = e.full_message() if isinstance(e, LibvirtFailure) else str(e)
     return result
+
+
+def fetch_all(uris, workers, timeout=0, **kwargs):
+    """fetch_one for every URI, ``workers`` at a time, each in a daemon thread; results in the order of ``uris``.
+
+    With ``timeout`` (seconds, > 0) a URI whose fetch has run that long gets an error result and its slot goes to
+    the next URI; its thread is left to end on its own (a daemon thread: it never keeps the process alive).
+    """
+    count = len(uris)
+    results = [None] * count
+    started = {}
+    freed = set()
+    slots = threading.Semaphore(max(1, workers))
+    lock = threading.RLock()
+
+    def free(index):
+        with lock:
+            if index not in freed:
+                freed.add(index)
+                slots.release()
+
+    def work(index, uri):
+        slots.acquire()
+        with lock:
+            started[index] = time.monotonic()
+        try:
+            result = fetch_one(uri, **kwargs)
+        except Exception as e:  # pragma: no cover - fetch_one reports its errors as data; anything else too
+            result = dict(uri=uri, error='%s: %s' % (type(e).__name__, e), hypervisor=None, domains=[],
+                          warnings=[], definition=kwargs.get('definition', 'all'))
+        with lock:
+            if results[index] is None:
+                results[index] = result
+        free(index)
+
+    threads = [threading.Thread(target=work, args=(i, uri), name='libvirt-inventory-%d' % i) for i, uri in
+               enumerate(uris)]
+    for thread in threads:
+        thread.daemon = True
+        thread.start()
+    while True:
+        with lock:
+            now = time.monotonic()
+            for index in range(count):
+                if results[index] is None and timeout and now - started.get(index, now) >= timeout:
+                    results[index] = dict(
+                        uri=uris[index], hypervisor=None, domains=[], warnings=[],
+                        definition=kwargs.get('definition', 'all'),
+                        error='Failed to read %s: no answer within %s seconds (the timeout option)'
+                              % (uris[index], timeout))
+                    free(index)
+            if all(r is not None for r in results):
+                return results
+        time.sleep(0.05)
 
 
 def forward_host(domain, guest_port, uri):
@@ -566,13 +657,13 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             password=self.get_option('password'), names=self.get_option('names'),
             states=self.get_option('states'), address_sources=self.get_option('address_sources') or [],
             agent_timeout=self.get_option('agent_timeout'), definition=self._definition_level(),
+            keepalive_interval=self.get_option('keepalive_interval'),
+            keepalive_count=self.get_option('keepalive_count'),
         )
         if not uris:
             return []
         workers = max(1, min(len(uris), self.get_option('max_workers') or 1))
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            futures = [pool.submit(fetch_one, uri, **kwargs) for uri in uris]
-            return [f.result() for f in futures]
+        return fetch_all(uris, workers, timeout=self.get_option('timeout') or 0, **kwargs)
 
     def _populate(self, results):
         """Hosts, groups and vars from fetched (or cached) results. Pure: no libvirt calls."""

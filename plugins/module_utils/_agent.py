@@ -28,6 +28,8 @@ except ImportError:
 
 from ansible_collections.sysvirt.libvirt.plugins.module_utils import _xml
 from ansible_collections.sysvirt.libvirt.plugins.module_utils._connection import LibvirtFailure, call
+from ansible_collections.sysvirt.libvirt.plugins.module_utils._agent_care import (
+    SUSPEND_HINT, SUSPEND_TARGETS, CareMixin, suspended_already)
 from ansible_collections.sysvirt.libvirt.plugins.module_utils._device import require_domain
 from ansible_collections.sysvirt.libvirt.plugins.module_utils._resource import ModuleRun
 
@@ -223,16 +225,18 @@ def freeze_status(dom, timeout):
         return None
 
 
-class AgentRun(ModuleRun):
+class AgentRun(CareMixin, ModuleRun):
     """One run of domain_guest_agent."""
 
     def run(self):
-        """Thaw, set the password, read the facts, freeze: a frozen agent answers nothing but freeze commands, so
-        the facts and the password come before a freeze and after a thaw."""
+        """Thaw, set the password, the maintenance calls, read the facts, freeze: a frozen agent answers nothing
+        but freeze commands, so they come before a freeze and after a thaw. Suspend runs alone."""
         p = self.params
         if p['timeout'] < 1:
             raise LibvirtFailure('timeout must be at least 1 second, not %d' % p['timeout'])
         dom = require_domain(self.conn, p['domain'])
+        if p.get('suspend'):
+            return self.suspend(dom)
         require_agent(self.conn, dom)
         set_timeout(dom, p['timeout'])
         result = dict(domain=dom.name())
@@ -245,6 +249,7 @@ class AgentRun(ModuleRun):
                 flags = _flag('VIR_DOMAIN_PASSWORD_ENCRYPTED') if spec.get('crypted') else 0
                 agent_call(dom, 'set the password of user %s in %s' % (spec['user'], dom.name()),
                            dom.setUserPassword, spec['user'], spec['password'], flags)
+        self.maintenance(dom, result, lambda what, func, *args: agent_call(dom, what, func, *args))
         if p.get('gather'):
             result['guest'] = guest_facts(dom, p['gather'])
         if p.get('frozen'):
@@ -270,6 +275,37 @@ class AgentRun(ModuleRun):
                     status = freeze_status(dom, p['timeout'])
         result['freeze_status'] = status
 
+    def suspend(self, dom):
+        """Guest power management: the agent suspends the guest to RAM, to disk, or both; then wait (events) until
+        libvirt reports it suspended (or, to disk, off)."""
+        p = self.params
+        target = p['suspend']
+        result = dict(domain=dom.name())
+        if suspended_already(dom, target):
+            if target == 'disk':
+                self.warnings.append('%s is shut off; it was suspended to disk or stopped, which libvirt does not '
+                                     'tell apart' % dom.name())
+            return self.finish(**result)
+        require_agent(self.conn, dom)
+        set_timeout(dom, p['timeout'])
+        states = ('shutoff',) if target == 'disk' else ('pmsuspended',)
+        if self.check:
+            self.act('suspend to %s' % target)
+            return self.finish(**result)
+        from ansible_collections.sysvirt.libvirt.plugins.module_utils._domain import Waiter
+        with Waiter(self.conn, dom) as waiter:
+            try:
+                agent_call(dom, 'suspend %s to %s' % (dom.name(), target), dom.pMSuspendForDuration,
+                           getattr(libvirt, SUSPEND_TARGETS[target]), 0, 0)
+            except LibvirtFailure as failure:
+                failure.hint = failure.hint or SUSPEND_HINT
+                raise
+            self.act('suspend to %s' % target)
+            if not waiter.until_state(states, p['timeout']):
+                raise LibvirtFailure('%s accepted the suspend to %s but did not get there within %d seconds'
+                                     % (dom.name(), target, p['timeout']), hint=SUSPEND_HINT)
+        return self.finish(**result)
+
 
 def run_module(module):
-    AgentRun.main(module)
+    AgentRun.main(module, events=bool(module.params.get('suspend')))

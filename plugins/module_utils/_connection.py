@@ -42,6 +42,8 @@ CONNECTION_ARGUMENT_SPEC = dict(
     readonly=dict(type='bool', default=False),
     username=dict(type='str', fallback=(env_fallback, [USERNAME_ENV])),
     password=dict(type='str', no_log=True, fallback=(env_fallback, [PASSWORD_ENV])),
+    keepalive_interval=dict(type='int', default=5),
+    keepalive_count=dict(type='int', default=5),
 )
 
 
@@ -170,6 +172,16 @@ _TLS_HINT = ("A remote URI without '+transport' (and one whose scheme libvirt do
              "/etc/pki/libvirt/). Check the URI's scheme, or use qemu+ssh://user@host/system.")
 
 
+_HOST_KEY_HINT = ("The SSH host key of the hypervisor is not in the known_hosts file the URI names (known_hosts=, "
+                  "or ~/.ssh/known_hosts), and unknown host keys are never accepted. Add the key to that file after "
+                  "checking its fingerprint (ssh-keyscan), or set known_hosts_verify=auto in the URI to accept and "
+                  "store new keys.")
+_TLS_REFUSED_HINT = ("The server closed the TLS connection after the handshake: it refused this client's certificate "
+                     "(none given, not signed by the server's CA, or its name not in the server's "
+                     "tls_allowed_dn_list). Check clientcert.pem and clientkey.pem in the URI's pkipath (or "
+                     "/etc/pki/libvirt/), and the server's libvirtd log.")
+
+
 def hint_for(code, domain, message):
     """A hint for the common failures, or None."""
     if libvirt is None:
@@ -190,6 +202,8 @@ def hint_for(code, domain, message):
         return _URI_HINT
     if 'ca certificate' in text or 'client certificate' in text:
         return _TLS_HINT
+    if 'tls confirmation' in text:
+        return _TLS_REFUSED_HINT
     transport = domain in (libvirt.VIR_FROM_RPC, libvirt.VIR_FROM_REMOTE) or code == libvirt.VIR_ERR_NO_CONNECT
     if transport and code in (libvirt.VIR_ERR_NO_CONNECT, libvirt.VIR_ERR_SYSTEM_ERROR, libvirt.VIR_ERR_RPC) and (
             'failed to connect socket' in text or 'no such file' in text or 'connection refused' in text
@@ -254,13 +268,15 @@ class _Credentials:
     Identity prompts (authname, username, echo prompt) get the username; secret prompts
     (passphrase, no-echo prompt) get the password; realm, language, cnonce and external take
     libvirt's default. A prompt we have no answer for fails the authentication, which libvirt
-    reports as such; we never prompt on a terminal.
+    reports as such; we never prompt on a terminal. libssh's question whether to accept a host
+    key that is not in known_hosts is always answered no.
     """
 
     def __init__(self, username, password):
         self.username = username
         self.password = password
         self.asked = []
+        self.refused_host_key = False
 
     def types(self):
         return [getattr(libvirt, n) for n in _CRED_NAMES if hasattr(libvirt, n)]
@@ -269,6 +285,10 @@ class _Credentials:
         for cred in credentials:
             ctype, default = cred[0], cred[3]
             self.asked.append(ctype)
+            if ctype == libvirt.VIR_CRED_ECHOPROMPT and 'host key' in (cred[1] or '').lower():
+                # libssh/libssh2 ask whether to accept (and store) a host key missing from known_hosts: never.
+                self.refused_host_key = True
+                return -1
             if ctype in (libvirt.VIR_CRED_AUTHNAME, libvirt.VIR_CRED_USERNAME, libvirt.VIR_CRED_ECHOPROMPT):
                 answer = self.username if self.username is not None else default
             elif ctype in (libvirt.VIR_CRED_PASSPHRASE, libvirt.VIR_CRED_NOECHOPROMPT):
@@ -286,23 +306,58 @@ def _silence_libvirt():
     libvirt.registerErrorHandler(lambda ctx, err: None, None)
 
 
-class LibvirtConnection:
-    """One libvirt connection: ``with LibvirtConnection(uri) as conn: ...``; always closed."""
+_KEEPALIVE_HINT = ("The hypervisor stopped answering during the call (libvirt's keepalive found the link or the "
+                   "daemon dead). Check the network path to it and that its libvirt daemon runs; what the call "
+                   "changed before, if anything, may have been done.")
 
-    def __init__(self, uri=None, readonly=False, username=None, password=None, events=False):
+
+def keepalive_failure(failure, uri):
+    """A LibvirtFailure of a connection that libvirt's keepalive closed, made to name the hypervisor's URI."""
+    text = (failure.libvirt_message or failure.msg or '').lower()
+    if 'keepalive' not in text or uri in failure.msg:
+        return failure
+    failure.msg = 'Lost the connection to %s: %s' % (uri, failure.msg)
+    failure.hint = _KEEPALIVE_HINT
+    return failure
+
+
+class LibvirtConnection:
+    """One libvirt connection: ``with LibvirtConnection(uri) as conn: ...``; always closed.
+
+    ``keepalive_interval`` (seconds, > 0) and ``keepalive_count``: libvirt sends a keepalive message after that
+    many seconds of silence and closes the connection when ``keepalive_count`` of them in a row go unanswered, so
+    a call on a dead link fails after about interval * (count + 1) seconds instead of waiting for TCP (minutes).
+    libvirt runs keepalive only with an event loop, so one is registered first (_events.py); drivers that run in
+    this process (test:///default) have no keepalive and ignore it. 0 or None: libvirt's default, which for a
+    process without an event loop is no keepalive.
+    """
+
+    def __init__(self, uri=None, readonly=False, username=None, password=None, events=False,
+                 keepalive_interval=None, keepalive_count=None):
         self.uri = uri or os.environ.get(URI_ENV) or DEFAULT_URI
         self.readonly = bool(readonly)
         self.username = username
         self.password = password
         #: Register libvirt's event loop before opening, so the connection delivers events (see _events.py).
         self.events = bool(events)
+        self.keepalive = None
+        if keepalive_interval and keepalive_interval > 0:
+            self.keepalive = (int(keepalive_interval), max(0, int(keepalive_count or 0)))
         self.conn = None
+
+    def _start_keepalive(self):
+        try:
+            self.conn.setKeepAlive(*self.keepalive)
+        except libvirt.libvirtError as e:
+            if e.get_error_code() != libvirt.VIR_ERR_NO_SUPPORT:
+                self.close()
+                raise failure_from(e, 'start keepalive on %s' % self.uri)
 
     def open(self):
         if libvirt is None:
             raise LibvirtFailure(missing_required_lib('libvirt-python'))
         _silence_libvirt()
-        if self.events:
+        if self.events or self.keepalive:
             from ansible_collections.sysvirt.libvirt.plugins.module_utils._events import ensure_event_loop
             ensure_event_loop()
         creds = _Credentials(self.username, self.password)
@@ -315,9 +370,13 @@ class LibvirtConnection:
                 failure.hint = _AUTH_HINT
             if 'missing authentication credentials' in (failure.libvirt_message or '').lower():
                 failure.hint = _AUTH_HINT
+            if creds.refused_host_key:
+                failure.hint = _HOST_KEY_HINT
             raise failure
         if self.conn is None:
             raise LibvirtFailure('Failed to connect to %s' % self.uri, hint=_DAEMON_HINT)
+        if self.keepalive:
+            self._start_keepalive()
         return self.conn
 
     def close(self):
@@ -394,7 +453,9 @@ class module_connection:
         params = module.params
         hide_xml_secrets(module)
         self.connection = LibvirtConnection(params.get('uri'), params.get('readonly'),
-                                            params.get('username'), params.get('password'), events=events)
+                                            params.get('username'), params.get('password'), events=events,
+                                            keepalive_interval=params.get('keepalive_interval'),
+                                            keepalive_count=params.get('keepalive_count'))
 
     def __enter__(self):
         require_libraries(self.module)
@@ -421,7 +482,7 @@ class module_connection:
         if isinstance(exc, libvirt.libvirtError):
             exc = failure_from(exc, 'complete the libvirt call')
         if isinstance(exc, LibvirtFailure):
-            kwargs = dict(exc.fail_kwargs(), **partial)
+            kwargs = dict(keepalive_failure(exc, self.connection.uri).fail_kwargs(), **partial)
             self.module.fail_json(uri=self.connection.uri, **kwargs)
         if isinstance(exc, XMLInputError):
             self.module.fail_json(msg=str(exc), **partial)

@@ -176,6 +176,29 @@ def find_device(root, match):
     return None
 
 
+def affect_scopes(dom, live, persistent):
+    """[(scope, read flags, affect flag)] of a day-2 change: ``live`` (None: when the guest runs) and ``persistent``,
+    as domain_device, domain_tune and domain_block take them; a scope the guest does not have fails with a hint."""
+    active = bool(dom.isActive())
+    if live is None:
+        live = active
+    if live and not active:
+        raise LibvirtFailure('live=true, but %s is not running' % dom.name(),
+                             hint='Start the guest, or set live=false to change only its definition.')
+    out = []
+    if live:
+        out.append(('live', 0, _flag('VIR_DOMAIN_AFFECT_LIVE')))
+    if persistent:
+        if not dom.isPersistent():
+            raise LibvirtFailure('persistent=true, but %s is transient (has no definition)' % dom.name(),
+                                 hint='Set persistent=false for a transient guest.')
+        out.append(('config', _flag('VIR_DOMAIN_XML_INACTIVE'), _flag('VIR_DOMAIN_AFFECT_CONFIG')))
+    if not out:
+        raise LibvirtFailure('Nothing to change: live and persistent are both false',
+                             hint='Set live=true, persistent=true, or both.')
+    return out
+
+
 class DeviceEvents(DomainEvents):
     """DomainEvents plus device-removed / removal-failed events (one domain)."""
 
@@ -209,27 +232,7 @@ class DeviceRun(ModuleRun):
 
     def scopes(self, dom):
         """[(scope, read flags, affect flag)] the run applies to."""
-        p = self.params
-        active = bool(dom.isActive())
-        persistent = bool(dom.isPersistent())
-        live = p.get('live')
-        if live is None:
-            live = active
-        if live and not active:
-            raise LibvirtFailure('live=true, but %s is not running' % dom.name(),
-                                 hint='Start the guest, or set live=false to change only its definition.')
-        out = []
-        if live:
-            out.append(('live', 0, _flag('VIR_DOMAIN_AFFECT_LIVE')))
-        if p.get('persistent'):
-            if not persistent:
-                raise LibvirtFailure('persistent=true, but %s is transient (has no definition)' % dom.name(),
-                                     hint='Set persistent=false for a transient guest.')
-            out.append(('config', _flag('VIR_DOMAIN_XML_INACTIVE'), _flag('VIR_DOMAIN_AFFECT_CONFIG')))
-        if not out:
-            raise LibvirtFailure('Nothing to change: live and persistent are both false',
-                                 hint='Set live=true, persistent=true, or both.')
-        return out
+        return affect_scopes(dom, self.params.get('live'), self.params.get('persistent'))
 
     def run(self):
         p = self.params

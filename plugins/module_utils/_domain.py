@@ -556,9 +556,31 @@ POWER_PLAN = {
     'shutdown': ((_ACTIVE, ('shutdown',)),),
     'destroyed': ((_ACTIVE, ('destroy',)),),
     'restarted': ((_ACTIVE, ('reboot',)), (_OFF, ('start',))),
+    'reset': ((_ACTIVE, ('hard reset',)), (_OFF, ('start',))),
     'saved': ((('running', 'paused', 'blocked'), ('managed save',)), (_OFF, ('nothing to save',)),
               (None, ('refuse',))),
 }
+
+
+def start_flags(force_boot, reset_nvram):
+    """createWithFlags' flags: FORCE_BOOT discards a managed save image, RESET_NVRAM starts from a fresh copy of
+    the NVRAM template."""
+    flags = 0
+    if force_boot:
+        flags |= libvirt.VIR_DOMAIN_START_FORCE_BOOT
+    if reset_nvram:
+        flags |= libvirt.VIR_DOMAIN_START_RESET_NVRAM
+    return flags
+
+
+def start_action(managed_save, force_boot, reset_nvram):
+    """How a start is named in ``actions``."""
+    notes = []
+    if managed_save:
+        notes.append('discard the managed save, boot afresh' if force_boot else 'restore the managed save')
+    if reset_nvram:
+        notes.append('reset the NVRAM')
+    return 'start (%s)' % ', '.join(notes) if notes else 'start'
 
 
 class DomainRun:
@@ -583,6 +605,8 @@ class DomainRun:
         self.state_before = None
         #: title / description the document gives empty: libvirt keeps none, so "none" is what is wanted.
         self.emptied = set()
+        #: In check mode, the domain rename_from names, which the real run would have renamed.
+        self.renamed_in_check_mode = None
 
     # -- helpers -------------------------------------------------------------------------------------
     def fail(self, msg, **kwargs):
@@ -676,8 +700,10 @@ class DomainRun:
     def run(self):
         p = self.params
         self.read_input()
+        if p['rename_from']:
+            self.rename()
         self.dom = self.kind.check_found(self.kind.lookup(self.conn, name=self.name, uuid=self.uuid),
-                                         self.name, self.uuid)
+                                         self.name, self.uuid) or self.renamed_in_check_mode
         self.state_before = self.current_state()
         state = p['state']
         if state == 'absent':
@@ -894,6 +920,11 @@ class DomainRun:
         if not (self.dom is not None and has_managed_save(self.dom)):
             self.outcome.warnings.append('Domain %s is not running, so there is nothing to save' % self.name)
 
+    def _hard_reset(self, state, current):
+        # The guest stays in its state (a paused guest is reset and stays paused); the reset always acts.
+        self.transition('hard reset', lambda: self.dom.reset(0), (current,) if current in ('running', 'paused')
+                        else ('running',))
+
     POWER_STEPS = {
         'start': lambda run, state, current: run.start(),
         'start paused': lambda run, state, current: run.start(paused=True),
@@ -904,6 +935,7 @@ class DomainRun:
         'shutdown': lambda run, state, current: run.stop_gracefully(),
         'destroy': lambda run, state, current: run.transition('destroy', run.op('destroy'), _OFF),
         'reboot': _reboot_unless_restarted,
+        'hard reset': _hard_reset,
         'managed save': _managed_save,
         'nothing to save': _nothing_to_save,
         'refuse': _refuse,
@@ -935,25 +967,46 @@ class DomainRun:
                 self.name, ' or '.join(states), self.timeout(), action))
 
     def start(self, paused=False):
-        if self.dom is not None and has_managed_save(self.dom):
-            action = 'start (restore the managed save)'
-        else:
-            action = 'start'
+        action = start_action(self.dom is not None and has_managed_save(self.dom), self.params['force_boot'],
+                              self.params['reset_nvram'])
         if paused:
             action += ' paused'
         self.transition(action, lambda: self._create(paused), ('paused',) if paused else ('running',))
 
     def _create(self, paused):
+        flags = start_flags(self.params['force_boot'], self.params['reset_nvram'])
         if not paused:
-            return self.dom.createWithFlags(0)
+            return self.dom.createWithFlags(flags)
         try:
-            return self.dom.createWithFlags(libvirt.VIR_DOMAIN_START_PAUSED)
+            return self.dom.createWithFlags(flags | libvirt.VIR_DOMAIN_START_PAUSED)
         except libvirt.libvirtError as e:
             # Drivers without start-paused (the test driver): start, then pause at once.
             if e.get_error_code() not in (libvirt.VIR_ERR_INVALID_ARG, libvirt.VIR_ERR_NO_SUPPORT):
                 raise
-        self.dom.createWithFlags(0)
+        self.dom.createWithFlags(flags)
         return self.dom.suspend()
+
+    def rename(self):
+        """Rename the (inactive) domain rename_from to the name asked for, unless a domain of that name exists."""
+        old_name = self.params['rename_from']
+        if not self.name:
+            self.fail('rename_from needs the new name (name, or the <name> of the XML)')
+        new = self.kind.lookup(self.conn, name=self.name)
+        old = self.kind.lookup(self.conn, name=old_name) if old_name != self.name else None
+        if new is not None:
+            if old is not None:
+                self.outcome.warnings.append('Both domain %s and domain %s exist; %s was not renamed'
+                                             % (old_name, self.name, old_name))
+            return
+        if old is None:
+            return
+        if old.isActive():
+            self.fail('Domain %s is running; libvirt renames only a domain that is shut off' % old_name,
+                      hint='Shut it down first (state=shutdown in an earlier task), then rename it.')
+        self.outcome.perform('rename %s to %s' % (old_name, self.name), lambda: old.rename(self.name, 0),
+                             self.check, 'rename domain %s to %s' % (old_name, self.name))
+        if self.check:
+            self.renamed_in_check_mode = old
 
     def stop_gracefully(self):
         """Shut down (ACPI and/or agent as asked), wait up to timeout, then fail or, with force, destroy."""
@@ -1102,6 +1155,6 @@ def _namespaced(element, uri, prefix):
 
 def run_module(module):
     """The domain module's main: exits with the result, or fails through fail_json."""
-    waits = module.params['state'] in ('running', 'paused', 'shutdown', 'destroyed', 'restarted', 'saved', 'absent') \
-        or module.params['restart_on_change']
+    waits = module.params['state'] in ('running', 'paused', 'shutdown', 'destroyed', 'restarted', 'saved', 'absent',
+                                       'reset') or module.params['restart_on_change']
     _resource.run_module(module, lambda conn, outcome: DomainRun(module, conn, outcome).run(), events=waits)

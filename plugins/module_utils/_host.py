@@ -137,7 +137,8 @@ def read_capabilities(conn):
 
 
 #: What host_facts gathers beyond the basics; domain capabilities are opt-in (libvirt probes the emulator).
-GATHER_CHOICES = ('all', 'cpu_models', 'node_stats', 'free_pages', 'domain_capabilities')
+GATHER_CHOICES = ('all', 'cpu_models', 'node_stats', 'free_pages', 'domain_capabilities', 'sysinfo', 'cpu_map',
+                  'cpu_stats', 'cell_stats', 'sev')
 DEFAULT_GATHER = ('cpu_models', 'node_stats', 'free_pages')
 
 
@@ -340,6 +341,120 @@ def free_pages(conn, caps, numa_ids, driver=None):
     return cells
 
 
+#: SMBIOS sections that appear once, and those that repeat (returned as lists), with the names they get.
+_SYSINFO_SINGLE = (('bios', 'bios'), ('system', 'system'), ('chassis', 'chassis'))
+_SYSINFO_LISTS = (('baseBoard', 'base_boards'), ('processor', 'processors'), ('memory_device', 'memory_devices'))
+
+
+def _entries(element):
+    return dict((entry.get('name'), (entry.text or '').strip()) for entry in element.findall('entry')
+                if entry.get('name'))
+
+
+def sysinfo_data(root):
+    """A <sysinfo> document (SMBIOS) as data: type, bios, system, chassis (dicts of their entries), base_boards,
+    processors, memory_devices (lists of such dicts) and oem_strings (the strings in order)."""
+    data = dict(type=root.get('type'))
+    for tag, name in _SYSINFO_SINGLE:
+        element = root.find(tag)
+        data[name] = _entries(element) if element is not None else {}
+    for tag, name in _SYSINFO_LISTS:
+        data[name] = [_entries(element) for element in root.findall(tag)]
+    data['oem_strings'] = [(e.text or '').strip() for e in root.findall('oemStrings/entry')]
+    return data
+
+
+def _absent(error, driver=None):
+    """Whether a failed optional read means "this host or driver has none" (not supported, or not available)."""
+    return _is_no_support(error, driver) or error.get_error_code() == libvirt.VIR_ERR_CONFIG_UNSUPPORTED
+
+
+def optional_read(what, func, name, not_supported, driver=None):
+    """``func()``, or None with ``name`` appended to ``not_supported`` when the host or driver has none."""
+    try:
+        return func()
+    except libvirt.libvirtError as error:
+        if not _absent(error, driver):
+            raise failure_from(error, what)
+        not_supported.append(name)
+        return None
+
+
+def sysinfo(conn, not_supported, driver=None):
+    text = optional_read('read the host sysinfo', lambda: conn.getSysinfo(0), 'sysinfo', not_supported, driver)
+    return sysinfo_data(_xml.parse(text, 'sysinfo XML')) if text else None
+
+
+def cpu_map(conn, not_supported, driver=None):
+    """{cpus: how many the host has, online: [the online CPU numbers]}."""
+    found = optional_read('read the host CPU map', lambda: conn.getCPUMap(0), 'cpu_map', not_supported, driver)
+    if found is None:
+        return None
+    count, online = found[0], found[1]
+    return dict(cpus=count, online=[cpu for cpu, up in enumerate(online) if up])
+
+
+def cpu_stats(conn, cpus, not_supported, driver=None):
+    """[{cpu, kernel_ns, user_ns, idle_ns, iowait_ns}] for each CPU of ``cpus``."""
+    stats = []
+    for cpu in cpus:
+        values = optional_read('read the statistics of CPU %d' % cpu, lambda c=cpu: conn.getCPUStats(c, 0),
+                               'cpu_stats', not_supported, driver)
+        if values is None:
+            return None
+        stats.append(dict([('cpu', cpu)] + [('%s_ns' % k, v) for k, v in sorted(values.items())]))
+    return stats
+
+
+def cell_stats(conn, cells, not_supported, driver=None):
+    """[{cell, total_bytes, free_bytes}] for each NUMA cell of ``cells`` (libvirt reports KiB)."""
+    stats = []
+    for cell in cells:
+        values = optional_read('read the memory statistics of NUMA cell %d' % cell,
+                               lambda c=cell: conn.getMemoryStats(c, 0), 'cell_stats', not_supported, driver)
+        if values is None:
+            return None
+        stats.append(dict([('cell', cell)] + [('%s_bytes' % k, v * 1024) for k, v in sorted(values.items())]))
+    return stats
+
+
+def sev_info(conn, not_supported, driver=None, warnings=None):
+    """The host's SEV (AMD Secure Encrypted Virtualization) parameters, names with '_' for '-'; None without SEV.
+    libvirt gives them only to a read-write connection (they hold the platform's certificates): a read-only one
+    gets None and a warning."""
+    try:
+        values = optional_read('read the SEV information', lambda: conn.getSEVInfo(0), 'sev', not_supported, driver)
+    except LibvirtFailure as failure:
+        if failure.code != libvirt.VIR_ERR_OPERATION_DENIED:
+            raise
+        if warnings is not None:
+            warnings.append('SEV information was not gathered: libvirt gives it only to a read-write connection '
+                            '(readonly=false)')
+        return None
+    if values is None:
+        return None
+    return dict((k.replace('-', '_'), v) for k, v in sorted(values.items()))
+
+
+def gather_node_details(conn, gather, numa_ids, driver, facts, warnings=None):
+    """The optional parts of issue 20: sysinfo, CPU map, per-CPU and per-cell statistics, SEV."""
+    not_supported = facts['not_supported']
+    if 'sysinfo' in gather:
+        facts['sysinfo'] = sysinfo(conn, not_supported, driver)
+    online = None
+    if 'cpu_map' in gather or 'cpu_stats' in gather:
+        found = cpu_map(conn, not_supported if 'cpu_map' in gather else [], driver)
+        online = found['online'] if found else list(range(facts['node']['cpus']))
+        if 'cpu_map' in gather:
+            facts['cpu_map'] = found
+    if 'cpu_stats' in gather:
+        facts['cpu_stats'] = cpu_stats(conn, online, not_supported, driver)
+    if 'cell_stats' in gather:
+        facts['cell_stats'] = cell_stats(conn, sorted(numa_ids) or [0], not_supported, driver)
+    if 'sev' in gather:
+        facts['sev'] = sev_info(conn, not_supported, driver, warnings)
+
+
 def host_facts(conn, capabilities_xml=False, gather=DEFAULT_GATHER, domain_capability_targets_=None,
                warnings=None):
     """Everything host_facts reports, as one dict.
@@ -413,6 +528,7 @@ def host_facts(conn, capabilities_xml=False, gather=DEFAULT_GATHER, domain_capab
         if found is None:
             not_supported.append('domain_capabilities')
         facts['domain_capabilities'] = found or []
+    gather_node_details(conn, gather, numa_ids, driver, facts, warnings)
     if capabilities_xml:
         facts['capabilities_xml'] = caps_text
     return facts

@@ -100,7 +100,9 @@ class MigrateRun(ModuleRun):
     def run(self):
         p = self.params
         dest_conn = LibvirtConnection(p['destination'], username=p.get('destination_username'),
-                                      password=p.get('destination_password'))
+                                      password=p.get('destination_password'),
+                                      keepalive_interval=p.get('keepalive_interval'),
+                                      keepalive_count=p.get('keepalive_count'))
         try:
             dconn = dest_conn.open()
         except LibvirtFailure as failure:

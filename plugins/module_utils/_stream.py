@@ -236,15 +236,7 @@ def upload(conn, vol, path, digest=None):
         with call('upload %s into volume %s' % (path, vol.name())):
             stream = conn.newStream(0)
             vol.upload(stream, 0, size, libvirt.VIR_STORAGE_VOL_UPLOAD_SPARSE_STREAM)
-            try:
-                stream.sparseSendAll(data_handler, hole_handler, skip_handler, None)
-                stream.finish()
-            except Exception:
-                try:
-                    stream.abort()
-                except libvirt.libvirtError:
-                    pass
-                raise
+            finish_or_abort(stream, lambda: stream.sparseSendAll(data_handler, hole_handler, skip_handler, None))
     return size
 
 
@@ -272,15 +264,7 @@ def download_to_temp(conn, vol, path, digest=None):
         with call('download volume %s' % vol.name()):
             stream = conn.newStream(0)
             vol.download(stream, 0, 0, libvirt.VIR_STORAGE_VOL_DOWNLOAD_SPARSE_STREAM)
-            try:
-                stream.sparseRecvAll(data_handler, hole_handler, None)
-                stream.finish()
-            except Exception:
-                try:
-                    stream.abort()
-                except libvirt.libvirtError:
-                    pass
-                raise
+            finish_or_abort(stream, lambda: stream.sparseRecvAll(data_handler, hole_handler, None))
         os.close(fd)
         fd = None
         return temp
@@ -288,6 +272,19 @@ def download_to_temp(conn, vol, path, digest=None):
         if fd is not None:
             os.close(fd)
         os.unlink(temp)
+        raise
+
+
+def finish_or_abort(stream, transfer):
+    """``transfer()`` over ``stream``, then finish it; abort it when the transfer fails (the failure is raised)."""
+    try:
+        transfer()
+        stream.finish()
+    except Exception:
+        try:
+            stream.abort()
+        except libvirt.libvirtError:
+            pass
         raise
 
 

@@ -73,6 +73,8 @@ options:
       - V(destroyed) powers it off at once.
       - V(restarted) reboots a running guest gracefully and waits until it is back (starts it when it is
         off). It always reports a change, like P(ansible.builtin.service#module) with C(restarted).
+      - V(reset) resets a running or paused guest at once, like its reset button (no shutdown, the guest's
+        disks are not synced); it always reports a change. A guest that is off is started.
       - V(saved) saves its memory to libvirt's managed save image and stops it; the next start restores it.
         Saving to a file of your choice, core dumps and removing the managed save image are in
         P(sysvirt.libvirt.domain_job#module).
@@ -83,7 +85,7 @@ options:
       - Teardown runs again without failing. V(absent), and V(shutdown) and V(destroyed) without O(xml), succeed
         with no change when the domain does not exist.
     type: str
-    choices: [present, absent, running, paused, shutdown, destroyed, restarted, saved]
+    choices: [present, absent, running, paused, shutdown, destroyed, restarted, saved, reset]
     default: present
   persistent:
     description:
@@ -159,6 +161,28 @@ options:
         type: str
         choices: [present, absent]
         default: present
+  force_boot:
+    description:
+      - When this task starts the domain, boot it afresh even if it has a managed save image, which is discarded
+        (C(VIR_DOMAIN_START_FORCE_BOOT)). A domain that is already running is left alone.
+    type: bool
+    default: false
+  reset_nvram:
+    description:
+      - When this task starts the domain, start a UEFI guest with a fresh copy of its NVRAM template, so its
+        firmware variables (boot entries, secure-boot keys) are reset (C(VIR_DOMAIN_START_RESET_NVRAM)). A domain
+        that is already running is left alone.
+    type: bool
+    default: false
+  rename_from:
+    description:
+      - Rename the domain of this name to O(name) (or the C(<name>) of O(xml)) before anything else, when no domain
+        of the new name exists yet; a second run finds the new name and renames nothing.
+      - libvirt renames only a domain that is shut off; a running one fails with a hint. When both names exist,
+        nothing is renamed and a warning says so. When neither exists, the task goes on as without this option.
+      - In check mode, the domain is predicted under its old definition, so with O(xml) its diff also shows the
+        new name.
+    type: str
   restore:
     description:
       - Path of a save file (made by P(sysvirt.libvirt.domain_job#module) O(sysvirt.libvirt.domain_job#module:save)
@@ -198,6 +222,24 @@ seealso:
 '''
 
 EXAMPLES = r'''
+- name: Rename a shut-off guest (a second run changes nothing)
+  sysvirt.libvirt.domain:
+    name: web01-old
+    rename_from: web01
+    state: present
+
+- name: Hard reset a hung guest, like pressing its reset button
+  sysvirt.libvirt.domain:
+    name: web01-old
+    state: reset
+
+- name: Boot a UEFI guest with fresh firmware variables, discarding a managed save image
+  sysvirt.libvirt.domain:
+    name: uefi01
+    state: running
+    force_boot: true
+    reset_nvram: true
+
 - name: Define a guest from a template (a second run changes nothing)
   sysvirt.libvirt.domain:
     xml: "{{ lookup('ansible.builtin.template', 'web01.xml.j2') }}"
@@ -380,7 +422,7 @@ def main():
             to_native=dict(type='str'),
             state=dict(type='str', default='present',
                        choices=['present', 'absent', 'running', 'paused', 'shutdown', 'destroyed', 'restarted',
-                                'saved']),
+                                'saved', 'reset']),
             persistent=dict(type='bool', default=True),
             autostart=dict(type='bool'),
             shutdown_mode=dict(type='list', elements='str', choices=['acpi', 'agent', 'initctl', 'signal',
@@ -398,11 +440,14 @@ def main():
                 state=dict(type='str', default='present', choices=['present', 'absent']),
             ), required_if=[('state', 'present', ('key', 'xml'))]),
             restore=dict(type='path'),
+            force_boot=dict(type='bool', default=False),
+            reset_nvram=dict(type='bool', default=False),
+            rename_from=dict(type='str'),
             remove_storage=dict(type='list', elements='str'),
             remove_tpm=dict(type='bool', default=False),
             return_xml=dict(type='bool', default=False),
         )),
-        mutually_exclusive=[('xml', 'from_native')],
+        mutually_exclusive=[('xml', 'from_native'), ('uuid', 'rename_from')],
         required_one_of=[('name', 'uuid', 'xml', 'from_native', 'restore')],
         supports_check_mode=True,
     )

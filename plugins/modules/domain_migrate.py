@@ -35,6 +35,7 @@ options:
     description:
       - The destination's libvirt URI, for example V(qemu+ssh://host2/system) or V(qemu+tls://host2/system).
       - With O(peer_to_peer=true) the source host's daemon connects to it, so it must work from there.
+      - The module's own connection to it uses O(keepalive_interval) and O(keepalive_count) too.
     type: str
     required: true
   destination_username:

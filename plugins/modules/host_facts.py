@@ -39,11 +39,15 @@ options:
       - V(domain_capabilities) is RV(ansible_facts.libvirt.domain_capabilities) for every architecture and
         virtualization type the host offers. It is not gathered by default because libvirt may probe the
         emulator for each, which can take seconds.
+      - V(sysinfo) is RV(ansible_facts.libvirt.sysinfo) (the host's SMBIOS data), V(cpu_map) is
+        RV(ansible_facts.libvirt.cpu_map) (the online CPUs), V(cpu_stats) is RV(ansible_facts.libvirt.cpu_stats)
+        (per CPU), V(cell_stats) is RV(ansible_facts.libvirt.cell_stats) (memory per NUMA cell), V(sev) is
+        RV(ansible_facts.libvirt.sev) (AMD SEV parameters); all fast, none gathered by default.
       - V(all) gathers everything.
       - An empty list gathers only the basics.
     type: list
     elements: str
-    choices: [all, cpu_models, node_stats, free_pages, domain_capabilities]
+    choices: [all, cpu_models, node_stats, free_pages, domain_capabilities, sysinfo, cpu_map, cpu_stats, cell_stats, sev]
     default: [cpu_models, node_stats, free_pages]
   domain_capabilities:
     description:
@@ -116,6 +120,15 @@ EXAMPLES = r'''
 - name: Does this host offer UEFI with secure boot for KVM guests?
   ansible.builtin.debug:
     msg: "{{ ansible_facts.libvirt.domain_capabilities[0].firmware.secure_boot }}"
+
+- name: SMBIOS data, online CPUs and their statistics, memory per NUMA cell, SEV where the host has it
+  sysvirt.libvirt.host_facts:
+    uri: qemu:///system
+    gather: [sysinfo, cpu_map, cpu_stats, cell_stats, sev]
+
+- name: Which CPUs are online
+  ansible.builtin.debug:
+    msg: "{{ ansible_facts.libvirt.cpu_map.online }}"
 '''
 
 RETURN = r'''
@@ -280,7 +293,10 @@ ansible_facts:
         not_supported:
           description:
             - The gathered parts that this connection's driver does not offer, so they are empty or null instead of
-              a warning; any of V(node_stats.memory), V(node_stats.cpu), V(free_pages) and V(domain_capabilities).
+              a warning; any of V(node_stats.memory), V(node_stats.cpu), V(free_pages), V(domain_capabilities),
+              V(sysinfo), V(cpu_map), V(cpu_stats), V(cell_stats) and V(sev).
+            - A host without SMBIOS data (many virtual machines and containers) has no V(sysinfo), and a host without
+              AMD SEV no V(sev); they are named here, not an error.
             - For example libvirt's test driver offers no node memory statistics and no domain capabilities, and no
               free pages through the daemon (C(test+unix:///default)).
             - A driver that offers a part but fails to read it fails the task (the node statistics) or warns (the
@@ -363,6 +379,84 @@ ansible_facts:
             features:
               description: Per domain feature (such as C(sev), C(gic), C(hyperv)), C(supported) and C(enums).
               type: dict
+        sysinfo:
+          description:
+            - The host's SMBIOS data (C(virConnectGetSysinfo)), null where the host has none (then
+              RV(ansible_facts.libvirt.not_supported) has V(sysinfo)).
+            - Entry names as libvirt writes them (C(vendor), C(version), C(serial), C(uuid), C(sku), ...).
+          returned: when O(gather) has V(sysinfo)
+          type: dict
+          contains:
+            type:
+              description: The kind of data, V(smbios).
+              type: str
+              sample: smbios
+            bios:
+              description: The BIOS entries.
+              type: dict
+              sample: {vendor: LENOVO, version: G4ETA1WW (2.61 ), date: 05/07/2014, release: '2.61'}
+            system:
+              description: The system entries (C(manufacturer), C(product), C(version), C(serial), C(uuid), C(sku), C(family)).
+              type: dict
+            chassis:
+              description: The chassis entries.
+              type: dict
+            base_boards:
+              description: The base boards' entries, one dict per board.
+              type: list
+              elements: dict
+            processors:
+              description: The processors' entries (C(socket_destination), C(type), C(family), C(manufacturer), ...).
+              type: list
+              elements: dict
+            memory_devices:
+              description: The memory devices' entries (C(size), C(form_factor), C(locator), C(type), C(speed), ...).
+              type: list
+              elements: dict
+            oem_strings:
+              description: The OEM strings, in order.
+              type: list
+              elements: str
+        cpu_map:
+          description: The host's CPUs and which are online (C(virNodeGetCPUMap)); null where the driver has no CPU map.
+          returned: when O(gather) has V(cpu_map)
+          type: dict
+          contains:
+            cpus:
+              description: How many CPUs the host has (online or not).
+              type: int
+              sample: 8
+            online:
+              description: The numbers of the online CPUs.
+              type: list
+              elements: int
+              sample: [0, 1, 2, 3]
+        cpu_stats:
+          description:
+            - CPU time per online CPU, in nanoseconds since boot (C(cpu), C(kernel_ns), C(user_ns), C(idle_ns),
+              C(iowait_ns)); null where the driver does not offer them.
+          returned: when O(gather) has V(cpu_stats)
+          type: list
+          elements: dict
+          sample: [{cpu: 0, kernel_ns: 1756660000000, user_ns: 8300110000000, idle_ns: 18884680000000, iowait_ns: 14640000000}]
+        cell_stats:
+          description:
+            - Memory per NUMA cell in bytes (C(cell), C(total_bytes), C(free_bytes)); null where the driver does not
+              offer them.
+          returned: when O(gather) has V(cell_stats)
+          type: list
+          elements: dict
+          sample: [{cell: 0, total_bytes: 25276182528, free_bytes: 21582471168}]
+        sev:
+          description:
+            - The host's AMD SEV parameters for guests with launch security (C(virNodeGetSEVInfo)), with C(_) for
+              libvirt's C(-) (C(pdh), C(cert_chain), C(cbitpos), C(reduced_phys_bits), C(max_guests),
+              C(max_es_guests), C(cpu0_id)); null on a host without SEV (then
+              RV(ansible_facts.libvirt.not_supported) has V(sev)).
+            - libvirt gives them only to a read-write connection; with O(readonly=true) they are null and a warning
+              says so.
+          returned: when O(gather) has V(sev)
+          type: dict
         capabilities_xml:
           description: The capabilities document as libvirt returns it.
           returned: when O(capabilities_xml=true)
@@ -382,7 +476,8 @@ def main():
         argument_spec=connection_argument_spec(dict(
             capabilities_xml=dict(type='bool', default=False),
             gather=dict(type='list', elements='str', default=['cpu_models', 'node_stats', 'free_pages'],
-                        choices=['all', 'cpu_models', 'node_stats', 'free_pages', 'domain_capabilities']),
+                        choices=['all', 'cpu_models', 'node_stats', 'free_pages', 'domain_capabilities', 'sysinfo',
+                                 'cpu_map', 'cpu_stats', 'cell_stats', 'sev']),
             domain_capabilities=dict(type='list', elements='dict', options=dict(
                 emulator=dict(type='str'),
                 arch=dict(type='str'),

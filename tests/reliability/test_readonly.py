@@ -47,6 +47,7 @@ def _cases(n):
                                                       fail_on_timeout=False))],
         'domain_snapshot': [('create', TEST_URI, dict(domain='test', name=n))],
         'domain_snapshot_info': [('read', TEST_URI, dict(domain='test'))],
+        'domain_tune': [('memory', TEST_URI, dict(domain='test', memory=dict(hard_limit='1 GiB')))],
         'host_facts': [('read', TEST_URI, dict(gather=['all']))],
         'host_interface': [('define', TEST_URI, dict(xml="<interface type='ethernet' name='svrd%s'><start mode='none'/></interface>" % n[-6:])),
                            ('stop', TEST_URI, dict(name='eth1', state='inactive'))],

@@ -273,17 +273,17 @@ def test_the_totals_match(document):
 
 def test_a_false_claim_is_caught(document, refs):
     rows, same_names, counts = document
-    rows = dict(rows, **{'virDomain.injectNMI': '`domain` `state: nmi`'})
+    rows = dict(rows, **{'virConnect.suspendForDuration': '`host_facts` `suspend`'})
     found = problems(rows, same_names, [], libvirt_calls(), refs)
-    assert found == ['virDomain.injectNMI is marked exposed (`domain` `state: nmi`) but plugins/ never calls '
-                     'injectNMI']
+    assert found == ['virConnect.suspendForDuration is marked exposed (`host_facts` `suspend`) but plugins/ never '
+                     'calls suspendForDuration']
 
 
 def test_an_unlisted_call_is_caught(document, refs):
     rows, same_names, counts = document
-    refs = dict(refs, injectNMI={'_domain.py:DomainRun.nmi'})
+    refs = dict(refs, suspendForDuration={'_host.py:suspend'})
     found = problems(rows, same_names, [], libvirt_calls(), refs)
-    assert found == ['plugins/ calls injectNMI (_domain.py:DomainRun.nmi) but no row marks it exposed']
+    assert found == ['plugins/ calls suspendForDuration (_host.py:suspend) but no row marks it exposed']
 
 
 def test_a_new_place_of_a_same_name_is_caught(document, refs):
@@ -297,12 +297,12 @@ def test_a_new_place_of_a_same_name_is_caught(document, refs):
 def test_a_missing_row_and_a_wrong_count_are_caught(document, refs):
     rows, same_names, counts = document
     rows = dict(rows)
-    del rows['virDomain.injectNMI']
-    domain = [c for c in counts if c[0] == 'Domain'][0]
+    del rows['virConnect.suspendForDuration']
+    domain = [c for c in counts if c[0] == 'Connect and host'][0]
     found = problems(rows, same_names, [[domain[0], domain[1], domain[2] + 1, [n for n in domain[3] if n in rows]]],
                      libvirt_calls(), refs)
-    assert 'virDomain.injectNMI (libvirt-python) has no row' in found
-    assert any(f.startswith('Domain says %d calls, %d exposed' % (domain[1], domain[2] + 1)) for f in found)
+    assert 'virConnect.suspendForDuration (libvirt-python) has no row' in found
+    assert any(f.startswith('Connect and host says %d calls, %d exposed' % (domain[1], domain[2] + 1)) for f in found)
 
 
 def test_references_follow_helpers_and_loops(tmp_path):

@@ -121,7 +121,7 @@ def test_error_names():
 def test_argument_spec_marks_password_no_log():
     spec = c.connection_argument_spec(dict(name=dict(type='str')))
     assert spec['password']['no_log'] is True
-    assert set(spec) == {'uri', 'readonly', 'username', 'password', 'name'}
+    assert set(spec) == {'uri', 'readonly', 'username', 'password', 'keepalive_interval', 'keepalive_count', 'name'}
 
 
 def test_missing_file_on_the_host_is_not_a_daemon_problem():
@@ -200,3 +200,63 @@ def test_exit_module_without_diff_or_warnings_is_exit_json():
         c.exit_module(module, dict(changed=False, warnings=[]))
     assert info.value.result == dict(changed=False)
     assert module.warnings == []
+
+
+def test_a_refused_client_certificate_gets_the_tls_refused_hint():
+    """libvirt's only words when a TLS server drops a client whose certificate it refuses (seen on the test fleet,
+    tests/functional/test_fleet_transports.py)."""
+    import libvirt
+    message = 'Unable to read TLS confirmation: Input/output error'
+    hint = c.hint_for(libvirt.VIR_ERR_SYSTEM_ERROR, libvirt.VIR_FROM_RPC, message)
+    assert hint == c._TLS_REFUSED_HINT
+    assert "refused this client's certificate" in hint and 'pkipath' in hint
+
+
+def test_keepalive_on_an_in_process_driver_is_ignored():
+    """test:///default runs in this process and has no keepalive: the connection opens all the same."""
+    connection = c.LibvirtConnection('test:///default', keepalive_interval=1, keepalive_count=2)
+    assert connection.keepalive == (1, 2)
+    with connection as conn:
+        assert conn.getHostname()
+
+
+@pytest.mark.parametrize('interval, count, expected', [(0, 5, None), (None, 5, None), (-1, 3, None),
+                                                       (5, None, (5, 0)), (3, 4, (3, 4))])
+def test_keepalive_settings(interval, count, expected):
+    assert c.LibvirtConnection('test:///default', keepalive_interval=interval,
+                               keepalive_count=count).keepalive == expected
+
+
+def test_a_keepalive_failure_names_the_uri():
+    uri = 'qemu+tls://kvm01.example.com/system'
+    message = 'internal error: connection closed due to keepalive timeout'
+    failure = c.keepalive_failure(c.LibvirtFailure('Failed to list domains: %s' % message, code=1, domain=7,
+                                                   libvirt_message=message), uri)
+    assert failure.msg == 'Lost the connection to %s: Failed to list domains: %s' % (uri, message)
+    assert failure.hint == c._KEEPALIVE_HINT
+    # Named once, however often it passes through; other failures are left as they are.
+    assert c.keepalive_failure(failure, uri).msg == failure.msg
+    other = c.LibvirtFailure('Failed to list domains: no', libvirt_message='no')
+    assert c.keepalive_failure(other, uri).msg == 'Failed to list domains: no' and other.hint is None
+
+
+HOST_KEY_PROMPT = "Accept SSH host key with hash 'ab:cd' for host '198.18.1.2:22' (y/n)?"
+
+
+@pytest.mark.parametrize('username', [None, 'y', 'root'])
+def test_an_unknown_host_key_is_never_accepted(username):
+    """libssh asks through the credential callback (an echo prompt) whether to accept and store a host key that
+    is not in known_hosts; the answer is no, whatever the username (which echo prompts otherwise get)."""
+    import libvirt
+    creds = c._Credentials(username, 'secret')
+    cred = [libvirt.VIR_CRED_ECHOPROMPT, HOST_KEY_PROMPT, 'y/n', None, None]
+    assert creds([cred], None) == -1
+    assert cred[4] is None and creds.refused_host_key
+
+
+def test_other_echo_prompts_get_the_username():
+    import libvirt
+    creds = c._Credentials('ops', 'secret')
+    cred = [libvirt.VIR_CRED_ECHOPROMPT, 'Login:', 'Login:', None, None]
+    assert creds([cred], None) == 0
+    assert cred[4] == 'ops' and not creds.refused_host_key
