@@ -349,6 +349,8 @@ options:
       - V(reset) resets a running or paused guest at once, like its reset button (no shutdown, the guest's
         disks are not synced); it always reports a change. A guest that is off is started.
       - V(saved) saves its memory to libvirt's managed save image and stops it; the next start restores it.
+        Saving to a file of your choice, core dumps and removing the managed save image are in
+        P(sysvirt.libvirt.domain_job#module).
       - V(absent) powers it off if needed and undefines it, with its managed save image and its snapshot
         and checkpoint metadata. Its NVRAM file is removed only when it lies in libvirt's own NVRAM directory
         C(/var/lib/libvirt/qemu/nvram), since a definition may point at the system's firmware template.
@@ -456,7 +458,8 @@ options:
     type: str
   restore:
     description:
-      - Path of a save file (made by C(virsh save)) to restore the domain from when it is not running, into
+      - Path of a save file (made by P(sysvirt.libvirt.domain_job#module) O(sysvirt.libvirt.domain_job#module:save)
+        or C(virsh save)) to restore the domain from when it is not running, into
         state V(running) (or V(paused) when O(state=paused)). The domain's name is read from the file when
         neither O(name) nor O(xml) gives it. A running domain is left alone.
     type: path
@@ -488,6 +491,7 @@ notes:
   - Secrets (graphics passwords) are masked in differences and diffs and never returned.
 seealso:
   - module: sysvirt.libvirt.domain_info
+  - module: sysvirt.libvirt.domain_job
 '''
 
 EXAMPLES = r'''

@@ -25,6 +25,7 @@ from utils import returns
 TWINS = {
     'domain': ('domain', 'domain_info', 'domains'),
     'domain_checkpoint': ('checkpoint', 'domain_checkpoint_info', 'checkpoints'),
+    'domain_job': ('job', 'domain_job_info', 'jobs'),
     'domain_snapshot': ('snapshot', 'domain_snapshot_info', 'snapshots'),
     'host_interface': ('interface', 'host_interface_info', 'interfaces'),
     'network': ('network', 'network_info', 'networks'),
