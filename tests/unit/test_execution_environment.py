@@ -54,8 +54,8 @@ def _entries(path):
 
 def _run(args, cwd, env=None):
     proc = subprocess.run(args, cwd=cwd, env=env, capture_output=True, text=True, timeout=120, check=False)
-    assert proc.returncode == 0, '%s failed (%d):\n%s%s' % (' '.join(map(str, args)), proc.returncode,
-                                                           proc.stdout, proc.stderr)
+    command = ' '.join(map(str, args))
+    assert proc.returncode == 0, '%s failed (%d):\n%s%s' % (command, proc.returncode, proc.stdout, proc.stderr)
     return proc
 
 
