@@ -21,7 +21,9 @@ import json
 import os
 import pathlib
 import signal
+import socket
 import subprocess
+import time
 
 import libvirt
 import pytest
@@ -67,6 +69,24 @@ class Fleet:
             yield host
         finally:
             subprocess.run(['ip', '-n', ns, 'link', 'set', 'eth0', 'up'], check=True)
+            self._reachable_again(host)
+
+    @staticmethod
+    def _reachable_again(host, timeout=30):
+        """After a cut: the root side's neighbour entry for the host failed while the link was down, and a new
+        connection gets "No route to host" until it is resolved again. Drop it, then wait (bounded) until the
+        host's TLS port answers."""
+        subprocess.run(['ip', 'neigh', 'flush', 'dev', host.link], check=False)
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                socket.create_connection((host.address, 16514), timeout=1).close()
+                return
+            except OSError as e:
+                if time.monotonic() > deadline:
+                    raise AssertionError('hypervisor %s not reachable %ss after its link came back: %s'
+                                         % (host.name, timeout, e))
+                time.sleep(0.2)
 
     @contextlib.contextmanager
     def frozen(self, host):
