@@ -207,3 +207,31 @@ def pytest_terminal_summary(terminalreporter):
     checkdiff = sys.modules.get('utils.checkdiff')
     for line in checkdiff.summary_lines() if checkdiff is not None else ():
         terminalreporter.write_line(line)
+
+
+# Modules run in this process (run_module) start libvirt's event loop thread for keepalive and events
+# (_events.ensure_event_loop). An interpreter shutting down while that thread, or a connection still referenced,
+# is inside libvirt has hung or crashed after every result was written (a functional session hung 40 minutes
+# after its summary). So the process ends here, after pytest has written its summary and JUnit XML, with pytest's
+# own exit status. Only when pytest is the program (`pytest`, `python -m pytest`), not when another program runs
+# pytest inside its own process (mutmut does).
+_EXIT = {}
+
+
+def _pytest_is_the_program():
+    program = sys.argv[0] if sys.argv else ''
+    return os.path.basename(program) in ('pytest', 'py.test') or \
+        program.endswith(os.path.join('pytest', '__main__.py'))
+
+
+def pytest_sessionfinish(session, exitstatus):
+    _EXIT['status'] = int(exitstatus)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_unconfigure(config):
+    if 'status' not in _EXIT or not _pytest_is_the_program():
+        return
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(_EXIT['status'])
