@@ -352,6 +352,9 @@ class LibvirtConnection:
             if e.get_error_code() != libvirt.VIR_ERR_NO_SUPPORT:
                 self.close()
                 raise failure_from(e, 'start keepalive on %s' % self.uri)
+        except (OverflowError, TypeError, ValueError):
+            self.close()  # never left open: an open test:///default keeps the driver's state for the process
+            raise
 
     def open(self):
         if libvirt is None:
@@ -440,6 +443,10 @@ def hide_xml_secrets(module):
                     module.no_log_values.add(match.group(2))
 
 
+#: The largest value libvirt's int parameters take (keepalive interval and count).
+_C_INT_MAX = 2 ** 31 - 1
+
+
 class module_connection:
     """The connection of one module run, from its parameters.
 
@@ -467,6 +474,10 @@ class module_connection:
         if bad:
             what = 'a NUL character' if bad[1] == '\x00' else 'the character U+%04X' % ord(bad[1])
             self.module.fail_json(msg='Option %s holds %s, which libvirt cannot take.' % (bad[0], what))
+        for name in ('keepalive_interval', 'keepalive_count'):
+            value = self.module.params.get(name)
+            if value is not None and not 0 <= value <= _C_INT_MAX:
+                self.module.fail_json(msg='Option %s must be between 0 and %d, not %d.' % (name, _C_INT_MAX, value))
         try:
             return self.connection.open()
         except LibvirtFailure as failure:

@@ -82,7 +82,7 @@ def _flag(name):
 
 def device_from_params(params):
     """The desired device element, from O(xml), O(disk) or O(interface)."""
-    if params.get('xml'):
+    if params.get('xml') is not None:  # '' too: it fails as a document, not as a missing interface
         element = _xml.parse(params['xml'], what='device XML')
         if element.tag in _NOT_DEVICES:
             raise _xml.XMLInputError('Give one device element (<disk>, <interface>, ...), not <%s>' % element.tag)

@@ -260,3 +260,33 @@ def test_other_echo_prompts_get_the_username():
     cred = [libvirt.VIR_CRED_ECHOPROMPT, 'Login:', 'Login:', None, None]
     assert creds([cred], None) == 0
     assert cred[4] == 'ops' and not creds.refused_host_key
+
+
+@pytest.mark.parametrize('name, value', [('keepalive_interval', 2 ** 31), ('keepalive_count', 2 ** 31),
+                                         ('keepalive_interval', -1), ('keepalive_count', -5)])
+def test_keepalive_out_of_range_fails_before_connecting(name, value):
+    module = _Module(**{name: value})
+    context = c.module_connection(module)
+    with pytest.raises(_Exit) as info:
+        with context:
+            pytest.fail('opened a connection')  # pragma: no cover
+    assert info.value.failed
+    assert info.value.result == dict(msg='Option %s must be between 0 and 2147483647, not %d.' % (name, value))
+    assert context.connection.conn is None
+
+
+@pytest.mark.parametrize('name, value', [('keepalive_interval', 0), ('keepalive_count', 2 ** 31 - 1)])
+def test_keepalive_at_the_range_ends_connects(name, value):
+    with c.module_connection(_Module(**dict(dict(keepalive_interval=5, keepalive_count=5), **{name: value}))) as conn:
+        assert conn.getHostname()
+
+
+def test_a_keepalive_call_that_raises_closes_the_connection(monkeypatch):
+    connection = c.LibvirtConnection('test:///default', keepalive_interval=1, keepalive_count=2)
+
+    def overflow(self, *args):
+        raise OverflowError('signed integer is greater than maximum')
+    monkeypatch.setattr(c.libvirt.virConnect, "setKeepAlive", overflow)
+    with pytest.raises(OverflowError):
+        connection.open()
+    assert connection.conn is None
