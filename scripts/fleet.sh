@@ -20,7 +20,9 @@
 #     migration), host to host through the switch, never through the root namespace;
 #   - QEMU migration settings in its qemu.conf: migration_host 198.18.<i>.2 (the address the source's QEMU is
 #     sent to; the host name resolves nowhere) and migrate_tls_x509_cert_dir with a certificate of the host for
-#     both ends of a TLS migration stream (VIR_MIGRATE_TLS); QEMU runs as root, to read it in the state directory.
+#     both ends of a TLS migration stream (VIR_MIGRATE_TLS), owned by the QEMU user (libvirt-qemu).
+# Guests on the fleet boot the busybox test guest from a copy in guest/ (fleet.json's guest_dir): the shared
+# /var/lib/libvirt/boot copy is in use by the main daemon's guests, and two daemons may not relabel one file.
 # The set-up makes a test CA (openssl), a server certificate per host (its address in subjectAltName), one client
 # certificate, a client SSH key, a host key per sshd and a known_hosts file.
 #
@@ -45,6 +47,8 @@ die() { printf 'fleet: ERROR: %s\n' "$*" >&2; exit 1; }
 addr() { printf '198.18.%d.2' "$1"; }
 addr2() { printf '198.19.0.%d' "$1"; }
 SWITCH=$PREFIX-switch
+QEMU_USER=libvirt-qemu
+GUEST_DIR=${SYSVIRT_GUEST_DIR:-/var/lib/libvirt/boot/sysvirt-test-guest}
 
 # --- down ---------------------------------------------------------------------------------------------------------
 fleet_namespaces() { ip netns list 2>/dev/null | awk -v p="$PREFIX-" 'index($1, p) == 1 { print $1 }'; }
@@ -87,6 +91,7 @@ down() {
 make_ca() {
     local pki=$DIR/pki
     mkdir -p "$pki/client"
+    chmod 0700 "$pki"
     openssl req -x509 -newkey rsa:2048 -nodes -days 7 -subj "/O=sysvirt test/CN=$PREFIX-ca" \
         -keyout "$pki/cakey.pem" -out "$pki/cacert.pem" \
         -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign 2>/dev/null
@@ -109,6 +114,7 @@ sign() {  # sign KEYBASE CERT SUBJECT EXTENSIONS: a key (KEYBASE.pem) and a cert
 make_ssh_client() {
     local ssh=$DIR/ssh
     mkdir -p "$ssh"
+    chmod 0700 "$ssh"
     ssh-keygen -q -t ed25519 -N '' -C "$PREFIX-client" -f "$ssh/id_ed25519"
     cp "$ssh/id_ed25519.pub" "$ssh/authorized_keys"
     : >"$ssh/known_hosts"
@@ -177,7 +183,7 @@ make_host() {  # make_host I: configuration, keys and certificate of hypervisor 
     # shellcheck disable=SC2059
     printf "$LIBVIRTD_CONF" "$a" "$h/pki" "$h/pki" "$h/pki" "$(cat /proc/sys/kernel/random/uuid)" "$h" \
         >"$h/etc/libvirtd.conf"
-    printf 'stdio_handler = "file"\nuser = "root"\ngroup = "root"\nmigration_host = "%s"\nmigrate_tls_x509_cert_dir = "%s"\n' \
+    printf 'stdio_handler = "file"\nmigration_host = "%s"\nmigrate_tls_x509_cert_dir = "%s"\n' \
         "$a" "$h/qemu-pki" >"$h/etc/qemu.conf"
     cp "$DIR/pki/cacert.pem" "$h/pki/cacert.pem"
     sign "$h/pki/serverkey" "$h/pki/servercert.pem" "/O=sysvirt test/CN=$a" \
@@ -191,6 +197,8 @@ subjectAltName=IP:$a,DNS:$PREFIX-$i"
 subjectAltName=IP:$a,DNS:$PREFIX-$i"
     cp "$h/qemu-pki/server-cert.pem" "$h/qemu-pki/client-cert.pem"
     cp "$h/qemu-pki/server-key.pem" "$h/qemu-pki/client-key.pem"
+    chmod 0711 "$h"
+    ! id -u "$QEMU_USER" >/dev/null 2>&1 || chown -R "$QEMU_USER:" "$h/qemu-pki"
     ssh-keygen -q -t ed25519 -N '' -C "$PREFIX-$i" -f "$h/ssh_host_ed25519_key"
     # shellcheck disable=SC2059
     printf "$SSHD_CONFIG" "$a" "$h" "$h" "$DIR/ssh" >"$h/sshd_config"
@@ -259,7 +267,8 @@ describe() {  # describe N: fleet.json
     done
     printf '\n], "cacert": "%s/pki/cacert.pem", "pkipath": "%s/pki/client", "keyfile": "%s/ssh/id_ed25519",' \
         "$DIR" "$DIR" "$DIR"
-    printf ' "known_hosts": "%s/ssh/known_hosts", "ssh_command": "%s/ssh/ssh"}\n' "$DIR" "$DIR"
+    printf ' "known_hosts": "%s/ssh/known_hosts", "ssh_command": "%s/ssh/ssh", "guest_dir": "%s/guest"}\n' \
+        "$DIR" "$DIR" "$DIR"
 }
 
 healthy() {  # healthy N: a fleet of N is described and listening
@@ -283,7 +292,10 @@ up() {
     done
     down
     mkdir -p "$DIR" /run/sshd
-    chmod 0700 "$DIR"
+    chmod 0711 "$DIR"
+    mkdir -m 0755 "$DIR/guest"
+    cp "$GUEST_DIR/vmlinuz" "$GUEST_DIR/initrd.img" "$DIR/guest/" 2>/dev/null \
+        || log "no test guest in $GUEST_DIR (scripts/build-test-guest.sh): the fleet runs no guests"
     make_ca
     make_ssh_client
     for ((i = 1; i <= n; i++)); do make_host "$i"; done
