@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -46,10 +47,19 @@ def env():
     return out
 
 
+CPU = []  # CPU seconds (user + system) of the last timed command and everything it waited for
+
+
+def children_cpu():
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def timed(cmd):
-    started = time.monotonic()
+    started, cpu = time.monotonic(), children_cpu()
     proc = subprocess.run(cmd, env=env(), capture_output=True, text=True, timeout=900, check=False)
     elapsed = time.monotonic() - started
+    CPU[:] = [children_cpu() - cpu]
     if proc.returncode != 0:
         raise SystemExit('failed (%d): %s\n%s%s' % (
             proc.returncode, ' '.join(cmd), proc.stdout[-3000:], proc.stderr[-3000:]))
@@ -82,46 +92,61 @@ def bench_inventory(fleet, args, workdir):
         fleets = dict((n, inventory_file(workdir, '%s-n%d' % (transport, n), fleet.uris(transport)[:n]))
                       for n in args.sizes)
         samples = dict(empty=[], **dict(('h%d' % i, []) for i in singles), **dict(('n%d' % n, []) for n in fleets))
+        cpu = dict(('n%d' % n, []) for n in fleets)
+        cpu['h1'] = []
         for _ in range(args.repeat):
             samples['empty'].append(timed(['ansible-inventory', '-i', empty, '--list'])[0])
             for i, path in singles.items():
                 samples['h%d' % i].append(load(path, 1))
+                if i == 1:
+                    cpu['h1'].append(CPU[0])
             for n, path in fleets.items():
                 samples['n%d' % n].append(load(path, n))
+                cpu['n%d' % n].append(CPU[0])
         med = dict((k, statistics.median(v)) for k, v in samples.items())
         for n in args.sizes:
             slowest = max(med['h%d' % i] for i in range(1, n + 1))
             rows.append(dict(transport=transport, n=n, fleet=med['n%d' % n], slowest_single=slowest,
                              empty=med['empty'], ratio=med['n%d' % n] / slowest,
-                             net_ratio=(med['n%d' % n] - med['empty']) / (slowest - med['empty'])))
-            print('inventory %-3s N=%-2d  all: %.2fs  slowest alone: %.2fs  empty source: %.2fs  ratio %.2f  '
-                  'net of start-up %.2f' % (transport, n, med['n%d' % n], slowest, med['empty'], rows[-1]['ratio'],
-                                            rows[-1]['net_ratio']), flush=True)
+                             net_ratio=(med['n%d' % n] - med['empty']) / (slowest - med['empty']),
+                             median_single=statistics.median(med['h%d' % i] for i in range(1, n + 1)),
+                             cpu=statistics.median(cpu['n%d' % n]), cpu_single=statistics.median(cpu['h1'])))
+            print('inventory %-3s N=%-2d  all: %.2fs  slowest alone: %.2fs (median alone %.2fs)  empty source: %.2fs  '
+                  'ratio %.2f  net of start-up %.2f  client CPU %.2fs (one alone %.2fs)'
+                  % (transport, n, med['n%d' % n], slowest, rows[-1]['median_single'], med['empty'],
+                     rows[-1]['ratio'], rows[-1]['net_ratio'], rows[-1]['cpu'], rows[-1]['cpu_single']), flush=True)
     return rows
 
 
 def play(fleet, workdir, hosts, prefix, *extra):
     inventory = fleet.inventory(os.path.join(workdir, 'play-%d.yml' % len(hosts)), hosts=hosts)
-    return timed(['ansible-playbook', '-i', str(inventory), '-f', str(len(hosts)), PLAY,
-                  '-e', 'fleet_prefix=%s' % prefix] + list(extra))[0]
+    elapsed = timed(['ansible-playbook', '-i', str(inventory), '-f', str(len(hosts)), PLAY,
+                     '-e', 'fleet_prefix=%s' % prefix] + list(extra))[0]
+    return elapsed, CPU[0]
 
 
 def bench_play(fleet, args, workdir):
     rows = []
     for n in args.play_sizes:
         for hosts in ([fleet.hosts[0]], fleet.hosts[:n]):
-            samples = dict(make=[], again=[], remove=[])
+            samples = dict(make=[], again=[], remove=[], make_cpu=[], again_cpu=[], remove_cpu=[])
             for r in range(args.play_repeat):
                 prefix = '%splay-%d-%d' % (PREFIX, len(hosts), r)
                 try:
-                    samples['make'].append(play(fleet, workdir, hosts, prefix))
-                    samples['again'].append(play(fleet, workdir, hosts, prefix))
+                    for kind in ('make', 'again'):
+                        elapsed, cpu = play(fleet, workdir, hosts, prefix)
+                        samples[kind].append(elapsed)
+                        samples[kind + '_cpu'].append(cpu)
                 finally:
-                    samples['remove'].append(play(fleet, workdir, hosts, prefix, '-e', 'fleet_state=absent'))
+                    elapsed, cpu = play(fleet, workdir, hosts, prefix, '-e', 'fleet_state=absent')
+                    samples['remove'].append(elapsed)
+                    samples['remove_cpu'].append(cpu)
             med = dict((k, statistics.median(v)) for k, v in samples.items())
             rows.append(dict(n=n, hosts=len(hosts), **med))
-            print('play N=%-2d on %2d hypervisor(s), forks %2d: make %.2fs  again (no change) %.2fs  remove %.2fs'
-                  % (n, len(hosts), len(hosts), med['make'], med['again'], med['remove']), flush=True)
+            print('play N=%-2d on %2d hypervisor(s), forks %2d: make %.2fs  again (no change) %.2fs  remove %.2fs  '
+                  '(client CPU %.1fs, %.1fs, %.1fs)' % (n, len(hosts), len(hosts), med['make'], med['again'],
+                                                         med['remove'], med['make_cpu'], med['again_cpu'],
+                                                         med['remove_cpu']), flush=True)
     return rows
 
 
