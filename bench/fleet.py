@@ -94,7 +94,7 @@ def bench_inventory(fleet, args, workdir):
         samples = dict(empty=[], **dict(('h%d' % i, []) for i in singles), **dict(('n%d' % n, []) for n in fleets))
         cpu = dict(('n%d' % n, []) for n in fleets)
         cpu['h1'] = []
-        for _ in range(args.repeat):
+        for dummy in range(args.repeat):
             samples['empty'].append(timed(['ansible-inventory', '-i', empty, '--list'])[0])
             for i, path in singles.items():
                 samples['h%d' % i].append(load(path, 1))
@@ -144,9 +144,9 @@ def bench_play(fleet, args, workdir):
             med = dict((k, statistics.median(v)) for k, v in samples.items())
             rows.append(dict(n=n, hosts=len(hosts), **med))
             print('play N=%-2d on %2d hypervisor(s), forks %2d: make %.2fs  again (no change) %.2fs  remove %.2fs  '
-                  '(client CPU %.1fs, %.1fs, %.1fs)' % (n, len(hosts), len(hosts), med['make'], med['again'],
-                                                         med['remove'], med['make_cpu'], med['again_cpu'],
-                                                         med['remove_cpu']), flush=True)
+                  '(client CPU %.1fs, %.1fs, %.1fs)' % (
+                      n, len(hosts), len(hosts), med['make'], med['again'], med['remove'], med['make_cpu'],
+                      med['again_cpu'], med['remove_cpu']), flush=True)
     return rows
 
 
@@ -166,7 +166,7 @@ def guests(fleet, count, make):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser = argparse.ArgumentParser(description=__doc__.split('\n', maxsplit=1)[0])
     parser.add_argument('--size', type=int, default=16, help='hypervisors in the fleet')
     parser.add_argument('--sizes', type=int, nargs='+', default=[4, 8, 16], help='inventory sizes')
     parser.add_argument('--play-sizes', type=int, nargs='*', default=[4, 8], help='fleet play sizes (forks = N)')

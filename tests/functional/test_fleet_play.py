@@ -98,8 +98,8 @@ def test_the_fleet_play_four_runs_and_removal(fleet, tmp_path):
         for host in fleet.hosts:
             guests, networks, pools = host_objects(host.tls_uri, prefix)
             assert sorted(guests) == [prefix + '-a', prefix + '-b'], (host.name, guests)
-            assert set(state for state, _ in guests.values()) == {libvirt.VIR_DOMAIN_RUNNING}, guests
-            models = set(model for _, model in guests.values())
+            assert set(state for state, dummy in guests.values()) == {libvirt.VIR_DOMAIN_RUNNING}, guests
+            models = set(model for dummy, model in guests.values())
             assert len(models) == 1 and None not in models, models
             baseline = baseline or models
             assert models == baseline, (host.name, models, baseline)
