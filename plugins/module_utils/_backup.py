@@ -435,6 +435,9 @@ class BackupRun(ModuleRun):
 
     def start_export(self, dom):
         p = self.params
+        if p.get('pool'):
+            raise LibvirtFailure('pool is where a push backup writes; a pull export writes nothing but scratch files',
+                                 hint='Leave pool and name out with mode=pull (scratch files go to scratch_directory).')
         running = self._current_job(dom) if dom.isActive() else None
         if running is not None:
             return export_data(running)

@@ -296,7 +296,10 @@ def test_pool_target_timeout_and_errors(guest, qemu_conn):
         pool.create()
         result = backup(name, pool='sysvirt-test-backup2-nopool', name='x', checkpoint='w3')
         assert result.failed and 'Storage pool sysvirt-test-backup2-nopool not found' in result['msg'], result
+        result = backup(name, mode='pull', nbd=dict(port=free_loopback_port()), pool=pool_name, name='x')
+        assert result.failed and 'pool is where a push backup writes' in result['msg'], result
         assert checkpoints(name) == [] and pool_volumes(pool) == ['left.vda.qcow2']
+        assert 'none' in virsh('domjobinfo', name).lower()
         # the guest backs up into the pool afterwards
         assert backup(name, pool=pool_name, name='slow', checkpoint='w1')['changed']
 
