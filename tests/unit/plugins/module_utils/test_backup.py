@@ -178,17 +178,6 @@ def test_job_numbers(stats, numbers):
     assert _backup.job_numbers(stats) == numbers
 
 
-@pytest.mark.parametrize('name, parents, expected', [
-    ('c', dict(a=None, b='a', c='b'), ['b', 'a']),
-    ('a', dict(a=None), []),
-    ('x', dict(x='y', y='x'), ['y']),
-    ('s', dict(s='s'), []),
-    ('m', dict(m='gone'), ['gone']),
-])
-def test_parent_chain(name, parents, expected):
-    assert _checkpoint.parent_chain(name, parents) == expected
-
-
 def test_checkpoints_from_orders_and_links():
     roots = dict((name, _xml.parse(text)) for name, text in (
         ('b', '<domaincheckpoint><name>b</name><parent><name>a</name></parent><creationTime>20</creationTime>'
