@@ -9,7 +9,7 @@ __metaclass__ = type
 
 DOCUMENTATION = r'''
 module: domain_backup
-short_description: Full and incremental backups of running libvirt guests (push to files, pull over NBD), with retention
+short_description: Full and incremental backups of running libvirt guests (push to files or pool volumes, pull over NBD), with retention
 version_added: 0.1.0
 description:
   - O(mode=push) copies the disks of a running guest into image files in O(directory), one per disk
