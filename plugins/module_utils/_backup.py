@@ -501,7 +501,6 @@ class BackupRun(ModuleRun):
             if not self.check:
                 self.target.remove(data)
 
-
     def retain_checkpoints(self, dom, export):
         """Pull mode: keep the newest ``retention.keep`` checkpoints whose names start with ``retention.prefix`` and
         the one the running export starts from; delete the others, oldest first."""

@@ -213,6 +213,7 @@ class CheckpointRun(_domain_child.ChildRun):
             self.warnings.append('Checkpoint %s exists and is left as it is: %s. A checkpoint cannot be changed '
                                  'after creation; delete it (state=absent) to take it again.' % (name, '; '.join(out)))
 
+
 def delete_checkpoint(dom, name, metadata_only=False):
     """Delete one checkpoint (its bitmaps merge into its parent's, so later incrementals stay whole)."""
     cp = find(dom, name)

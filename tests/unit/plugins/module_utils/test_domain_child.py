@@ -36,12 +36,12 @@ def test_named_root(kind):
     root, from_xml = _domain_child.named_root(dict(name='n', description='d', xml=None), kind)
     assert not from_xml and root.tag == kind.root and root.findtext('name') == 'n'
     assert root.findtext('description') == 'd'
-    root, _ = _domain_child.named_root(dict(name='n', description=None, xml=None), kind)
+    root = _domain_child.named_root(dict(name='n', description=None, xml=None), kind)[0]
     assert root.find('description') is None and [c.tag for c in root] == ['name']
     xml = '<%s><name>x</name><description>old</description></%s>' % (kind.root, kind.root)
     root, from_xml = _domain_child.named_root(dict(name=None, description=None, xml=xml), kind)
     assert from_xml and root.findtext('name') == 'x' and root.findtext('description') == 'old'
-    root, _ = _domain_child.named_root(dict(name='y', description='new', xml=xml), kind)
+    root = _domain_child.named_root(dict(name='y', description='new', xml=xml), kind)[0]
     assert root.findtext('name') == 'y' and root.findtext('description') == 'new'
     with pytest.raises(_xml.XMLInputError, match='The %s needs a name' % kind.word):
         _domain_child.named_root(dict(name=None, xml='<%s/>' % kind.root), kind)
