@@ -34,21 +34,22 @@ from ansible_collections.sysvirt.libvirt.plugins.module_utils._resource import M
 class ChildKind:
     """How libvirt spells one kind of a guest's child objects."""
 
-    def __init__(self, word, root, flag_prefix, lookup_method):
+    def __init__(self, word, root, flag_prefix, by_name):
         self.word = word
         self.root = root
         self.flag_prefix = flag_prefix
-        self.lookup_method = lookup_method
+        self.by_name = by_name  # the guest's lookup by name, as a function of the guest
 
     def flag(self, suffix):
         return getattr(libvirt, '%s_%s' % (self.flag_prefix, suffix), 0)
 
     def find(self, dom, name):
-        return lookup(getattr(dom, self.lookup_method), name, 0)
+        return lookup(self.by_name(dom), name, 0)
 
 
-SNAPSHOT = ChildKind('snapshot', 'domainsnapshot', 'VIR_DOMAIN_SNAPSHOT', 'snapshotLookupByName')
-CHECKPOINT = ChildKind('checkpoint', 'domaincheckpoint', 'VIR_DOMAIN_CHECKPOINT', 'checkpointLookupByName')
+SNAPSHOT = ChildKind('snapshot', 'domainsnapshot', 'VIR_DOMAIN_SNAPSHOT', lambda dom: dom.snapshotLookupByName)
+CHECKPOINT = ChildKind('checkpoint', 'domaincheckpoint', 'VIR_DOMAIN_CHECKPOINT',
+                       lambda dom: dom.checkpointLookupByName)
 
 
 # ---------------------------------------------------------------------------------------------- the tree
