@@ -625,7 +625,12 @@ def prepare(conn, spec, name, check, warnings):
     hint = hint_for(spec)
     host = read_host(conn, spec, hint)
     formats, plan = {}, []
-    for disk in spec.get('disks') or ():
+    record = None
+    if spec.get('cloud_init'):
+        from ansible_collections.sysvirt.libvirt.plugins.module_utils import _cloud_init
+        seed_disk, record, plan = _cloud_init.plan(conn, spec, name, check, warnings)
+        spec = dict(spec, disks=list(spec.get('disks') or ()) + [seed_disk])
+    for disk in (spec.get('disks') or ())[:-1 if record is not None else None]:
         fmt, create = plan_disk(conn, disk, check, warnings)
         source = disk_source(dict(disk, device=disk.get('device') or 'disk'))
         if fmt and source:
@@ -639,4 +644,11 @@ def prepare(conn, spec, name, check, warnings):
                 fail(message, hint='Create it first (sysvirt.libvirt.network), or name an existing network')
             warnings.append('%s; check mode predicts this task as if an earlier task of the play had created it'
                             % message)
-    return render(spec, name, host, formats), plan
+    root = render(spec, name, host, formats)
+    if record is not None:
+        container = root.find('metadata')
+        if container is None:
+            container = _sub(root, 'metadata')
+            root.find('name').addnext(container)
+        container.append(record)
+    return root, plan
