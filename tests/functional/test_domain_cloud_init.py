@@ -69,7 +69,7 @@ def test_seed_is_built_uploaded_compared_and_removed(qemu_conn, pool):
         real = run_module('domain', args, diff=True)
         assert real['actions'] == [write, 'define'], real
         # the seed: label cidata, the files as rendered, attached as a CD-ROM, its hash recorded
-        assert iso_label(path) == 'CIDATA' or iso_label(path) == 'cidata'
+        assert iso_label(path) == 'cidata'
         user_data = iso_file(path, 'user-data')
         assert user_data.startswith('#cloud-config\n') and json.loads(user_data.split('\n', 1)[1]) == first
         assert json.loads(iso_file(path, 'meta-data')) == {'instance-id': name, 'local-hostname': name}

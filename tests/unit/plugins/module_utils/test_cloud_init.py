@@ -1,0 +1,281 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) sysvirt.libvirt contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""_cloud_init: the seed's files, their hash, the record in <metadata>, when to upload, the ISO build."""
+
+from __future__ import annotations
+
+import json
+import os
+from unittest import mock
+
+import libvirt
+import pytest
+from lxml import etree
+
+from ansible_collections.sysvirt.libvirt.plugins.module_utils import _cloud_init as ci
+from ansible_collections.sysvirt.libvirt.plugins.module_utils._connection import LibvirtFailure
+
+
+@pytest.mark.parametrize('value, header, expected', [
+    (None, '#cloud-config', None),
+    ('#!/bin/sh\necho hi\n', '#cloud-config', '#!/bin/sh\necho hi\n'),
+    ({'b': 1, 'a': [True]}, '#cloud-config', '#cloud-config\n{\n  "a": [\n    true\n  ],\n  "b": 1\n}\n'),
+    ({'b': 1, 'a': 'é'}, None, '{\n  "a": "\\u00e9",\n  "b": 1\n}\n'),
+    ({}, None, '{}\n'),
+])
+def test_render_document(value, header, expected):
+    assert ci.render_document(value, header) == expected
+
+
+def test_render_document_refuses_other_types():
+    with pytest.raises(LibvirtFailure, match='must be a string or a dict, not list'):
+        ci.render_document(['x'])
+
+
+def test_seed_files_defaults():
+    files = ci.seed_files({}, 'g1')
+    assert files == {'meta-data': '{\n  "instance-id": "g1",\n  "local-hostname": "g1"\n}\n',
+                     'user-data': '#cloud-config\n'}
+
+
+def test_seed_files_all_options():
+    files = ci.seed_files(dict(user_data={'packages': ['htop']}, instance_id='i-2', hostname='web',
+                               meta_data={'local-hostname': 'over', 'x': 1}, network_config={'version': 2},
+                               vendor_data={'runcmd': ['true']}), 'g1')
+    assert sorted(files) == ['meta-data', 'network-config', 'user-data', 'vendor-data']
+    assert json.loads(files['meta-data']) == {'instance-id': 'i-2', 'local-hostname': 'over', 'x': 1}
+    assert files['user-data'].startswith('#cloud-config\n{')
+    assert json.loads(files['user-data'].split('\n', 1)[1]) == {'packages': ['htop']}
+    assert files['network-config'] == '{\n  "version": 2\n}\n'
+    assert files['vendor-data'].startswith('#cloud-config\n{') and 'runcmd' in files['vendor-data']
+
+
+def test_seed_files_hostname_only():
+    assert json.loads(ci.seed_files(dict(hostname='web'), 'g1')['meta-data']) == {
+        'instance-id': 'g1', 'local-hostname': 'web'}
+
+
+def test_seed_files_text_meta_data():
+    files = ci.seed_files(dict(meta_data='instance-id: x\n', user_data='#cloud-config\n{}\n',
+                               network_config='version: 2\n'), 'g1')
+    assert files == {'meta-data': 'instance-id: x\n', 'user-data': '#cloud-config\n{}\n',
+                     'network-config': 'version: 2\n'}
+
+
+@pytest.mark.parametrize('option', ['instance_id', 'hostname'])
+def test_seed_files_text_meta_data_with_identity_fails(option):
+    with pytest.raises(LibvirtFailure, match='instance_id and hostname go into meta_data'):
+        ci.seed_files({'meta_data': 'instance-id: x\n', option: 'y'}, 'g1')
+
+
+def test_content_hash_is_of_the_files_and_version():
+    files = {'meta-data': 'a', 'user-data': 'b'}
+    expected = __import__('hashlib').sha256(
+        json.dumps({'files': files, 'version': 1}, sort_keys=True).encode()).hexdigest()
+    assert ci.content_hash(files) == expected
+    assert ci.content_hash(dict(reversed(list(files.items())))) == expected
+    assert ci.content_hash({'meta-data': 'a', 'user-data': 'c'}) != expected
+    with mock.patch.object(ci, 'FORMAT_VERSION', 2):
+        assert ci.content_hash(files) != expected
+
+
+def test_record_round_trip():
+    root = etree.Element('domain')
+    etree.SubElement(root, 'metadata').append(ci.record_element('ab' * 32, 'p', 'v.iso'))
+    text = etree.tostring(root).decode()
+    assert 'xmlns:sysvirt-seed="%s"' % ci.NAMESPACE in text
+    assert ci.stored_record(etree.fromstring(text)) == dict(sha256='ab' * 32, pool='p', volume='v.iso')
+
+
+@pytest.mark.parametrize('xml', [None, '<domain/>', '<domain><metadata/></domain>',
+                                 '<domain><metadata><seed xmlns="urn:other" sha256="x"/></metadata></domain>'])
+def test_no_record(xml):
+    assert ci.stored_record(etree.fromstring(xml) if xml else None) is None
+
+
+RECORD = dict(sha256='h', pool='p', volume='v')
+
+
+@pytest.mark.parametrize('record, sha256, pool, volume, exists, expected', [
+    (RECORD, 'h', 'p', 'v', True, False),
+    (RECORD, 'h', 'p', 'v', False, True),
+    (None, 'h', 'p', 'v', True, True),
+    (RECORD, 'other', 'p', 'v', True, True),
+    (RECORD, 'h', 'other', 'v', True, True),
+    (RECORD, 'h', 'p', 'other', True, True),
+])
+def test_needs_upload(record, sha256, pool, volume, exists, expected):
+    assert ci.needs_upload(record, sha256, pool, volume, exists) is expected
+
+
+@pytest.mark.parametrize('disks, expected', [
+    (None, 'default'),
+    ([dict(path='/x')], 'default'),
+    ([dict(path='/x', pool=None), dict(pool='p2', volume='a'), dict(pool='p3', volume='b')], 'p2'),
+])
+def test_default_pool(disks, expected):
+    assert ci.default_pool(dict(disks=disks)) == expected
+
+
+def test_xorriso_command():
+    assert ci.xorriso_command('/d', '/d/seed.iso', ['meta-data', 'user-data']) == [
+        'xorriso', '-as', 'mkisofs', '-quiet', '-output', '/d/seed.iso', '-volid', 'cidata', '-joliet',
+        '-rational-rock', '--set_all_file_dates', '=1', '/d/meta-data', '/d/user-data']
+
+
+def test_build_iso_is_deterministic(tmp_path):
+    files = {'meta-data': 'instance-id: a\n', 'user-data': '#cloud-config\n'}
+    first, second = tmp_path / 'one', tmp_path / 'two'
+    first.mkdir()
+    second.mkdir()
+    one = ci.build_iso(files, str(first))
+    assert one == str(first / 'seed.iso')
+    assert oct(os.stat(first / 'user-data').st_mode & 0o777) == '0o600'
+    assert (first / 'meta-data').read_text() == 'instance-id: a\n'
+    with open(one, 'rb') as handle:
+        handle.seek(32768 + 40)
+        assert handle.read(6) == b'cidata'
+    two = ci.build_iso(files, str(second))
+    with open(one, 'rb') as a, open(two, 'rb') as b:
+        assert a.read() == b.read()
+
+
+def test_build_iso_without_xorriso(tmp_path, monkeypatch):
+    monkeypatch.setenv('PATH', str(tmp_path))
+    with pytest.raises(LibvirtFailure, match='xorriso is not installed') as info:
+        ci.build_iso({'user-data': ''}, str(tmp_path))
+    assert 'apt-get install xorriso' in info.value.hint
+    assert not (tmp_path / 'user-data').exists()
+
+
+def test_build_iso_xorriso_fails(tmp_path, monkeypatch):
+    fake = tmp_path / 'bin'
+    fake.mkdir()
+    (fake / 'xorriso').write_text('#!/bin/sh\necho broken >&2\nexit 3\n')
+    (fake / 'xorriso').chmod(0o755)
+    monkeypatch.setenv('PATH', str(fake))
+    work = tmp_path / 'work'
+    work.mkdir()
+    with pytest.raises(LibvirtFailure, match=r'xorriso failed to build the seed ISO \(exit 3\): broken'):
+        ci.build_iso({'user-data': ''}, str(work))
+
+
+def test_volume_xml():
+    root = etree.fromstring(ci._volume_xml('s.iso', 1234))
+    assert root.findtext('name') == 's.iso' and root.findtext('capacity') == '1234'
+    assert root.find('capacity').get('unit') == 'bytes' and root.findtext('allocation') == '0'
+    assert root.find('target/format').get('type') == 'raw'
+
+
+def _pool_with(vol):
+    pool = mock.Mock()
+    pool.storageVolLookupByName.side_effect = (lambda name: vol) if vol else libvirt.libvirtError('x')
+    return pool
+
+
+@pytest.mark.parametrize('capacity, resize', [(100, None), (50, 0), (400, libvirt.VIR_STORAGE_VOL_RESIZE_SHRINK)])
+def test_write_volume_resizes_an_existing_volume(tmp_path, capacity, resize):
+    iso = tmp_path / 'seed.iso'
+    iso.write_bytes(b'x' * 100)
+    vol = mock.Mock()
+    vol.info.return_value = [0, capacity, 0]
+    pool = _pool_with(vol)
+    with mock.patch('ansible_collections.sysvirt.libvirt.plugins.module_utils._stream.upload') as upload:
+        assert ci.write_volume('conn', pool, 's.iso', str(iso)) is vol
+    upload.assert_called_once_with('conn', vol, str(iso))
+    if resize is None:
+        vol.resize.assert_not_called()
+    else:
+        vol.resize.assert_called_once_with(100, resize)
+    pool.createXML.assert_not_called()
+    pool.refresh.assert_called_once_with(0)
+
+
+def test_write_volume_creates_a_missing_volume(tmp_path):
+    iso = tmp_path / 'seed.iso'
+    iso.write_bytes(b'x' * 10)
+    pool = mock.Mock()
+    pool.storageVolLookupByName.side_effect = libvirt.libvirtError('no')
+    with mock.patch.object(ci, 'lookup', return_value=None), \
+            mock.patch('ansible_collections.sysvirt.libvirt.plugins.module_utils._stream.upload') as upload:
+        vol = ci.write_volume('conn', pool, 's.iso', str(iso))
+    assert vol is pool.createXML.return_value
+    assert etree.fromstring(pool.createXML.call_args[0][0]).findtext('capacity') == '10'
+    upload.assert_called_once_with('conn', vol, str(iso))
+
+
+def test_seed_upload_action_and_missing_pool():
+    conn = mock.Mock()
+    step = ci.SeedUpload(conn, {}, 'p', 'v.iso')
+    assert step.action == 'write cloud-init seed volume v.iso in pool p'
+    with mock.patch.object(ci, 'lookup', return_value=None):
+        with pytest.raises(LibvirtFailure, match='storage pool p does not exist'):
+            step.create()
+
+
+def test_seed_upload_builds_writes_and_cleans_up(tmp_path):
+    conn = mock.Mock()
+    made = []
+
+    def fake_write(c, pool, name, path):
+        made.append((c, pool, name, os.path.basename(path), open(path, 'rb').read(6)))
+        return 'vol'
+
+    with mock.patch.object(ci, 'lookup', return_value='pool'), mock.patch.object(ci, 'write_volume', fake_write), \
+            mock.patch.object(ci.tempfile, 'mkdtemp', return_value=str(tmp_path / 'w')):
+        (tmp_path / 'w').mkdir()
+        assert ci.SeedUpload(conn, {'user-data': '#cloud-config\n'}, 'p', 'v.iso').create() == 'vol'
+    assert made == [(conn, 'pool', 'v.iso', 'seed.iso', bytes(6))]
+    assert not (tmp_path / 'w').exists()
+
+
+def test_plan_on_the_test_driver(test_conn):
+    """The test driver's pool default-pool; no domain yet: the seed is to be written."""
+    warnings = []
+    spec = dict(cloud_init=dict(user_data='#cloud-config\n'), disks=[dict(pool='default-pool', volume='d')])
+    disk, record, steps = ci.plan(test_conn, spec, 'new1', False, warnings)
+    assert disk == dict(device='cdrom', pool='default-pool', volume='new1-seed.iso', format='raw', bus=None)
+    assert record.get('sha256') == ci.content_hash(ci.seed_files(spec['cloud_init'], 'new1'))
+    assert [s.action for s in steps] == ['write cloud-init seed volume new1-seed.iso in pool default-pool']
+    assert warnings == []
+
+
+def test_plan_recorded_and_present_means_nothing_to_do(test_conn):
+    spec = dict(cloud_init=dict(pool='default-pool', volume='seed.iso', bus='sata'))
+    pool = test_conn.storagePoolLookupByName('default-pool')
+    pool.createXML(ci._volume_xml('seed.iso', 2048), 0)
+    dom = test_conn.lookupByName('test')
+    root = etree.fromstring(dom.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE).encode())
+    sha256 = ci.content_hash(ci.seed_files(spec['cloud_init'], 'test'))
+    metadata = root.find('metadata')
+    if metadata is None:
+        metadata = etree.SubElement(root, 'metadata')
+    metadata.append(ci.record_element(sha256, 'default-pool', 'seed.iso'))
+    test_conn.defineXML(etree.tostring(root).decode())
+    disk, record, steps = ci.plan(test_conn, spec, 'test', False, [])
+    assert steps == [] and disk['bus'] == 'sata' and disk['volume'] == 'seed.iso'
+    assert ci.seed_volume(test_conn, etree.fromstring(
+        test_conn.lookupByName('test').XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE).encode())).name() == 'seed.iso'
+    changed = dict(cloud_init=dict(spec['cloud_init'], hostname='other'))
+    assert len(ci.plan(test_conn, changed, 'test', False, [])[2]) == 1
+
+
+def test_plan_missing_pool(test_conn):
+    spec = dict(cloud_init=dict(pool='nope'))
+    with pytest.raises(LibvirtFailure, match='storage pool nope does not exist') as info:
+        ci.plan(test_conn, spec, 'g', False, [])
+    assert 'cloud_init.pool' in info.value.hint
+    warnings = []
+    _disk, _record, steps = ci.plan(test_conn, spec, 'g', True, warnings)
+    assert len(steps) == 1 and 'check mode predicts' in warnings[0]
+
+
+def test_seed_volume_without_record_or_pool(test_conn):
+    assert ci.seed_volume(test_conn, etree.fromstring('<domain/>')) is None
+    root = etree.fromstring('<domain><metadata/></domain>')
+    root.find('metadata').append(ci.record_element('h', 'nope', 'v'))
+    assert ci.seed_volume(test_conn, root) is None
+    root.find('metadata')[0].set('pool', '')
+    assert ci.seed_volume(test_conn, root) is None
