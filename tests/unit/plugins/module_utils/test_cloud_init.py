@@ -279,3 +279,83 @@ def test_seed_volume_without_record_or_pool(test_conn):
     assert ci.seed_volume(test_conn, root) is None
     root.find('metadata')[0].set('pool', '')
     assert ci.seed_volume(test_conn, root) is None
+
+
+def test_messages_word_for_word(tmp_path, monkeypatch, test_conn):
+    monkeypatch.setenv('PATH', str(tmp_path))
+    with pytest.raises(LibvirtFailure) as info:
+        ci.build_iso({}, str(tmp_path))
+    assert (info.value.msg, info.value.hint) == (
+        'cloud_init: xorriso is not installed on the host that runs the module; it builds the NoCloud seed ISO',
+        'Install xorriso there (apt-get install xorriso, dnf install xorriso), for example with '
+        'ansible.builtin.package before this task')
+    with pytest.raises(LibvirtFailure) as info:
+        ci.plan(test_conn, dict(cloud_init={}), 'g', False, [])
+    assert (info.value.msg, info.value.hint) == (
+        'cloud_init: storage pool default does not exist',
+        'Create it first (sysvirt.libvirt.storage_pool), or set cloud_init.pool')
+    warnings = []
+    ci.plan(test_conn, dict(cloud_init={}), 'g', True, warnings)
+    assert warnings == ['cloud_init: storage pool default does not exist; check mode predicts this task as if an '
+                        'earlier task of the play had created it']
+    with pytest.raises(LibvirtFailure) as info:
+        ci.render_document(1)
+    assert info.value.msg == 'cloud_init: a document must be a string or a dict, not int'
+    with pytest.raises(LibvirtFailure) as info:
+        ci.seed_files(dict(meta_data='', hostname='h'), 'g')
+    assert info.value.msg == ('cloud_init: instance_id and hostname go into meta_data; with meta_data given as text, '
+                              'write them in it')
+
+
+def test_build_iso_runs_xorriso_with_fixed_dates(tmp_path):
+    done = mock.Mock(returncode=0)
+    with mock.patch.object(ci.shutil, 'which', return_value='/usr/bin/xorriso'), \
+            mock.patch.object(ci.subprocess, 'run', return_value=done) as run:
+        assert ci.build_iso({'user-data': 'é\n', 'meta-data': ''}, str(tmp_path)) == str(tmp_path / 'seed.iso')
+    argv = run.call_args[0][0]
+    kwargs = run.call_args[1]
+    assert argv == ci.xorriso_command(str(tmp_path), str(tmp_path / 'seed.iso'), ['meta-data', 'user-data'])
+    assert kwargs['env']['SOURCE_DATE_EPOCH'] == '1' and kwargs['env']['PATH'] == os.environ['PATH']
+    assert kwargs['stdout'] == kwargs['stderr'] == ci.subprocess.PIPE and kwargs['check'] is False
+    assert kwargs['universal_newlines'] is True
+    assert (tmp_path / 'user-data').read_bytes() == 'é\n'.encode('utf-8')
+
+
+def test_build_iso_failure_message_keeps_the_end(tmp_path):
+    failed = mock.Mock(returncode=5, stderr='', stdout='x' * 600 + 'END')
+    with mock.patch.object(ci.shutil, 'which', return_value='/usr/bin/xorriso'), \
+            mock.patch.object(ci.subprocess, 'run', return_value=failed):
+        with pytest.raises(LibvirtFailure) as info:
+            ci.build_iso({}, str(tmp_path))
+    assert info.value.msg == 'cloud_init: xorriso failed to build the seed ISO (exit 5): ' + ('x' * 497) + 'END'
+
+
+def test_write_volume_creates_with_its_name_and_no_flags(tmp_path):
+    iso = tmp_path / 'seed.iso'
+    iso.write_bytes(b'x' * 10)
+    pool = mock.Mock()
+    with mock.patch.object(ci, 'lookup', return_value=None) as look, \
+            mock.patch('ansible_collections.sysvirt.libvirt.plugins.module_utils._stream.upload'):
+        ci.write_volume('conn', pool, 's.iso', str(iso))
+    look.assert_called_once_with(pool.storageVolLookupByName, 's.iso')
+    text, flags = pool.createXML.call_args[0]
+    assert flags == 0 and etree.fromstring(text).findtext('name') == 's.iso'
+
+
+def test_seed_upload_looks_up_its_pool_and_cleans_up(tmp_path):
+    conn = mock.Mock()
+    work = tmp_path / 'w'
+    with mock.patch.object(ci, 'lookup', return_value='pool') as look, \
+            mock.patch.object(ci, 'write_volume', side_effect=LibvirtFailure('boom')), \
+            mock.patch.object(ci.tempfile, 'mkdtemp', side_effect=lambda prefix: work.mkdir() or str(work)) as mk:
+        with pytest.raises(LibvirtFailure, match='boom'):
+            ci.SeedUpload(conn, {'user-data': ''}, 'p', 'v.iso').create()
+    look.assert_called_once_with(conn.storagePoolLookupByName, 'p')
+    assert mk.call_args[1] == dict(prefix='sysvirt-seed-') and not work.exists()
+
+
+def test_plan_steps_carry_the_connection_and_files(test_conn):
+    spec = dict(cloud_init=dict(pool='default-pool', user_data={'a': 1}))
+    _disk, _record, steps = ci.plan(test_conn, spec, 'g9', False, [])
+    assert steps[0].conn is test_conn and steps[0].files == ci.seed_files(spec['cloud_init'], 'g9')
+    assert (steps[0].pool_name, steps[0].volume) == ('default-pool', 'g9-seed.iso')
