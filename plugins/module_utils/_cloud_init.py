@@ -238,10 +238,11 @@ def plan(conn, spec, name, check, warnings):
     exists = pool is not None and lookup(pool.storageVolLookupByName, volume) is not None
     dom = lookup(conn.lookupByName, name)
     record = None
-    if dom is not None and dom.isPersistent():
+    if dom is not None:  # a transient domain's record is in its live definition
         from ansible_collections.sysvirt.libvirt.plugins.module_utils import _xml
+        flags = libvirt.VIR_DOMAIN_XML_INACTIVE if dom.isPersistent() else 0
         with call('read the definition of domain %s' % name):
-            record = stored_record(_xml.parse(dom.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE), 'stored domain XML'))
+            record = stored_record(_xml.parse(dom.XMLDesc(flags), 'stored domain XML'))
     disk = dict(device='cdrom', pool=pool_name, volume=volume, format='raw', bus=cloud_init.get('bus'))
     steps = [SeedUpload(conn, files, pool_name, volume)] if needs_upload(record, sha256, pool_name, volume,
                                                                          exists) else []

@@ -359,3 +359,14 @@ def test_plan_steps_carry_the_connection_and_files(test_conn):
     _disk, _record, steps = ci.plan(test_conn, spec, 'g9', False, [])
     assert steps[0].conn is test_conn and steps[0].files == ci.seed_files(spec['cloud_init'], 'g9')
     assert (steps[0].pool_name, steps[0].volume) == ('default-pool', 'g9-seed.iso')
+
+
+def test_plan_reads_a_transient_domains_record(test_conn):
+    spec = dict(cloud_init=dict(pool='default-pool', volume='t.iso'))
+    test_conn.storagePoolLookupByName('default-pool').createXML(ci._volume_xml('t.iso', 2048), 0)
+    record = ci.record_element(ci.content_hash(ci.seed_files(spec['cloud_init'], 'tr1')), 'default-pool', 't.iso')
+    root = etree.fromstring("<domain type='test'><name>tr1</name><memory>65536</memory><os><type>hvm</type></os>"
+                            "<metadata/></domain>")
+    root.find('metadata').append(record)
+    test_conn.createXML(etree.tostring(root).decode(), 0)
+    assert ci.plan(test_conn, spec, 'tr1', False, [])[2] == []
