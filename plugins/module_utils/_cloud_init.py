@@ -151,9 +151,9 @@ def build_iso(files, directory):
                              hint='Install xorriso there (apt-get install xorriso, dnf install xorriso), '
                                   'for example with ansible.builtin.package before this task')
     names = sorted(files)
-    for fname in names:
-        fd = os.open(os.path.join(directory, fname), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, 'w', encoding='utf-8') as handle:
+    for fname in names:  # in a directory of mode 0700 (mkdtemp); each file 0600 before it holds anything
+        with open(os.path.join(directory, fname), 'x', encoding='utf-8') as handle:
+            os.chmod(handle.name, 0o600)
             handle.write(files[fname])
     output = os.path.join(directory, 'seed.iso')
     env = dict(os.environ, SOURCE_DATE_EPOCH=_ISO_DATE)
