@@ -30,7 +30,6 @@ import hashlib
 import json
 import os
 import shutil
-import subprocess
 import tempfile
 
 from ansible_collections.sysvirt.libvirt.plugins.module_utils._connection import LibvirtFailure, call, lookup
@@ -143,8 +142,9 @@ def xorriso_command(directory, output, names):
             '-rational-rock', '--set_all_file_dates', '=' + _ISO_DATE] + [os.path.join(directory, n) for n in names]
 
 
-def build_iso(files, directory):
-    """Write the files into ``directory`` (mode 0600) and build ``seed.iso`` there; return its path."""
+def build_iso(files, directory, run_command):
+    """Write the files into ``directory`` (mode 0600) and build ``seed.iso`` there with ``run_command`` (the
+    module's, ``AnsibleModule.run_command``); return its path."""
     if shutil.which('xorriso') is None:
         raise LibvirtFailure('cloud_init: xorriso is not installed on the host that runs the module; it builds '
                              'the NoCloud seed ISO',
@@ -156,12 +156,11 @@ def build_iso(files, directory):
             os.chmod(handle.name, 0o600)
             handle.write(files[fname])
     output = os.path.join(directory, 'seed.iso')
-    env = dict(os.environ, SOURCE_DATE_EPOCH=_ISO_DATE)
-    proc = subprocess.run(xorriso_command(directory, output, names), env=env, stdout=subprocess.PIPE,
-                          stderr=subprocess.PIPE, universal_newlines=True, check=False)
-    if proc.returncode != 0:
+    rc, out, err = run_command(xorriso_command(directory, output, names),
+                               environ_update=dict(SOURCE_DATE_EPOCH=_ISO_DATE), check_rc=False)
+    if rc != 0:
         raise LibvirtFailure('cloud_init: xorriso failed to build the seed ISO (exit %d): %s'
-                             % (proc.returncode, (proc.stderr or proc.stdout).strip()[-500:]))
+                             % (rc, (err or out).strip()[-500:]))
     return output
 
 
@@ -199,8 +198,9 @@ def write_volume(conn, pool, name, path):
 class SeedUpload:
     """The seed to build and write before the definition (one step of the domain module's run)."""
 
-    def __init__(self, conn, files, pool_name, volume):
+    def __init__(self, conn, files, pool_name, volume, run_command):
         self.conn = conn
+        self.run_command = run_command
         self.files = files
         self.pool_name = pool_name
         self.volume = volume
@@ -215,12 +215,12 @@ class SeedUpload:
             raise LibvirtFailure('cloud_init: storage pool %s does not exist' % self.pool_name)
         directory = tempfile.mkdtemp(prefix='sysvirt-seed-')
         try:
-            return write_volume(self.conn, pool, self.volume, build_iso(self.files, directory))
+            return write_volume(self.conn, pool, self.volume, build_iso(self.files, directory, self.run_command))
         finally:
             shutil.rmtree(directory, ignore_errors=True)
 
 
-def plan(conn, spec, name, check, warnings):
+def plan(conn, spec, name, check, warnings, run_command):
     """(the seed's CD-ROM disk option, the record element, [SeedUpload] or []) for ``spec.cloud_init``.
 
     Reads the stored definition's record and whether the volume exists; builds nothing."""
@@ -244,6 +244,6 @@ def plan(conn, spec, name, check, warnings):
         with call('read the definition of domain %s' % name):
             record = stored_record(_xml.parse(dom.XMLDesc(flags), 'stored domain XML'))
     disk = dict(device='cdrom', pool=pool_name, volume=volume, format='raw', bus=cloud_init.get('bus'))
-    steps = [SeedUpload(conn, files, pool_name, volume)] if needs_upload(record, sha256, pool_name, volume,
-                                                                         exists) else []
+    upload = needs_upload(record, sha256, pool_name, volume, exists)
+    steps = [SeedUpload(conn, files, pool_name, volume, run_command)] if upload else []
     return disk, record_element(sha256, pool_name, volume), steps

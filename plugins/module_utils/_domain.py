@@ -645,7 +645,7 @@ class DomainRun:
         name, uuid = p['name'], p['uuid']
         if p['spec'] and p['state'] != 'absent':
             element, self.spec_volumes = _domain_spec.prepare(self.conn, p['spec'], name, self.check,
-                                                              self.outcome.warnings)
+                                                              self.outcome.warnings, self.module.run_command)
             text = _xml.to_string(element)
         if text:
             desired = normalise_desired(_xml.parse(text, 'domain XML', root='domain'))

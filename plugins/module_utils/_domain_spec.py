@@ -617,8 +617,9 @@ def plan_disk(conn, disk, check=False, warnings=None):
     return None, None
 
 
-def prepare(conn, spec, name, check, warnings):
-    """(the <domain> element, [VolumeToCreate]) for the options on this connection. Fails, before anything is
+def prepare(conn, spec, name, check, warnings, run_command=None):
+    """(the <domain> element, [VolumeToCreate]) for the options on this connection (``run_command``: the module's,
+    which builds a cloud-init seed). Fails, before anything is
     created or defined, on what the host cannot give them (firmware, machine type, bus, network, pool, volume)."""
     if not name:
         fail('spec needs the name option (the name of the domain)')
@@ -628,7 +629,7 @@ def prepare(conn, spec, name, check, warnings):
     record = None
     if spec.get('cloud_init'):
         from ansible_collections.sysvirt.libvirt.plugins.module_utils import _cloud_init
-        seed_disk, record, plan = _cloud_init.plan(conn, spec, name, check, warnings)
+        seed_disk, record, plan = _cloud_init.plan(conn, spec, name, check, warnings, run_command)
         spec = dict(spec, disks=list(spec.get('disks') or ()) + [seed_disk])
     for disk in (spec.get('disks') or ())[:-1 if record is not None else None]:
         fmt, create = plan_disk(conn, disk, check, warnings)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 from unittest import mock
 
 import libvirt
@@ -16,6 +17,14 @@ from lxml import etree
 
 from ansible_collections.sysvirt.libvirt.plugins.module_utils import _cloud_init as ci
 from ansible_collections.sysvirt.libvirt.plugins.module_utils._connection import LibvirtFailure
+
+
+def run(argv, environ_update=None, check_rc=False):
+    """AnsibleModule.run_command's part that build_iso uses."""
+    assert check_rc is False
+    proc = subprocess.run(argv, env=dict(os.environ, **(environ_update or {})), capture_output=True, text=True,
+                          check=False)
+    return proc.returncode, proc.stdout, proc.stderr
 
 
 @pytest.mark.parametrize('value, header, expected', [
@@ -130,14 +139,14 @@ def test_build_iso_is_deterministic(tmp_path):
     first, second = tmp_path / 'one', tmp_path / 'two'
     first.mkdir()
     second.mkdir()
-    one = ci.build_iso(files, str(first))
+    one = ci.build_iso(files, str(first), run)
     assert one == str(first / 'seed.iso')
     assert oct(os.stat(first / 'user-data').st_mode & 0o777) == '0o600'
     assert (first / 'meta-data').read_text() == 'instance-id: a\n'
     with open(one, 'rb') as handle:
         handle.seek(32768 + 40)
         assert handle.read(6) == b'cidata'
-    two = ci.build_iso(files, str(second))
+    two = ci.build_iso(files, str(second), run)
     with open(one, 'rb') as a, open(two, 'rb') as b:
         assert a.read() == b.read()
 
@@ -145,7 +154,7 @@ def test_build_iso_is_deterministic(tmp_path):
 def test_build_iso_without_xorriso(tmp_path, monkeypatch):
     monkeypatch.setenv('PATH', str(tmp_path))
     with pytest.raises(LibvirtFailure, match='xorriso is not installed') as info:
-        ci.build_iso({'user-data': ''}, str(tmp_path))
+        ci.build_iso({'user-data': ''}, str(tmp_path), run)
     assert 'apt-get install xorriso' in info.value.hint
     assert not (tmp_path / 'user-data').exists()
 
@@ -159,7 +168,7 @@ def test_build_iso_xorriso_fails(tmp_path, monkeypatch):
     work = tmp_path / 'work'
     work.mkdir()
     with pytest.raises(LibvirtFailure, match=r'xorriso failed to build the seed ISO \(exit 3\): broken'):
-        ci.build_iso({'user-data': ''}, str(work))
+        ci.build_iso({'user-data': ''}, str(work), run)
 
 
 def test_volume_xml():
@@ -208,7 +217,7 @@ def test_write_volume_creates_a_missing_volume(tmp_path):
 
 def test_seed_upload_action_and_missing_pool():
     conn = mock.Mock()
-    step = ci.SeedUpload(conn, {}, 'p', 'v.iso')
+    step = ci.SeedUpload(conn, {}, 'p', 'v.iso', run)
     assert step.action == 'write cloud-init seed volume v.iso in pool p'
     with mock.patch.object(ci, 'lookup', return_value=None):
         with pytest.raises(LibvirtFailure, match='storage pool p does not exist'):
@@ -226,7 +235,7 @@ def test_seed_upload_builds_writes_and_cleans_up(tmp_path):
     with mock.patch.object(ci, 'lookup', return_value='pool'), mock.patch.object(ci, 'write_volume', fake_write), \
             mock.patch.object(ci.tempfile, 'mkdtemp', return_value=str(tmp_path / 'w')):
         (tmp_path / 'w').mkdir()
-        assert ci.SeedUpload(conn, {'user-data': '#cloud-config\n'}, 'p', 'v.iso').create() == 'vol'
+        assert ci.SeedUpload(conn, {'user-data': '#cloud-config\n'}, 'p', 'v.iso', run).create() == 'vol'
     assert made == [(conn, 'pool', 'v.iso', 'seed.iso', bytes(6))]
     assert not (tmp_path / 'w').exists()
 
@@ -235,7 +244,7 @@ def test_plan_on_the_test_driver(test_conn):
     """The test driver's pool default-pool; no domain yet: the seed is to be written."""
     warnings = []
     spec = dict(cloud_init=dict(user_data='#cloud-config\n'), disks=[dict(pool='default-pool', volume='d')])
-    disk, record, steps = ci.plan(test_conn, spec, 'new1', False, warnings)
+    disk, record, steps = ci.plan(test_conn, spec, 'new1', False, warnings, run)
     assert disk == dict(device='cdrom', pool='default-pool', volume='new1-seed.iso', format='raw', bus=None)
     assert record.get('sha256') == ci.content_hash(ci.seed_files(spec['cloud_init'], 'new1'))
     assert [s.action for s in steps] == ['write cloud-init seed volume new1-seed.iso in pool default-pool']
@@ -254,21 +263,21 @@ def test_plan_recorded_and_present_means_nothing_to_do(test_conn):
         metadata = etree.SubElement(root, 'metadata')
     metadata.append(ci.record_element(sha256, 'default-pool', 'seed.iso'))
     test_conn.defineXML(etree.tostring(root).decode())
-    disk, record, steps = ci.plan(test_conn, spec, 'test', False, [])
+    disk, record, steps = ci.plan(test_conn, spec, 'test', False, [], run)
     assert steps == [] and disk['bus'] == 'sata' and disk['volume'] == 'seed.iso'
     assert ci.seed_volume(test_conn, etree.fromstring(
         test_conn.lookupByName('test').XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE).encode())).name() == 'seed.iso'
     changed = dict(cloud_init=dict(spec['cloud_init'], hostname='other'))
-    assert len(ci.plan(test_conn, changed, 'test', False, [])[2]) == 1
+    assert len(ci.plan(test_conn, changed, 'test', False, [], run)[2]) == 1
 
 
 def test_plan_missing_pool(test_conn):
     spec = dict(cloud_init=dict(pool='nope'))
     with pytest.raises(LibvirtFailure, match='storage pool nope does not exist') as info:
-        ci.plan(test_conn, spec, 'g', False, [])
+        ci.plan(test_conn, spec, 'g', False, [], run)
     assert 'cloud_init.pool' in info.value.hint
     warnings = []
-    _disk, _record, steps = ci.plan(test_conn, spec, 'g', True, warnings)
+    _disk, _record, steps = ci.plan(test_conn, spec, 'g', True, warnings, run)
     assert len(steps) == 1 and 'check mode predicts' in warnings[0]
 
 
@@ -284,18 +293,18 @@ def test_seed_volume_without_record_or_pool(test_conn):
 def test_messages_word_for_word(tmp_path, monkeypatch, test_conn):
     monkeypatch.setenv('PATH', str(tmp_path))
     with pytest.raises(LibvirtFailure) as info:
-        ci.build_iso({}, str(tmp_path))
+        ci.build_iso({}, str(tmp_path), run)
     assert (info.value.msg, info.value.hint) == (
         'cloud_init: xorriso is not installed on the host that runs the module; it builds the NoCloud seed ISO',
         'Install xorriso there (apt-get install xorriso, dnf install xorriso), for example with '
         'ansible.builtin.package before this task')
     with pytest.raises(LibvirtFailure) as info:
-        ci.plan(test_conn, dict(cloud_init={}), 'g', False, [])
+        ci.plan(test_conn, dict(cloud_init={}), 'g', False, [], run)
     assert (info.value.msg, info.value.hint) == (
         'cloud_init: storage pool default does not exist',
         'Create it first (sysvirt.libvirt.storage_pool), or set cloud_init.pool')
     warnings = []
-    ci.plan(test_conn, dict(cloud_init={}), 'g', True, warnings)
+    ci.plan(test_conn, dict(cloud_init={}), 'g', True, warnings, run)
     assert warnings == ['cloud_init: storage pool default does not exist; check mode predicts this task as if an '
                         'earlier task of the play had created it']
     with pytest.raises(LibvirtFailure) as info:
@@ -308,26 +317,21 @@ def test_messages_word_for_word(tmp_path, monkeypatch, test_conn):
 
 
 def test_build_iso_runs_xorriso_with_fixed_dates(tmp_path):
-    done = mock.Mock(returncode=0)
-    with mock.patch.object(ci.shutil, 'which', return_value='/usr/bin/xorriso'), \
-            mock.patch.object(ci.subprocess, 'run', return_value=done) as run:
-        assert ci.build_iso({'user-data': 'é\n', 'meta-data': ''}, str(tmp_path)) == str(tmp_path / 'seed.iso')
-    argv = run.call_args[0][0]
-    kwargs = run.call_args[1]
-    assert argv == ci.xorriso_command(str(tmp_path), str(tmp_path / 'seed.iso'), ['meta-data', 'user-data'])
-    assert kwargs['env']['SOURCE_DATE_EPOCH'] == '1' and kwargs['env']['PATH'] == os.environ['PATH']
-    assert kwargs['stdout'] == kwargs['stderr'] == ci.subprocess.PIPE and kwargs['check'] is False
-    assert kwargs['universal_newlines'] is True
+    runner = mock.Mock(return_value=(0, '', ''))
+    with mock.patch.object(ci.shutil, 'which', return_value='/usr/bin/xorriso'):
+        assert ci.build_iso({'user-data': 'é\n', 'meta-data': ''}, str(tmp_path), runner) == str(tmp_path / 'seed.iso')
+    runner.assert_called_once_with(
+        ci.xorriso_command(str(tmp_path), str(tmp_path / 'seed.iso'), ['meta-data', 'user-data']),
+        environ_update=dict(SOURCE_DATE_EPOCH='1'), check_rc=False)
     assert (tmp_path / 'user-data').read_bytes() == 'é\n'.encode('utf-8')
 
 
-def test_build_iso_failure_message_keeps_the_end(tmp_path):
-    failed = mock.Mock(returncode=5, stderr='', stdout='x' * 600 + 'END')
-    with mock.patch.object(ci.shutil, 'which', return_value='/usr/bin/xorriso'), \
-            mock.patch.object(ci.subprocess, 'run', return_value=failed):
+@pytest.mark.parametrize('out, err, shown', [('x' * 600 + 'END', '', 'x' * 497 + 'END'), ('out', ' err\n', 'err')])
+def test_build_iso_failure_message_keeps_the_end(tmp_path, out, err, shown):
+    with mock.patch.object(ci.shutil, 'which', return_value='/usr/bin/xorriso'):
         with pytest.raises(LibvirtFailure) as info:
-            ci.build_iso({}, str(tmp_path))
-    assert info.value.msg == 'cloud_init: xorriso failed to build the seed ISO (exit 5): ' + ('x' * 497) + 'END'
+            ci.build_iso({}, str(tmp_path), mock.Mock(return_value=(5, out, err)))
+    assert info.value.msg == 'cloud_init: xorriso failed to build the seed ISO (exit 5): ' + shown
 
 
 def test_write_volume_creates_with_its_name_and_no_flags(tmp_path):
@@ -349,15 +353,15 @@ def test_seed_upload_looks_up_its_pool_and_cleans_up(tmp_path):
             mock.patch.object(ci, 'write_volume', side_effect=LibvirtFailure('boom')), \
             mock.patch.object(ci.tempfile, 'mkdtemp', side_effect=lambda prefix: work.mkdir() or str(work)) as mk:
         with pytest.raises(LibvirtFailure, match='boom'):
-            ci.SeedUpload(conn, {'user-data': ''}, 'p', 'v.iso').create()
+            ci.SeedUpload(conn, {'user-data': ''}, 'p', 'v.iso', run).create()
     look.assert_called_once_with(conn.storagePoolLookupByName, 'p')
     assert mk.call_args[1] == dict(prefix='sysvirt-seed-') and not work.exists()
 
 
 def test_plan_steps_carry_the_connection_and_files(test_conn):
     spec = dict(cloud_init=dict(pool='default-pool', user_data={'a': 1}))
-    _disk, _record, steps = ci.plan(test_conn, spec, 'g9', False, [])
-    assert steps[0].conn is test_conn and steps[0].files == ci.seed_files(spec['cloud_init'], 'g9')
+    _disk, _record, steps = ci.plan(test_conn, spec, 'g9', False, [], run)
+    assert steps[0].run_command is run and steps[0].conn is test_conn and steps[0].files == ci.seed_files(spec['cloud_init'], 'g9')
     assert (steps[0].pool_name, steps[0].volume) == ('default-pool', 'g9-seed.iso')
 
 
@@ -369,4 +373,4 @@ def test_plan_reads_a_transient_domains_record(test_conn):
                             "<metadata/></domain>")
     root.find('metadata').append(record)
     test_conn.createXML(etree.tostring(root).decode(), 0)
-    assert ci.plan(test_conn, spec, 'tr1', False, [])[2] == []
+    assert ci.plan(test_conn, spec, 'tr1', False, [], run)[2] == []
