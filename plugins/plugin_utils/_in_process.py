@@ -108,11 +108,11 @@ class InProcessAction(ActionBase):
         """None when the module may run in this process, else the reason it runs as a module process."""
         if self._module is None:
             return 'the module could not be imported on the controller'
-        if not boolean(self._var(task_vars, SWITCH) if self._var(task_vars, SWITCH) is not None else True,
-                       strict=False):
-            return '%s is false' % SWITCH
         if getattr(self._connection, 'transport', None) != 'local':
             return 'the connection is not local'
+        switch = self._var(task_vars, SWITCH)
+        if switch is not None and not boolean(switch, strict=False):
+            return '%s is false' % SWITCH
         if self._play_context.become:
             return 'become'
         if self._task.async_val:
