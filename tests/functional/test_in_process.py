@@ -93,8 +93,8 @@ PLAY = textwrap.dedent('''\
               sysvirt.libvirt.secret:
                 uri: 'qemu:///system'
                 uuid: {secret_uuid}
-                usage_type: volume
-                usage_id: /var/lib/libvirt/images/sysvirt-test-speed-in-process.img
+                usage_type: ceph
+                usage_id: sysvirt-test-speed-in-process
                 value: {secret}
               diff: true
               register: secret
