@@ -41,9 +41,9 @@ def run(cmd, env):
 
 def import_share(config, env):
     """{group: ms} of -X importtime (cumulative of top-level imports, self time of ours) for one run."""
-    proc = subprocess.run(['python', '-X', 'importtime', subprocess.check_output(['which', 'ansible-inventory'],
-                                                                                  text=True).strip(),
-                           '--list', '-i', config], env=env, capture_output=True, text=True, check=False)
+    program = subprocess.check_output(['which', 'ansible-inventory'], text=True).strip()
+    proc = subprocess.run(['python', '-X', 'importtime', program, '--list', '-i', config], env=env,
+                          capture_output=True, text=True, check=False)
     share = {'ours (compiled from source)': 0.0, 'libvirt': 0.0, 'lxml': 0.0}
     for line in proc.stderr.splitlines():
         match = re.match(r'import time:\s+(\d+) \|\s+(\d+) \|(\s*)(\S+)', line)
