@@ -15,7 +15,7 @@ import copy
 import os
 import time
 
-from ansible_collections.sysvirt.libvirt.plugins.module_utils import _resource, _xml
+from ansible_collections.sysvirt.libvirt.plugins.module_utils import _cloud_init, _resource, _xml
 from ansible_collections.sysvirt.libvirt.plugins.module_utils._connection import (
     LibvirtFailure, call, failure_from, lookup,
 )
@@ -647,7 +647,7 @@ class DomainRun:
             # imported here: a run without `spec` does not compile it (modules run from a zip without bytecode)
             from ansible_collections.sysvirt.libvirt.plugins.module_utils import _domain_spec
             element, self.spec_volumes = _domain_spec.prepare(self.conn, p['spec'], name, self.check,
-                                                              self.outcome.warnings)
+                                                              self.outcome.warnings, self.module.run_command)
             text = _xml.to_string(element)
         if text:
             desired = normalise_desired(_xml.parse(text, 'domain XML', root='domain'))
@@ -1100,6 +1100,10 @@ class DomainRun:
             text = self.dom.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE if persistent else 0)
         stored = _xml.parse(text, 'stored domain XML')
         flags, volumes, report = removal_plan(self.conn, self.dom, stored, p['remove_storage'], p['remove_tpm'])
+        seed = _cloud_init.seed_volume(self.conn, stored)  # the cloud-init seed spec wrote for the domain
+        if seed is not None and seed.path() not in report['storage']:
+            volumes.append(seed)
+            report['storage'].append(seed.path())
         storage = [_resource.Step('delete volume %s' % path, lambda v=vol: delete_volume(v), 'delete volume %s' % path)
                    for vol, path in zip(volumes, report['storage'])]
         _resource.converge(self.kind, self.dom, 'absent', self.check, self.outcome, after=storage,
