@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Copyright (c) sysvirt.libvirt contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
