@@ -15,7 +15,7 @@ import copy
 import os
 import time
 
-from ansible_collections.sysvirt.libvirt.plugins.module_utils import _cloud_init, _domain_spec, _resource, _xml
+from ansible_collections.sysvirt.libvirt.plugins.module_utils import _cloud_init, _resource, _xml
 from ansible_collections.sysvirt.libvirt.plugins.module_utils._connection import (
     LibvirtFailure, call, failure_from, lookup,
 )
@@ -644,6 +644,8 @@ class DomainRun:
                 text = self.conn.domainXMLFromNative(fmt, p['from_native']['config'], 0)
         name, uuid = p['name'], p['uuid']
         if p['spec'] and p['state'] != 'absent':
+            # imported here: a run without `spec` does not compile it (modules run from a zip without bytecode)
+            from ansible_collections.sysvirt.libvirt.plugins.module_utils import _domain_spec
             element, self.spec_volumes = _domain_spec.prepare(self.conn, p['spec'], name, self.check,
                                                               self.outcome.warnings, self.module.run_command)
             text = _xml.to_string(element)
