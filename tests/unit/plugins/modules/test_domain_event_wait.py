@@ -122,7 +122,7 @@ def test_ready_path_appears_once_registered_and_replaces_a_stale_one(module_runn
     seen = []
 
     def act():
-        for _ in range(300):  # bounded: 30 s
+        for _attempt in range(300):  # bounded: 30 s
             if ready.exists() and ready.read_text() == '':
                 seen.append(REGISTERED.is_set())
                 test_conn.lookupByName('test').suspend()
