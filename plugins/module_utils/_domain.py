@@ -1161,11 +1161,17 @@ def _namespaced(element, uri, prefix):
     return root
 
 
+def waits(params):
+    """Whether a run with these parameters may wait for the domain's events (the connection then opens with
+    libvirt's event loop)."""
+    return params['state'] in ('running', 'paused', 'shutdown', 'destroyed', 'restarted', 'saved', 'absent',
+                               'reset') or bool(params['restart_on_change'])
+
+
 def run_module(module):
     """The domain module's main: exits with the result, or fails through fail_json."""
-    waits = module.params['state'] in ('running', 'paused', 'shutdown', 'destroyed', 'restarted', 'saved', 'absent',
-                                       'reset') or module.params['restart_on_change']
-    _resource.run_module(module, lambda conn, outcome: DomainRun(module, conn, outcome).run(), events=waits)
+    _resource.run_module(module, lambda conn, outcome: DomainRun(module, conn, outcome).run(),
+                         events=waits(module.params))
 
 
 # ---------------------------------------------------------------------------------------------------------
