@@ -39,14 +39,16 @@ TINY = ("<domain type='qemu'><name>{name}</name><memory unit='MiB'>32</memory><v
 
 
 def names(side, count):
-    return ['%s%s-%02d' % (PREFIX, side, i) for i in range(count)]
+    """The guests of one side, named after this process so two runs never share one."""
+    return ['%s%d-%s-%02d' % (PREFIX, os.getpid(), side, i) for i in range(count)]
 
 
 def _timed(name, task):
     """A step: the time before, the task, the time after."""
-    return [dict(name='t_%s_start' % name, **{'ansible.builtin.set_fact': {'t_%s_start' % name: '{{ now().timestamp() }}'}}),
-            dict(task, name=name),
-            dict(name='t_%s_end' % name, **{'ansible.builtin.set_fact': {'t_%s_end' % name: '{{ now().timestamp() }}'}})]
+    def stamp(when):
+        key = 't_%s_%s' % (name, when)
+        return {'name': key, 'ansible.builtin.set_fact': {key: '{{ now().timestamp() }}'}}
+    return [stamp('start'), dict(task, name=name), stamp('end')]
 
 
 def _report(steps):
@@ -97,15 +99,19 @@ def play(playbook):
 
 
 def cleanup(uri):
-    """Remove every guest this benchmark names (running or not)."""
+    """Remove every guest this run names (running or not)."""
     conn = libvirt.open(uri)
     try:
         for dom in conn.listAllDomains():
-            if dom.name().startswith(PREFIX):
+            if not dom.name().startswith('%s%d-' % (PREFIX, os.getpid())):
+                continue
+            try:
                 if dom.isActive():
                     dom.destroy()
                 if dom.isPersistent():
                     dom.undefine()
+            except libvirt.libvirtError:
+                pass  # gone meanwhile
     finally:
         conn.close()
 
