@@ -217,29 +217,3 @@ def test_the_same_object_twice_runs_in_order(shared_test_conn, prefix, workers):
     assert result['actions'] == ['domain %s: define' % name, 'domain %s: start' % name, 'domain %s: pause' % name]
     assert shared_test_conn.lookupByName(name).state()[0] == libvirt.VIR_DOMAIN_PAUSED
 
-
-def _bulk_tasks():
-    """(where, task arguments) of every sysvirt.libvirt.bulk task in its EXAMPLES and in docs/guides/bulk.md."""
-    import importlib
-    import pathlib
-
-    import yaml
-
-    from utils.snippets import REPO, snippets
-    module = importlib.import_module('ansible_collections.sysvirt.libvirt.plugins.modules.bulk')
-    found = [('EXAMPLES', task) for task in yaml.safe_load(module.EXAMPLES)]
-    for line, lang, text, _reason, _error in snippets(pathlib.Path(REPO, 'docs', 'guides', 'bulk.md')):
-        if lang == 'yaml':
-            found.extend(('bulk.md:%d' % line, task) for task in yaml.safe_load(text))
-    return [(where, task['sysvirt.libvirt.bulk']) for where, task in found if 'sysvirt.libvirt.bulk' in task]
-
-
-@pytest.mark.parametrize('where, args', _bulk_tasks())
-def test_documented_items_are_valid_for_their_module(where, args):
-    """The items of the examples and the guide are valid options of their kinds' modules (a list given as a
-    Jinja expression stands for any list)."""
-    from ansible_collections.sysvirt.libvirt.plugins.module_utils._bulk import collect
-    lists = {key: value for key, value in args.items() if isinstance(value, list)}
-    items, errors, _secrets = collect(lists, args.get('defaults'))
-    assert not errors, '%s: %s' % (where, errors)
-    assert items or any(isinstance(v, str) for v in args.values()), where
