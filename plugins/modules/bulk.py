@@ -21,7 +21,7 @@ description:
     changed and diffed the same way, with the same errors. Use the single modules for one object or a few; use
     this module when a play would loop over tens of objects of the same host: it is many times faster (see
     C(bench/BULK.md)) and still reports every object on its own (RV(objects))."
-  - "Order: removals first (O(domains[].state=absent), O(storage_pools[].state=absent) or V(deleted), ...), what
+  - "Order: removals first (C(state=absent) in an item, or C(state=deleted) for a storage pool), what
     uses an object before the object: domains, then volumes, then storage pools and networks. Then every other
     item the other way round: networks and storage pools, then volumes, then domains. So one task can create a
     network, a pool, its volumes and the guests that use them, and another remove them all. Within one kind the
@@ -29,7 +29,7 @@ description:
   - Items of the same step run concurrently, on up to O(workers) threads sharing the one connection. Two items
     naming the same object (the same kind and name) never run at the same time; they run in the order given.
   - "When an item fails, the others still run; the task then fails, its message lists each failed item with its
-    error, and RV(changed), RV(actions) and RV(objects) say what every item did, the failed ones included (an item
+    error, and C(changed), RV(actions) and RV(objects) say what every item did, the failed ones included (an item
     that changed something before it failed says so). A mistake in an item's options fails the task before any
     item runs."
 author:
