@@ -117,7 +117,7 @@ def cleanup(uri):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser = argparse.ArgumentParser(description=__doc__.split('\n', maxsplit=1)[0])
     parser.add_argument('--uri', default='qemu:///system')
     parser.add_argument('--count', type=int, default=50)
     parser.add_argument('--workers', type=int, default=8)

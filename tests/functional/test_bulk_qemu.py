@@ -17,7 +17,6 @@ import os
 import shutil
 import tempfile
 
-import libvirt
 import pytest
 
 from conftest import QEMU_URI, run_module, unique_name

@@ -119,8 +119,8 @@ def test_collect_validates_every_item_and_names_the_bad_ones():
                    networks=[dict(name='n', uri='qemu:///system')], volumes=[dict(capacity='1G')],
                    storage_pools=[])
     found, errors, _secrets = _bulk.collect(options, dict(domain=dict(state='destroyed')))
-    assert [(i.kind.name, i.name, i.params['state']) for i in found] == [('domain', 'web01', 'destroyed'),
-                                                                       ('domain', 'web02', 'running')]
+    assert [(i.kind.name, i.name, i.params['state']) for i in found] == [
+        ('domain', 'web01', 'destroyed'), ('domain', 'web02', 'running')]
     assert [i.index for i in found] == [0, 1]
     assert len(errors) == 4, errors
     # (by kind, in the order of KINDS)
@@ -220,3 +220,83 @@ def test_kind_run_returns_the_module_result_shape():
     result = _bulk._kind_run(lambda module, conn, o: dict(network=None))(None, None, outcome)
     assert result['changed'] is True and result['actions'] == ['define'] and result['network'] is None
     assert set(result) == {'changed', 'actions', 'differences', 'diff', 'warnings', 'network'}
+
+
+class FakeKind:
+    """A kind whose run does what the test says."""
+    name = 'network'
+
+    def __init__(self, run):
+        self.run = run
+
+
+def _entry(run, uri='qemu+tcp://kvm01/system'):
+    item = _bulk.Item(0, KIND['network'], dict(name='n', state='present'))
+    item.kind = FakeKind(run)
+    return _bulk.run_item('conn', item, True, uri)
+
+
+def test_run_item_success_is_the_module_result_with_kind_name_failed():
+    seen = {}
+
+    def run(module, conn, outcome):
+        seen.update(params=module.params, check=module.check_mode, conn=conn)
+        return dict(changed=False, actions=[], network=None)
+    assert _entry(run) == dict(kind='network', name='n', changed=False, actions=[], network=None, failed=False)
+    assert seen == dict(params=dict(name='n', state='present'), check=True, conn='conn')
+
+
+def test_run_item_failure_after_a_change_keeps_actions_warnings_and_the_hint():
+    def run(module, conn, outcome):
+        outcome.act('define')
+        outcome.warnings.append('careful')
+        raise _bulk.LibvirtFailure('Failed to start network n', hint='look')
+    assert _entry(run) == dict(kind='network', name='n', failed=True, changed=True, actions=['define'],
+                               warnings=['careful'], msg='Failed to start network n', hint='look')
+
+
+def test_run_item_turns_a_bare_libvirt_error_into_the_modules_failure():
+    import libvirt
+
+    def run(module, conn, outcome):
+        raise libvirt.libvirtError('boom')
+    entry = _entry(run)
+    assert entry['failed'] is True and entry['changed'] is False and entry['actions'] == []
+    assert entry['msg'].startswith('Failed to complete the libvirt call: boom')
+
+
+def test_run_item_xml_errors_and_lost_connections():
+    def bad_xml(module, conn, outcome):
+        raise _bulk._xml.XMLInputError('network XML is not well-formed')
+    entry = _entry(bad_xml)
+    assert entry['msg'] == 'network XML is not well-formed' and entry['failed'] and 'error' not in entry
+
+    def lost(module, conn, outcome):
+        raise _bulk.LibvirtFailure('Failed to start network n: connection closed due to keepalive timeout')
+    entry = _entry(lost, uri='qemu+tcp://kvm01/system')
+    assert entry['msg'].startswith('Lost the connection to qemu+tcp://kvm01/system: Failed to start network n')
+
+
+def test_run_item_bugs_are_not_swallowed():
+    def run(module, conn, outcome):
+        raise Boom()
+    with pytest.raises(Boom):
+        _entry(run)
+
+
+def test_collect_goes_on_after_a_bad_item():
+    found, errors, _secrets = _bulk.collect(dict(domains=[7, 'a', None, 'b']))
+    assert [i.name for i in found] == ['a', 'b'] and len(errors) == 2
+
+
+def test_run_waves_gives_each_item_the_uri():
+    given = items(('domain', dict(name='a')), ('network', dict(name='n')))
+    seen = []
+
+    def run_item(conn, item, check_mode, uri):
+        seen.append((conn, check_mode, uri))
+        return dict(kind=item.kind.name, name=item.name)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(_bulk, 'run_item', run_item)
+        _bulk.run_waves('conn', _bulk.waves(given), False, 2, 'test:///default', [])
+    assert seen == [('conn', False, 'test:///default')] * 2
