@@ -12,6 +12,7 @@ Private to this collection: the names here may change without notice.
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import os
 import time
 
 try:
@@ -85,16 +86,34 @@ def _describe(type_name, match):
     return 'a %s event with %s' % (type_name, ', '.join('%s=%s' % item for item in sorted(match.items())))
 
 
+def _ready_file(path, create):
+    """Remove (``create`` false) or create the O(ready_path) signal file; a failure is the user's to fix."""
+    try:
+        if create:
+            with open(path, 'w'):
+                pass
+        elif os.path.lexists(path):
+            os.remove(path)
+    except OSError as exc:
+        raise LibvirtFailure('Cannot %s ready_path %s: %s.' % ('create' if create else 'remove', path, exc.strerror),
+                             hint='Choose a path in a directory the module can write to.')
+
+
 def run_module(module):
     params = module.params
     type_name, match, timeout = params['event'], params['match'] or {}, params['timeout']
+    ready_path = params.get('ready_path')
     with module_connection(module, events=True) as conn:
+        if ready_path:
+            _ready_file(ready_path, create=False)
         if type_name not in catalog.event_types('domain'):
             raise LibvirtFailure('This libvirt-python (%s) has no %s events.' % (libvirt.getVersion(), type_name),
                                  hint='Upgrade libvirt-python, or wait for another event type.')
         dom = require_domain(conn, params['domain'])
         started = time.monotonic()
         with EventWait(conn, dom, type_name, match) as waiter:
+            if ready_path:
+                _ready_file(ready_path, create=True)
             found = waiter.first_match(timeout)
         result = dict(changed=False, domain=dom.name(), event=found, events=list(waiter.events),
                       timed_out=found is None, elapsed=round(time.monotonic() - started, 3))

@@ -20,7 +20,8 @@ description:
     O(match) written for a playbook also reads right in a rulebook condition.
   - Only events that arrive while the task runs count. An event that happened before the task started is not
     seen; to wait for the result of an action, start the wait first (C(async) with C(poll=0)), then run the action,
-    then collect the wait with M(ansible.builtin.async_status), as the examples do.
+    then collect the wait with M(ansible.builtin.async_status), as the examples do. O(ready_path) tells the play
+    when the wait is listening.
 author:
   - sysvirt developers (@sysvirt)
 options:
@@ -63,6 +64,16 @@ options:
         RV(timed_out) says so.
     type: bool
     default: true
+  ready_path:
+    description:
+      - A file on the managed host that the module creates (empty) as soon as it is registered with libvirt for
+        the event, so a wait started with C(async) and C(poll=0) can be awaited with M(ansible.builtin.wait_for)
+        before the action it watches runs. Without it, an action that runs before the wait has registered is not
+        seen; a fixed pause only makes that less likely.
+      - A file already at this path is removed when the module starts, so a file from an earlier run never counts.
+        The module leaves the file in place when it ends; remove it when you no longer need it.
+      - It is created in check mode too: it is a signal the task asked for, not a change to the hypervisor.
+    type: path
 extends_documentation_fragment:
   - sysvirt.libvirt._connection
   - sysvirt.libvirt._attributes
@@ -88,9 +99,15 @@ EXAMPLES = r'''
     match:
       state: connected
     timeout: 180
+    ready_path: /tmp/web1-agent-wait.ready
   async: 200
   poll: 0
   register: agent_wait
+
+- name: Wait until the wait listens
+  ansible.builtin.wait_for:
+    path: /tmp/web1-agent-wait.ready
+    timeout: 60
 
 - name: Start the guest
   sysvirt.libvirt.domain:
@@ -225,6 +242,7 @@ def main():
             match=dict(type='dict'),
             timeout=dict(type='int', default=60),
             fail_on_timeout=dict(type='bool', default=True),
+            ready_path=dict(type='path'),
         )),
         supports_check_mode=True,
     )

@@ -112,6 +112,54 @@ def test_event_type_this_libvirt_lacks(module_runner):
     assert 'has no tunable events' in result['msg'] and 'Upgrade libvirt-python' in result['hint']
 
 
+def test_ready_path_appears_once_registered_and_replaces_a_stale_one(module_runner, test_conn, tmp_path):
+    """The signal file is created after registration (the action waits for the file, not for REGISTERED, and
+    its event is seen); a file left by an earlier run is replaced (its content is gone)."""
+    ready = tmp_path / 'wait.ready'
+    ready.write_text('stale from an earlier run')
+    if not test_conn.lookupByName('test').isActive():
+        test_conn.lookupByName('test').create()
+    seen = []
+
+    def act():
+        for _ in range(300):  # bounded: 30 s
+            if ready.exists() and ready.read_text() == '':
+                seen.append(REGISTERED.is_set())
+                test_conn.lookupByName('test').suspend()
+                test_conn.lookupByName('test').resume()
+                return
+            time.sleep(0.1)
+    thread = threading.Thread(target=act)
+    thread.start()
+    result = module_runner('domain_event_wait', dict(uri='test:///default', domain='test', event='lifecycle',
+                                                     match=dict(event='resumed'), timeout=20,
+                                                     ready_path=str(ready)))
+    thread.join()
+    assert not result.failed, result
+    assert seen == [True]
+    assert result['event']['event'] == 'resumed'
+    assert ready.exists() and ready.read_text() == ''
+
+
+def test_ready_path_stale_file_removed_even_when_the_wait_fails(module_runner, tmp_path):
+    ready = tmp_path / 'wait.ready'
+    ready.write_text('stale')
+    result = module_runner('domain_event_wait', dict(uri='test:///default', domain='nope', event='reboot',
+                                                     ready_path=str(ready)))
+    assert result.failed and 'The domain nope does not exist' in result['msg']
+    assert not ready.exists()
+
+
+def test_ready_path_that_cannot_be_created(module_runner, tmp_path):
+    path = tmp_path / 'missing-dir' / 'wait.ready'
+    result = module_runner('domain_event_wait', dict(uri='test:///default', domain='test', event='reboot',
+                                                     timeout=1, ready_path=str(path)))
+    assert result.failed
+    assert result['msg'] == 'Cannot create ready_path %s: No such file or directory.' % path
+    assert 'a directory the module can write to' in result['hint']
+    assert 'Traceback' not in str(result)
+
+
 def test_choices_are_every_domain_event_type_of_the_catalog():
     choices = domain_event_wait.DOCUMENTATION.split('choices: [', 1)[1].split(']', 1)[0]
     assert sorted(c.strip() for c in choices.split(',')) == _event_wait.DOMAIN_EVENT_TYPES
