@@ -139,8 +139,8 @@ def collect(options, defaults=None):
             if isinstance(raw, str):
                 raw = dict(name=raw)
             if not isinstance(raw, dict):
-                errors.append('%s[%d]: an item is a dict of options or a name, not %s' % (kind.option, position,
-                                                                                        type(raw).__name__))
+                errors.append('%s[%d]: an item is a dict of options or a name, not %s'
+                              % (kind.option, position, type(raw).__name__))
                 continue
             params, messages, no_log = validate(kind, raw, defaults.get(kind.name))
             secrets.update(no_log)
@@ -227,8 +227,8 @@ def failure_message(entries):
     failed = [e for e in entries if e.get('failed')]
     changed = [e for e in entries if e.get('changed')]
     lines = ['%s %s: %s' % (e['kind'], e['name'], e['msg']) for e in failed]
-    return '%d of %d items failed (%d changed something): %s' % (len(failed), len(entries), len(changed),
-                                                                  '; '.join(lines))
+    return '%d of %d items failed (%d changed something): %s' % (
+        len(failed), len(entries), len(changed), '; '.join(lines))
 
 
 def needs_events(items):
