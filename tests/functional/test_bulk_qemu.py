@@ -20,6 +20,7 @@ import tempfile
 import pytest
 
 from conftest import QEMU_URI, run_module, unique_name
+from utils import leftovers
 
 COUNT = 50
 GUEST = """<domain type='qemu'>
@@ -40,25 +41,9 @@ GUEST = """<domain type='qemu'>
 
 
 def _remove_all(conn, prefix, folder):
-    for dom in conn.listAllDomains():
-        if dom.name().startswith(prefix):
-            if dom.isActive():
-                dom.destroy()
-            if dom.isPersistent():
-                dom.undefine()
-    for pool in conn.listAllStoragePools():
-        if pool.name().startswith(prefix):
-            if pool.isActive():
-                for vol in pool.listAllVolumes():
-                    vol.delete(0)
-                pool.destroy()
-            pool.undefine()
-    for net in conn.listAllNetworks():
-        if net.name().startswith(prefix):
-            if net.isActive():
-                net.destroy()
-            if net.isPersistent():
-                net.undefine()
+    for kind, name, obj in leftovers.find(conn):  # domains first, then networks and pools
+        if name.startswith(prefix):
+            leftovers.remove(kind, obj)
     shutil.rmtree(folder, ignore_errors=True)
 
 

@@ -14,6 +14,7 @@ import libvirt
 import pytest
 
 from conftest import SHARED_TEST_URI, run_module, unique_name
+from utils import leftovers
 
 URI = SHARED_TEST_URI
 DOMAIN = "<domain type='test'><name>{name}</name><memory>65536</memory><os><type>hvm</type></os></domain>"
@@ -22,25 +23,9 @@ POOL = "<pool type='dir'><name>{name}</name><target><path>/{name}</path></target
 
 
 def _cleanup(conn, prefix):
-    for dom in conn.listAllDomains():
-        if dom.name().startswith(prefix):
-            if dom.isActive():
-                dom.destroy()
-            if dom.isPersistent():
-                dom.undefine()
-    for pool in conn.listAllStoragePools():
-        if pool.name().startswith(prefix):
-            if pool.isActive():
-                for vol in pool.listAllVolumes():
-                    vol.delete(0)
-                pool.destroy()
-            pool.undefine()
-    for net in conn.listAllNetworks():
-        if net.name().startswith(prefix):
-            if net.isActive():
-                net.destroy()
-            if net.isPersistent():
-                net.undefine()
+    for kind, name, obj in leftovers.find(conn):  # domains first, then networks and pools
+        if name.startswith(prefix):
+            leftovers.remove(kind, obj)
 
 
 @pytest.fixture
