@@ -6,8 +6,9 @@ when bench/run.sh has downloaded it), in the same run.
 
     python bench/percall.py [--repeat 9] [--uri test:///default]
 
-Runs one playbook with ANSIBLE_KEEP_REMOTE_FILES=1 to get each task's AnsiballZ payload (the file ansible-core
-runs in the module process), then runs every payload ``--repeat`` times and takes the median CPU time (user +
+Runs one playbook with ANSIBLE_KEEP_REMOTE_FILES=1 and ``sysvirt_libvirt_in_process: false`` (our action
+plugins would otherwise run local tasks in the worker, with no payload) to get each task's AnsiballZ payload (the
+file ansible-core runs in the module process), then runs every payload ``--repeat`` times and takes the median CPU time (user +
 system) of the process. CPU time, not wall time: this machine is shared, and CPU time moves far less with the
 load. The parts, measured the same way: the interpreter alone, ``import libvirt`` and ``import lxml.etree`` from
 site-packages (bytecode cached, as in the module process), and compiling the payload's Python files, ours and
@@ -40,6 +41,8 @@ XML = "<domain type='test'><name>sysvirt-test-percall</name><memory>65536</memor
 
 PLAY = """- hosts: localhost
   gather_facts: false
+  vars:
+    sysvirt_libvirt_in_process: false
   tasks:
     - name: ping
       ansible.builtin.ping:

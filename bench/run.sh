@@ -10,26 +10,8 @@
 # dev venv (/work/venv, or $SYSVIRT_VENV) provides ansible-core and libvirt-python. Output goes to the terminal
 # and to bench/results/<date>-<uri>.txt.
 set -euo pipefail
-here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-repo="$(dirname "$here")"
-venv="${SYSVIRT_VENV:-/work/venv}"
-dir="${SYSVIRT_BENCH_DIR:-/tmp/sysvirt-bench}"
-export PATH="$venv/bin:$PATH"
-
-mkdir -p "$dir/wheels" "$repo/.build/collections/ansible_collections/sysvirt"
-if [ ! -d "$dir/collections/ansible_collections/community/libvirt" ]; then
-    pip download --quiet --no-deps 'ansible>=12,<13' -d "$dir/wheels"
-    python - "$dir" <<'PY'
-import glob, sys, zipfile
-d = sys.argv[1]
-wheel = sorted(glob.glob(d + '/wheels/ansible-*.whl'))[-1]
-with zipfile.ZipFile(wheel) as z:
-    z.extractall(d + '/collections', [n for n in z.namelist() if n.startswith('ansible_collections/community/libvirt/')])
-PY
-fi
-[ -e "$repo/.build/collections/ansible_collections/sysvirt/libvirt" ] || ln -s "$repo" "$repo/.build/collections/ansible_collections/sysvirt/libvirt"
-export ANSIBLE_COLLECTIONS_PATH="$repo/.build/collections:$dir/collections"
-export ANSIBLE_COLLECTIONS_SCAN_SYS_PATH=False
+# shellcheck source=bench/peer.sh
+source "$(dirname "${BASH_SOURCE[0]}")/peer.sh"
 
 uri="qemu:///system"
 for ((i = 1; i <= $#; i++)); do

@@ -13,7 +13,16 @@
 #     /run/libvirt, /etc/libvirt, /var/lib/libvirt/qemu and /var/cache/libvirt (as tests/functional/second_daemon.py
 #     does; the main daemon's QEMU capabilities cache is copied in, which saves each daemon seconds of probing
 #     QEMU on its first capabilities call), its own host UUID, and a TLS listener on 198.18.<i>.2:16514 (no TCP listener);
-#   - an sshd on 198.18.<i>.2:22 in the same mount namespace, so qemu+ssh:// reaches that daemon's socket.
+#   - an sshd on 198.18.<i>.2:22 in the same mount namespace, so qemu+ssh:// reaches that daemon's socket;
+#   - a second link, eth1 (198.19.0.<i>/24), to a bridge in the switch namespace sysvirt-test-fleet-switch, and for
+#     every other host j a route 198.18.<j>.2/32 via 198.19.0.<j> on it: the hosts reach each other at the same
+#     addresses the control node uses (the URIs of fleet.json work from inside a host, for peer-to-peer
+#     migration), host to host through the switch, never through the root namespace;
+#   - QEMU migration settings in its qemu.conf: migration_host 198.18.<i>.2 (the address the source's QEMU is
+#     sent to; the host name resolves nowhere) and migrate_tls_x509_cert_dir with a certificate of the host for
+#     both ends of a TLS migration stream (VIR_MIGRATE_TLS), owned by the QEMU user (libvirt-qemu).
+# Guests on the fleet boot the busybox test guest from a copy in guest/ (fleet.json's guest_dir): the shared
+# /var/lib/libvirt/boot copy is in use by the main daemon's guests, and two daemons may not relabel one file.
 # The set-up makes a test CA (openssl), a server certificate per host (its address in subjectAltName), one client
 # certificate, a client SSH key, a host key per sshd and a known_hosts file.
 #
@@ -36,6 +45,10 @@ log() { printf 'fleet: %s\n' "$*" >&2; }
 die() { printf 'fleet: ERROR: %s\n' "$*" >&2; exit 1; }
 
 addr() { printf '198.18.%d.2' "$1"; }
+addr2() { printf '198.19.0.%d' "$1"; }
+SWITCH=$PREFIX-switch
+QEMU_USER=libvirt-qemu
+GUEST_DIR=${SYSVIRT_GUEST_DIR:-/var/lib/libvirt/boot/sysvirt-test-guest}
 
 # --- down ---------------------------------------------------------------------------------------------------------
 fleet_namespaces() { ip netns list 2>/dev/null | awk -v p="$PREFIX-" 'index($1, p) == 1 { print $1 }'; }
@@ -78,6 +91,7 @@ down() {
 make_ca() {
     local pki=$DIR/pki
     mkdir -p "$pki/client"
+    chmod 0700 "$pki"
     openssl req -x509 -newkey rsa:2048 -nodes -days 7 -subj "/O=sysvirt test/CN=$PREFIX-ca" \
         -keyout "$pki/cakey.pem" -out "$pki/cacert.pem" \
         -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign 2>/dev/null
@@ -100,6 +114,7 @@ sign() {  # sign KEYBASE CERT SUBJECT EXTENSIONS: a key (KEYBASE.pem) and a cert
 make_ssh_client() {
     local ssh=$DIR/ssh
     mkdir -p "$ssh"
+    chmod 0700 "$ssh"
     ssh-keygen -q -t ed25519 -N '' -C "$PREFIX-client" -f "$ssh/id_ed25519"
     cp "$ssh/id_ed25519.pub" "$ssh/authorized_keys"
     : >"$ssh/known_hosts"
@@ -168,11 +183,22 @@ make_host() {  # make_host I: configuration, keys and certificate of hypervisor 
     # shellcheck disable=SC2059
     printf "$LIBVIRTD_CONF" "$a" "$h/pki" "$h/pki" "$h/pki" "$(cat /proc/sys/kernel/random/uuid)" "$h" \
         >"$h/etc/libvirtd.conf"
-    printf 'stdio_handler = "file"\n' >"$h/etc/qemu.conf"
+    printf 'stdio_handler = "file"\nmigration_host = "%s"\nmigrate_tls_x509_cert_dir = "%s"\n' \
+        "$a" "$h/qemu-pki" >"$h/etc/qemu.conf"
     cp "$DIR/pki/cacert.pem" "$h/pki/cacert.pem"
     sign "$h/pki/serverkey" "$h/pki/servercert.pem" "/O=sysvirt test/CN=$a" \
         "extendedKeyUsage=serverAuth
 subjectAltName=IP:$a,DNS:$PREFIX-$i"
+    # QEMU's TLS directory for migration: the same certificate serves both ends (server and client).
+    mkdir -p "$h/qemu-pki"
+    cp "$DIR/pki/cacert.pem" "$h/qemu-pki/ca-cert.pem"
+    sign "$h/qemu-pki/server-key" "$h/qemu-pki/server-cert.pem" "/O=sysvirt test/CN=$a" \
+        "extendedKeyUsage=serverAuth,clientAuth
+subjectAltName=IP:$a,DNS:$PREFIX-$i"
+    cp "$h/qemu-pki/server-cert.pem" "$h/qemu-pki/client-cert.pem"
+    cp "$h/qemu-pki/server-key.pem" "$h/qemu-pki/client-key.pem"
+    chmod 0711 "$h"
+    ! id -u "$QEMU_USER" >/dev/null 2>&1 || chown -R "$QEMU_USER:" "$h/qemu-pki"
     ssh-keygen -q -t ed25519 -N '' -C "$PREFIX-$i" -f "$h/ssh_host_ed25519_key"
     # shellcheck disable=SC2059
     printf "$SSHD_CONFIG" "$a" "$h" "$h" "$DIR/ssh" >"$h/sshd_config"
@@ -187,9 +213,28 @@ start_host() {  # start_host I: namespace, link, daemons
     ip link set "$link" up
     ip -n "$ns" addr add "$(addr "$i")/24" dev eth0
     ip -n "$ns" link set eth0 up
+    ip -n "$SWITCH" link add "p$i" type veth peer name eth1 netns "$ns"
+    ip -n "$SWITCH" link set "p$i" master br0 up
+    ip -n "$ns" addr add "$(addr2 "$i")/24" dev eth1
+    ip -n "$ns" link set eth1 up
     # 9>&-: the daemons must not inherit (and hold) the lock of this script.
     ip netns exec "$ns" unshare --mount --uts sh -c "$INNER" sh "$ns" "$DIR/hv$i" \
         >"$DIR/hv$i/start.log" 2>&1 9>&- || die "hypervisor $i did not start: $(cat "$DIR/hv$i/start.log")"
+}
+
+start_switch() {  # the switch namespace: one bridge, no address, nothing else
+    ip netns add "$SWITCH"
+    ip -n "$SWITCH" link add br0 type bridge
+    ip -n "$SWITCH" link set br0 up
+}
+
+route_hosts() {  # route_hosts N: in each host, the other hosts' first addresses via their switch address
+    local n=$1 i j
+    for ((i = 1; i <= n; i++)); do
+        for ((j = 1; j <= n; j++)); do
+            ((i == j)) || ip -n "$PREFIX-$i" route add "$(addr "$j")/32" via "$(addr2 "$j")" dev eth1 src "$(addr2 "$i")"
+        done
+    done
 }
 
 port_open() { timeout 1 bash -c ": </dev/tcp/$1/$2" 2>/dev/null; }
@@ -222,13 +267,14 @@ describe() {  # describe N: fleet.json
     done
     printf '\n], "cacert": "%s/pki/cacert.pem", "pkipath": "%s/pki/client", "keyfile": "%s/ssh/id_ed25519",' \
         "$DIR" "$DIR" "$DIR"
-    printf ' "known_hosts": "%s/ssh/known_hosts", "ssh_command": "%s/ssh/ssh"}\n' "$DIR" "$DIR"
+    printf ' "known_hosts": "%s/ssh/known_hosts", "ssh_command": "%s/ssh/ssh", "guest_dir": "%s/guest"}\n' \
+        "$DIR" "$DIR" "$DIR"
 }
 
 healthy() {  # healthy N: a fleet of N is described and listening
     local n=$1 i
     [[ -f $DIR/fleet.json ]] && grep -q "\"count\": $n," "$DIR/fleet.json" || return 1
-    [[ $(fleet_namespaces | wc -l) -eq $n ]] || return 1
+    [[ $(fleet_namespaces | grep -vcx "$SWITCH") -eq $n ]] || return 1
     for ((i = 1; i <= n; i++)); do
         port_open "$(addr "$i")" 16514 && port_open "$(addr "$i")" 22 || return 1
     done
@@ -246,11 +292,16 @@ up() {
     done
     down
     mkdir -p "$DIR" /run/sshd
-    chmod 0700 "$DIR"
+    chmod 0711 "$DIR"
+    mkdir -m 0755 "$DIR/guest"
+    cp "$GUEST_DIR/vmlinuz" "$GUEST_DIR/initrd.img" "$DIR/guest/" 2>/dev/null \
+        || log "no test guest in $GUEST_DIR (scripts/build-test-guest.sh): the fleet runs no guests"
     make_ca
     make_ssh_client
     for ((i = 1; i <= n; i++)); do make_host "$i"; done
+    start_switch
     for ((i = 1; i <= n; i++)); do start_host "$i"; done
+    route_hosts "$n"
     for ((i = 1; i <= n; i++)); do wait_host "$i"; done
     describe "$n" >"$DIR/fleet.json.tmp"
     mv "$DIR/fleet.json.tmp" "$DIR/fleet.json"

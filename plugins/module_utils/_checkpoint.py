@@ -26,12 +26,10 @@ try:
 except ImportError:
     libvirt = None
 
-from ansible_collections.sysvirt.libvirt.plugins.module_utils import _xml
-from ansible_collections.sysvirt.libvirt.plugins.module_utils._connection import (
-    exit_module, LibvirtFailure, call, lookup,
-)
-from ansible_collections.sysvirt.libvirt.plugins.module_utils._device import find_domain, require_domain
-from ansible_collections.sysvirt.libvirt.plugins.module_utils._resource import ModuleRun, assumed_parent
+from ansible_collections.sysvirt.libvirt.plugins.module_utils import _domain_child, _xml
+from ansible_collections.sysvirt.libvirt.plugins.module_utils._connection import LibvirtFailure, call
+from ansible_collections.sysvirt.libvirt.plugins.module_utils._device import find_domain
+from ansible_collections.sysvirt.libvirt.plugins.module_utils._domain_child import CHECKPOINT, parent_chain
 
 
 def _flag(name):
@@ -65,20 +63,6 @@ def checkpoint_data(root, children=None, chain=None, with_xml=False):
     return data
 
 
-def parent_chain(name, parents):
-    """The ancestors of ``name`` from its parent up to the root, given {name: parent name}; stops on a loop."""
-    chain = []
-    parent = parents.get(name)
-    while parent is not None and parent not in chain and parent != name:
-        chain.append(parent)
-        parent = parents.get(parent)
-    return chain
-
-
-def _age_key(data):
-    return (data['creation_time'] or 0, data['name'])
-
-
 def list_checkpoints(dom, with_xml=False):
     """All checkpoints of ``dom`` as dicts, oldest first, each with parent, chain (ancestors) and children."""
     with call('list the checkpoints of %s' % dom.name()):
@@ -90,37 +74,24 @@ def list_checkpoints(dom, with_xml=False):
 def checkpoints_from(roots, with_xml=False):
     """The dicts of checkpoint_data for {name: stored document}, oldest first, with chain and children."""
     parents = dict((name, root.findtext('parent/name')) for name, root in roots.items())
-    children = dict((name, []) for name in roots)
-    for name, parent in parents.items():
-        if parent in children:
-            children[parent].append(name)
+    children = _domain_child.children_of(parents)
     result = [checkpoint_data(root, children[name], parent_chain(name, parents), with_xml)
               for name, root in roots.items()]
-    result.sort(key=_age_key)
+    result.sort(key=_domain_child.age_key)
     return result
 
 
 def find(dom, name):
-    return lookup(dom.checkpointLookupByName, name, 0)
+    return CHECKPOINT.find(dom, name)
 
 
 # ---------------------------------------------------------------------------------------------- writing
 
 def desired_xml(params):
     """The <domaincheckpoint> document asked for by the module options (or the user's XML, named)."""
-    if params.get('xml') is not None:
-        root = _xml.parse(params['xml'], what='checkpoint XML', root='domaincheckpoint')
-        if params.get('name'):
-            _xml.set_child_text(root, 'name', params['name'])
-        elif not root.findtext('name'):
-            raise _xml.XMLInputError('The checkpoint needs a name: set the name option or <name> in the XML')
-        if params.get('description') is not None:
-            _xml.set_child_text(root, 'description', params['description'])
+    root, from_xml = _domain_child.named_root(params, CHECKPOINT)
+    if from_xml:
         return root
-    root = etree.Element('domaincheckpoint')
-    etree.SubElement(root, 'name').text = params['name']
-    if params.get('description') is not None:
-        etree.SubElement(root, 'description').text = params['description']
     disks = params.get('disks') or []
     if disks:
         disks_el = etree.SubElement(root, 'disks')
@@ -146,14 +117,12 @@ def leaf_checkpoint(dom):
     return leaves[-1]['name'] if leaves else None
 
 
-class CheckpointRun(ModuleRun):
+class CheckpointRun(_domain_child.ChildRun):
     """One run of domain_checkpoint: present (created or redefined) or absent."""
 
-    def __init__(self, module, conn):
-        super(CheckpointRun, self).__init__(module, conn)
-        self.before = ''
-        self.after = ''
-        self.deleted = []
+    kind = CHECKPOINT
+    say_metadata_only = True
+    sort_deleted = True
 
     def run(self):
         p = self.params
@@ -167,22 +136,31 @@ class CheckpointRun(ModuleRun):
             self.absent(dom)
         return self._result(checkpoint, dom.name())
 
-    def without_domain(self):
-        """No such guest: absent succeeds unchanged, check mode predicts as if an earlier task made it."""
-        p = self.params
-        if p['state'] == 'absent':
-            return self._result(None, p['domain'])
-        if self.check:
-            root = desired_xml(p)
-            self.after = _xml.to_string(root)
-            self.act('%s checkpoint %s' % ('redefine' if p.get('redefine') else 'create', root.findtext('name')))
-            self.warnings.append(assumed_parent('Domain', p['domain']))
-            return self._result(predicted(root, None), p['domain'])
-        require_domain(self.conn, p['domain'])  # fails: the domain does not exist
-
     def _result(self, checkpoint, domain):
         return self.finish(diff=dict(before=self.before, after=self.after), checkpoint=checkpoint,
                            deleted=self.deleted, domain=domain)
+
+    # what ChildRun.without_domain asks
+    def wanted_here(self):
+        return True
+
+    def creation_verb(self):
+        return 'redefine' if self.params.get('redefine') else 'create'
+
+    def desired(self):
+        return desired_xml(self.params)
+
+    def predicted(self, root):
+        return predicted(root, None)
+
+    def empty_result(self, domain):
+        return self._result(None, domain)
+
+    def child_result(self, child, domain):
+        return self._result(child, domain)
+
+    def summary(self, obj):
+        return _xml.to_string(read_xml(obj))
 
     def _data(self, dom, name):
         every = list_checkpoints(dom)
@@ -235,37 +213,6 @@ class CheckpointRun(ModuleRun):
             self.warnings.append('Checkpoint %s exists and is left as it is: %s. A checkpoint cannot be changed '
                                  'after creation; delete it (state=absent) to take it again.' % (name, '; '.join(out)))
 
-    def delete_flags(self):
-        flags = 0
-        if self.params.get('children'):
-            flags |= _flag('VIR_DOMAIN_CHECKPOINT_DELETE_CHILDREN')
-        if self.params.get('children_only'):
-            flags |= _flag('VIR_DOMAIN_CHECKPOINT_DELETE_CHILDREN_ONLY')
-        if self.params.get('metadata_only'):
-            flags |= _flag('VIR_DOMAIN_CHECKPOINT_DELETE_METADATA_ONLY')
-        return flags
-
-    def absent(self, dom):
-        name = self.params['name']
-        cp = find(dom, name)
-        if cp is None:
-            return
-        with call('list the descendants of checkpoint %s' % name):
-            descendants = [c.getName() for c in cp.listAllChildren(_flag('VIR_DOMAIN_CHECKPOINT_LIST_DESCENDANTS'))]
-        if self.params.get('children_only'):
-            if not descendants:
-                return
-            gone = descendants
-            action = 'delete the descendants of checkpoint %s' % name
-        else:
-            gone = [name] + (descendants if self.params.get('children') else [])
-            action = 'delete checkpoint %s%s%s' % (name, ' and its descendants' if self.params.get('children') else '',
-                                                   ' (metadata only)' if self.params.get('metadata_only') else '')
-        self.before = _xml.to_string(read_xml(cp))
-        self.perform(action, lambda: cp.delete(self.delete_flags()), check=self.check,
-                     what='delete checkpoint %s of %s' % (name, dom.name()))
-        self.deleted.extend(sorted(gone))
-
 
 def delete_checkpoint(dom, name, metadata_only=False):
     """Delete one checkpoint (its bitmaps merge into its parent's, so later incrementals stay whole)."""
@@ -281,20 +228,14 @@ def run_module(module):
     CheckpointRun.main(module)
 
 
+def _read_info(dom, p):
+    with call('list the checkpoints of %s' % dom.name()):
+        cps = dom.listAllCheckpoints(0)
+    roots = dict((cp.getName(), read_xml(cp, full=p['full_xml'])) for cp in cps)
+    every = checkpoints_from(roots, with_xml=p['xml'] or p['full_xml'])
+    leaves = [c['name'] for c in every if not c['children']]
+    return every, dict(leaf=leaves[-1] if leaves else None)
+
+
 def run_info(module):
-    from ansible_collections.sysvirt.libvirt.plugins.module_utils._connection import module_connection
-    p = module.params
-    with module_connection(module) as conn:
-        dom = require_domain(conn, p['domain'])
-        with call('list the checkpoints of %s' % dom.name()):
-            cps = dom.listAllCheckpoints(0)
-        roots = dict((cp.getName(), read_xml(cp, full=p['full_xml'])) for cp in cps)
-        every = checkpoints_from(roots, with_xml=p['xml'] or p['full_xml'])
-        chosen = every
-        if p.get('name'):
-            chosen = [c for c in chosen if c['name'] == p['name']]
-        if p.get('prefix'):
-            chosen = [c for c in chosen if c['name'].startswith(p['prefix'])]
-        leaves = [c['name'] for c in every if not c['children']]
-        result = dict(changed=False, domain=dom.name(), checkpoints=chosen, leaf=leaves[-1] if leaves else None)
-    exit_module(module, result)
+    _domain_child.run_info(module, 'checkpoints', _read_info)

@@ -15,7 +15,7 @@ import copy
 import os
 import time
 
-from ansible_collections.sysvirt.libvirt.plugins.module_utils import _domain_spec, _resource, _xml
+from ansible_collections.sysvirt.libvirt.plugins.module_utils import _cloud_init, _resource, _xml
 from ansible_collections.sysvirt.libvirt.plugins.module_utils._connection import (
     LibvirtFailure, call, failure_from, lookup,
 )
@@ -644,8 +644,10 @@ class DomainRun:
                 text = self.conn.domainXMLFromNative(fmt, p['from_native']['config'], 0)
         name, uuid = p['name'], p['uuid']
         if p['spec'] and p['state'] != 'absent':
+            # imported here: a run without `spec` does not compile it (modules run from a zip without bytecode)
+            from ansible_collections.sysvirt.libvirt.plugins.module_utils import _domain_spec
             element, self.spec_volumes = _domain_spec.prepare(self.conn, p['spec'], name, self.check,
-                                                              self.outcome.warnings)
+                                                              self.outcome.warnings, self.module.run_command)
             text = _xml.to_string(element)
         if text:
             desired = normalise_desired(_xml.parse(text, 'domain XML', root='domain'))
@@ -1098,6 +1100,10 @@ class DomainRun:
             text = self.dom.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE if persistent else 0)
         stored = _xml.parse(text, 'stored domain XML')
         flags, volumes, report = removal_plan(self.conn, self.dom, stored, p['remove_storage'], p['remove_tpm'])
+        seed = _cloud_init.seed_volume(self.conn, stored)  # the cloud-init seed spec wrote for the domain
+        if seed is not None and seed.path() not in report['storage']:
+            volumes.append(seed)
+            report['storage'].append(seed.path())
         storage = [_resource.Step('delete volume %s' % path, lambda v=vol: delete_volume(v), 'delete volume %s' % path)
                    for vol, path in zip(volumes, report['storage'])]
         _resource.converge(self.kind, self.dom, 'absent', self.check, self.outcome, after=storage,
@@ -1247,6 +1253,17 @@ SPEC_OPTIONS = dict(
     tpm=dict(type='dict', options=dict(
         model=dict(type='str', choices=['tpm-crb', 'tpm-tis'], default='tpm-crb'),
         version=dict(type='str', choices=['1.2', '2.0'], default='2.0'),
+    )),
+    cloud_init=dict(type='dict', options=dict(
+        user_data=dict(type='raw', no_log=True),
+        meta_data=dict(type='raw'),
+        instance_id=dict(type='str'),
+        hostname=dict(type='str'),
+        network_config=dict(type='raw'),
+        vendor_data=dict(type='raw', no_log=True),
+        pool=dict(type='str'),
+        volume=dict(type='str'),
+        bus=dict(type='str'),
     )),
     extra_devices=dict(type='list', elements='str'),
     extra_elements=dict(type='list', elements='str'),

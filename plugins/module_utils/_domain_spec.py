@@ -617,15 +617,21 @@ def plan_disk(conn, disk, check=False, warnings=None):
     return None, None
 
 
-def prepare(conn, spec, name, check, warnings):
-    """(the <domain> element, [VolumeToCreate]) for the options on this connection. Fails, before anything is
+def prepare(conn, spec, name, check, warnings, run_command=None):
+    """(the <domain> element, [VolumeToCreate]) for the options on this connection (``run_command``: the module's,
+    which builds a cloud-init seed). Fails, before anything is
     created or defined, on what the host cannot give them (firmware, machine type, bus, network, pool, volume)."""
     if not name:
         fail('spec needs the name option (the name of the domain)')
     hint = hint_for(spec)
     host = read_host(conn, spec, hint)
     formats, plan = {}, []
-    for disk in spec.get('disks') or ():
+    record = None
+    if spec.get('cloud_init'):
+        from ansible_collections.sysvirt.libvirt.plugins.module_utils import _cloud_init
+        seed_disk, record, plan = _cloud_init.plan(conn, spec, name, check, warnings, run_command)
+        spec = dict(spec, disks=list(spec.get('disks') or ()) + [seed_disk])
+    for disk in (spec.get('disks') or ())[:-1 if record is not None else None]:
         fmt, create = plan_disk(conn, disk, check, warnings)
         source = disk_source(dict(disk, device=disk.get('device') or 'disk'))
         if fmt and source:
@@ -639,4 +645,11 @@ def prepare(conn, spec, name, check, warnings):
                 fail(message, hint='Create it first (sysvirt.libvirt.network), or name an existing network')
             warnings.append('%s; check mode predicts this task as if an earlier task of the play had created it'
                             % message)
-    return render(spec, name, host, formats), plan
+    root = render(spec, name, host, formats)
+    if record is not None:
+        container = root.find('metadata')
+        if container is None:
+            container = _sub(root, 'metadata')
+            root.find('name').addnext(container)
+        container.append(record)
+    return root, plan

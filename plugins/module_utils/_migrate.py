@@ -48,6 +48,8 @@ def migration_flags(params, live):
         flags |= _flag('VIR_MIGRATE_PEER2PEER')
     if params['tunnelled']:
         flags |= _flag('VIR_MIGRATE_TUNNELLED')
+    if params.get('tls'):
+        flags |= _flag('VIR_MIGRATE_TLS')
     if params['persistent'] or not live:
         flags |= _flag('VIR_MIGRATE_PERSIST_DEST')
     if params['undefine_source']:

@@ -25,13 +25,10 @@ try:
 except ImportError:
     libvirt = None
 
-from ansible_collections.sysvirt.libvirt.plugins.module_utils import _xml
-from ansible_collections.sysvirt.libvirt.plugins.module_utils._connection import (
-    exit_module,
-    LibvirtFailure, call, lookup,
-)
-from ansible_collections.sysvirt.libvirt.plugins.module_utils._device import find_domain, require_domain
-from ansible_collections.sysvirt.libvirt.plugins.module_utils._resource import ModuleRun, assumed_parent
+from ansible_collections.sysvirt.libvirt.plugins.module_utils import _domain_child, _xml
+from ansible_collections.sysvirt.libvirt.plugins.module_utils._connection import LibvirtFailure, call
+from ansible_collections.sysvirt.libvirt.plugins.module_utils._device import find_domain
+from ansible_collections.sysvirt.libvirt.plugins.module_utils._domain_child import SNAPSHOT, age_key as _age_key
 
 
 # ---------------------------------------------------------------------------------------------- reading
@@ -103,19 +100,11 @@ def list_snapshots(dom, with_xml=False):
     for snap in snaps:
         with call('read snapshot %s' % snap.getName()):
             roots[snap.getName()] = _xml.parse(snap.getXMLDesc(0), what='snapshot XML')
-    children = dict((name, []) for name in roots)
-    for name, root in roots.items():
-        parent = root.findtext('parent/name')
-        if parent in children:
-            children[parent].append(name)
+    children = _domain_child.children_of(dict((name, root.findtext('parent/name')) for name, root in roots.items()))
     result = [snapshot_data(snap, roots[snap.getName()], current_name=current or '',
                             children=children[snap.getName()], with_xml=with_xml) for snap in snaps]
     result.sort(key=_age_key)
     return result
-
-
-def _age_key(data):
-    return (data['creation_time'] or 0, data['name'])
 
 
 def tree(snapshots):
@@ -157,19 +146,9 @@ def desired_xml(params, domain_xml=None):
 
     With location=external and no disks, every disk of ``domain_xml`` (the guest's current definition) is
     listed: libvirt would otherwise take an internal snapshot of the disks nobody listed."""
-    if params.get('xml') is not None:
-        root = _xml.parse(params['xml'], what='snapshot XML', root='domainsnapshot')
-        if params.get('name'):
-            _xml.set_child_text(root, 'name', params['name'])
-        elif not root.findtext('name'):
-            raise _xml.XMLInputError('The snapshot needs a name: set the name option or <name> in the XML')
-        if params.get('description') is not None:
-            _xml.set_child_text(root, 'description', params['description'])
+    root, from_xml = _domain_child.named_root(params, SNAPSHOT)
+    if from_xml:
         return root
-    root = etree.Element('domainsnapshot')
-    etree.SubElement(root, 'name').text = params['name']
-    if params.get('description') is not None:
-        etree.SubElement(root, 'description').text = params['description']
     location = params.get('location') or 'internal'
     memory = params.get('memory')
     if params.get('disk_only'):
@@ -227,7 +206,7 @@ def _validate(params):
 
 
 def _find(dom, name):
-    return lookup(dom.snapshotLookupByName, name, 0)
+    return SNAPSHOT.find(dom, name)
 
 
 def _predicted(params, root, current):
@@ -248,14 +227,10 @@ def _attr(element, path, name):
     return None if found is None else found.get(name)
 
 
-class SnapshotRun(ModuleRun):
+class SnapshotRun(_domain_child.ChildRun):
     """One run of domain_snapshot: present, absent or reverted, then retention."""
 
-    def __init__(self, module, conn):
-        super(SnapshotRun, self).__init__(module, conn)
-        self.before = ''
-        self.after = ''
-        self.deleted = []
+    kind = SNAPSHOT
 
     def run(self):
         p = self.params
@@ -280,24 +255,30 @@ class SnapshotRun(ModuleRun):
         current = current_snapshot_name(dom) if not self.check or not self.changed else None
         return self._result(snapshot, dom.name(), current)
 
-    def without_domain(self):
-        """The guest does not exist: deleting succeeds unchanged (teardown re-runs), check mode predicts a creation
-        as if an earlier task created the guest, anything else fails."""
-        p = self.params
-        if p['state'] == 'absent':
-            return self._result(None, p['domain'], None)
-        if p['state'] == 'present' and self.check and (p.get('name') or p.get('xml') is not None):
-            _validate(p)
-            root = desired_xml(p)
-            self.after = _xml.to_string(root)
-            self.act('create snapshot %s' % root.findtext('name'))
-            self.warnings.append(assumed_parent('Domain', p['domain']))
-            return self._result(_predicted(p, root, None), p['domain'], None)
-        require_domain(self.conn, p['domain'])  # fails: the domain does not exist
-
     def _result(self, snapshot, domain, current):
         return self.finish(diff=dict(before=self.before, after=self.after), snapshot=snapshot, deleted=self.deleted,
                            domain=domain, current=current)
+
+    # what ChildRun.without_domain asks
+    def wanted_here(self):
+        return bool(self.params.get('name') or self.params.get('xml') is not None)
+
+    def desired(self):
+        _validate(self.params)
+        return desired_xml(self.params)
+
+    def predicted(self, root):
+        return _predicted(self.params, root, None)
+
+    def empty_result(self, domain):
+        return self._result(None, domain, None)
+
+    def child_result(self, child, domain):
+        return self._result(child, domain, None)
+
+    def summary(self, obj):
+        with call('read snapshot %s' % obj.getName()):
+            return _xml.to_string(_summary(_xml.parse(obj.getXMLDesc(0), what='snapshot XML')))
 
     def _data(self, snap):
         kids = []
@@ -368,41 +349,6 @@ class SnapshotRun(ModuleRun):
             if bool(self.params['disk_only']) != (stored.findtext('state') == 'disk-snapshot'):
                 out.append('disk_only is %s' % (stored.findtext('state') == 'disk-snapshot'))
         return out
-
-    # ------------------------------------------------------------------ absent
-    def delete_flags(self):
-        flags = 0
-        if self.params.get('children'):
-            flags |= _flag('VIR_DOMAIN_SNAPSHOT_DELETE_CHILDREN')
-        if self.params.get('children_only'):
-            flags |= _flag('VIR_DOMAIN_SNAPSHOT_DELETE_CHILDREN_ONLY')
-        if self.params.get('metadata_only'):
-            flags |= _flag('VIR_DOMAIN_SNAPSHOT_DELETE_METADATA_ONLY')
-        return flags
-
-    def absent(self, dom):
-        name = self.params['name']
-        snap = _find(dom, name)
-        if snap is None:
-            return
-        children_only = self.params.get('children_only')
-        with call('list the descendants of snapshot %s' % name):
-            descendants = [c.getName() for c in snap.listAllChildren(_flag('VIR_DOMAIN_SNAPSHOT_LIST_DESCENDANTS'))]
-        if children_only:
-            if not descendants:
-                return
-            gone = descendants
-            self.act('delete the descendants of snapshot %s' % name)
-        else:
-            gone = [name] + (descendants if self.params.get('children') else [])
-            self.act('delete snapshot %s%s' % (name, ' and its descendants' if self.params.get('children') else ''))
-        with call('read snapshot %s' % name):
-            self.before = _xml.to_string(_summary(_xml.parse(snap.getXMLDesc(0), what='snapshot XML')))
-        self.deleted.extend(gone)
-        if self.check:
-            return
-        with call('delete snapshot %s of %s' % (name, dom.name())):
-            snap.delete(self.delete_flags())
 
     # ------------------------------------------------------------------ reverted
     def revert(self, dom):
@@ -476,17 +422,11 @@ def run_module(module):
     SnapshotRun.main(module)
 
 
+def _read_info(dom, p):
+    every = list_snapshots(dom, with_xml=p['xml'])
+    current = next((s['name'] for s in every if s['current']), None)
+    return every, dict(current=current, tree=tree(every))
+
+
 def run_info(module):
-    from ansible_collections.sysvirt.libvirt.plugins.module_utils._connection import module_connection
-    p = module.params
-    with module_connection(module) as conn:
-        dom = require_domain(conn, p['domain'])
-        every = list_snapshots(dom, with_xml=p['xml'])
-        current = next((s['name'] for s in every if s['current']), None)
-        snaps = every
-        if p.get('name'):
-            snaps = [s for s in snaps if s['name'] == p['name']]
-        if p.get('prefix'):
-            snaps = [s for s in snaps if s['name'].startswith(p['prefix'])]
-        result = dict(changed=False, domain=dom.name(), snapshots=snaps, current=current, tree=tree(every))
-    exit_module(module, result)
+    _domain_child.run_info(module, 'snapshots', _read_info)

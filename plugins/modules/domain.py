@@ -326,6 +326,67 @@ options:
             type: str
             choices: ['1.2', '2.0']
             default: '2.0'
+      cloud_init:
+        description:
+          - A cloud-init NoCloud seed, built by the module and attached as the guest's last CD-ROM, like
+            C(virt-install --cloud-init). The module renders the files (C(meta-data), C(user-data) and, when set,
+            C(network-config) and C(vendor-data)), builds an ISO with the volume label C(cidata) with C(xorriso)
+            on the host that runs the module, and uploads it through libvirt into the volume
+            O(spec.cloud_init.volume) of O(spec.cloud_init.pool) (created when missing, so remote hypervisors
+            work too).
+          - The SHA-256 of the rendered files is recorded in the domain's C(<metadata>) (element C(seed) of
+            namespace C(https://sysvirt.dev/xmlns/libvirt/cloud-init-seed/1), with the pool and volume). The seed is
+            built and uploaded only when that hash differs from the recorded one, or the volume is missing; a
+            re-run with the same content changes nothing and reads nothing back, and check mode predicts the
+            upload without building anything. C(--diff) and RV(differences) show the two hashes, never the
+            content. A volume changed behind the module's back is not noticed; delete it and the next run writes
+            it again.
+          - When the guest is running, a new seed is written and recorded in the persistent definition;
+            RV(restart_needed) is then true, as cloud-init reads the seed at boot (with a new
+            O(spec.cloud_init.instance_id), it runs its once-per-instance modules again).
+          - With O(state=absent), the volume the record names is deleted with the domain.
+          - Needs C(xorriso) on the host that runs the module (the one C(ansible_host) names), only when a seed is
+            to be written.
+        type: dict
+        suboptions:
+          user_data:
+            description:
+              - The user-data. A string is written as it is (for example a C(#cloud-config) document or a
+                script); a dict is written as C(#cloud-config) followed by the dict as JSON (which cloud-init reads
+                as YAML), keys sorted.
+              - Not logged (no_log). Ansible then hides every string value of a dict wherever it appears in the
+                output, so prefer a string when the dict repeats names that the result shows (such as the guest's
+                name); the guest role passes a string.
+              - An empty C(#cloud-config) when not set.
+            type: raw
+          meta_data:
+            description:
+              - The meta-data. A dict is merged over C(instance-id) (O(spec.cloud_init.instance_id)) and
+                C(local-hostname) (O(spec.cloud_init.hostname)) and written as JSON; a string is written as it is.
+            type: raw
+          instance_id:
+            description: The C(instance-id) of the meta-data. Defaults to the domain's name.
+            type: str
+          hostname:
+            description: The C(local-hostname) of the meta-data. Defaults to the domain's name.
+            type: str
+          network_config:
+            description:
+              - The network configuration (version 1 or 2); a dict is written as JSON, a string as it is. When not
+                set, there is no C(network-config) file and cloud-init configures the first NIC with DHCP.
+            type: raw
+          vendor_data:
+            description: The vendor-data, as O(spec.cloud_init.user_data). Not logged (no_log).
+            type: raw
+          pool:
+            description: The storage pool of the seed volume. Defaults to the pool of the first disk that has one, else V(default).
+            type: str
+          volume:
+            description: The name of the seed volume. Defaults to the domain's name followed by C(-seed.iso).
+            type: str
+          bus:
+            description: The CD-ROM's bus, as O(spec.disks[].bus) (V(sata) on q35, else V(ide), when not set).
+            type: str
       extra_devices:
         description: Raw XML of devices the options do not cover, each appended to C(<devices>).
         type: list
@@ -555,6 +616,29 @@ EXAMPLES = r'''
       boot: [cdrom, hd]
     state: running
     live_changes: true
+
+- name: A guest from a cloud image with a cloud-init seed the module builds (re-uploaded only when it changes)
+  sysvirt.libvirt.domain:
+    name: web02
+    spec:
+      os: linux2022
+      memory: 2GiB
+      disks:
+        - pool: default
+          volume: web02.qcow2
+          backing: debian-12.qcow2
+          size: 20GiB
+      nics:
+        - network: default
+      cloud_init:
+        hostname: web02
+        user_data: |
+          #cloud-config
+          users:
+            - name: admin
+              sudo: ALL=(ALL) NOPASSWD:ALL
+              ssh_authorized_keys: [ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIExample admin@example.com]
+    state: running
 
 - name: Define a guest from a template (a second run changes nothing)
   sysvirt.libvirt.domain:

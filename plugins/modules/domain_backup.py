@@ -9,7 +9,7 @@ __metaclass__ = type
 
 DOCUMENTATION = r'''
 module: domain_backup
-short_description: Full and incremental backups of running libvirt guests (push to files, pull over NBD), with retention
+short_description: Full and incremental backups of running libvirt guests (push to files or pool volumes, pull over NBD), with retention
 version_added: 0.1.0
 description:
   - O(mode=push) copies the disks of a running guest into image files in O(directory), one per disk
@@ -17,6 +17,9 @@ description:
     (O(incremental)) only the blocks changed since a checkpoint. A checkpoint can be created in the same job
     (O(checkpoint)), to start the next incremental from. The module waits for libvirt's job-completed event and
     reports the bytes transferred and the duration.
+  - With O(pool) instead of O(directory), the images are volumes of that storage pool, C(<name>.<disk>.<format>),
+    which the module creates (sized from the disk, in O(format)) and libvirt writes into; the manifest is a volume
+    C(<name>.backup.json). Everything said of directories below holds for O(pool) and O(name) the same way.
   - When the backup is complete, a manifest C(backup.json) is written into O(directory), last. A directory that
     holds a complete backup is not backed up again (that makes the task idempotent); a directory without the
     manifest holds no complete backup. A backup that fails, or does not finish within O(timeout) and is aborted,
@@ -26,7 +29,7 @@ description:
     disk at its point in time; C(qemu-img convert) of it restores that point (see the backup guide).
   - O(mode=pull) exports the disks over NBD (a UNIX socket or a loopback address) for an external backup tool, with
     scratch files holding the blocks the guest overwrites meanwhile; O(state=absent) ends the export.
-  - O(retention) keeps the newest backups of the guest in the directories next to O(directory), and every backup a
+  - O(retention) of O(mode=push) keeps the newest backups of the guest in the directories next to O(directory), and every backup a
     kept one needs (an incremental needs the backups down to its full backup); the others are deleted with their
     checkpoints.
   - The module reads and writes the backup files itself, so it runs on the hypervisor host (O(uri) such as
@@ -58,14 +61,27 @@ options:
     default: push
   directory:
     description:
-      - Required with O(mode=push), the directory of this backup (made when missing; its parent must exist). Keep each backup in a
+      - O(mode=push), the directory of this backup (this or O(pool) is required) (made when missing; its parent must exist). Keep each backup in a
         directory of its own under one directory per guest, for example C(/srv/backup/web1/2024-05-01), so that incremental
         backups and O(retention) find the others there.
       - O(mode=pull), where scratch files go when O(scratch_directory) is not set.
     type: path
+  pool:
+    description:
+      - O(mode=push), back up into volumes of this storage pool (active), instead of files in O(directory). The
+        volumes are C(<name>.<disk>.<format>) and the manifest C(<name>.backup.json); O(retention) and incremental
+        backups look for the guest's other backups in the same pool.
+      - The module creates the volumes; if one of them exists without a complete backup (the manifest), the task
+        fails before any change.
+    type: str
+  name:
+    description:
+      - With O(pool), the name of this backup in the pool (what O(directory) is for a backup into files), for
+        example C(web1-20240501).
+    type: str
   format:
     description:
-      - The format of the image files of a push backup. Incremental backups need V(qcow2).
+      - The format of the image files (or volumes) of a push backup. Incremental backups need V(qcow2).
     type: str
     choices: [qcow2, raw]
     default: qcow2
@@ -136,14 +152,24 @@ options:
   retention:
     description:
       - After a push backup, keep the newest O(retention.keep) complete backups of the guest found in the directories
-        next to O(directory) (by their manifests), and every backup a kept incremental one needs; delete the others
-        (manifest first, then files) and their checkpoints.
+        next to O(directory) (or in O(pool)) by their manifests, and every backup a kept incremental one needs; delete the others
+        (manifest first, then files or volumes) and their checkpoints.
+      - After a pull export is started (or found running), keep the newest O(retention.keep) checkpoints of the
+        guest whose names start with O(retention.prefix) (the checkpoint O(checkpoint) of this export counts), and
+        the checkpoint the running export starts from (O(incremental)); delete the others, oldest first. libvirt
+        merges a deleted checkpoint's record of changed blocks into its parent's, so an incremental backup from
+        any kept checkpoint stays whole.
     type: dict
     suboptions:
       keep:
-        description: How many backups to keep (1 or more).
+        description: How many backups (O(mode=push)) or checkpoints (O(mode=pull)) to keep, 1 or more.
         type: int
         required: true
+      prefix:
+        description:
+          - O(mode=pull), only the checkpoints whose names start with this count (and are deleted); every checkpoint
+            of the guest when not set. O(mode=push) finds its backups by their manifests and ignores it.
+        type: str
 extends_documentation_fragment:
   - sysvirt.libvirt._connection
   - sysvirt.libvirt._attributes
@@ -184,6 +210,15 @@ EXAMPLES = r'''
   vars:
     last_checkpoint: web1-20240501
 
+- name: Full backup into volumes of the storage pool backups (made as web1-20240501.vda.qcow2)
+  sysvirt.libvirt.domain_backup:
+    domain: web1
+    pool: backups
+    name: web1-20240501
+    checkpoint: web1-20240501
+    retention:
+      keep: 7
+
 - name: Export vda over NBD for a backup tool
   sysvirt.libvirt.domain_backup:
     domain: web1
@@ -193,6 +228,18 @@ EXAMPLES = r'''
     scratch_directory: /var/lib/libvirt/images
     disks:
       - name: vda
+
+- name: Export vda since the newest checkpoint, keeping the last 7 nightly checkpoints
+  sysvirt.libvirt.domain_backup:
+    domain: web1
+    mode: pull
+    nbd:
+      socket: /run/web1-backup.sock
+    incremental: nightly-20240501
+    checkpoint: nightly-20240502
+    retention:
+      keep: 7
+      prefix: nightly-
 
 - name: End the export
   sysvirt.libvirt.domain_backup:
@@ -232,11 +279,17 @@ backup:
       description: The checkpoint created with the backup, or null.
       type: str
     directory:
-      description: The backup's directory.
+      description: The backup's directory (null for a backup into a pool).
+      type: str
+    pool:
+      description: The storage pool of a backup into volumes (null for a backup into a directory).
+      type: str
+    name:
+      description: The backup's name in O(pool) (null for a backup into a directory).
       type: str
     disks:
-      description: Per disk, C(name), the image C(file), its C(format) and its C(backing) file (the previous
-        backup's image, for an incremental backup), or null.
+      description: Per disk, C(name), the image C(file), its C(format), its C(backing) file (the previous
+        backup's image, for an incremental backup, or null), and its C(volume) in the pool (or null).
       type: list
       elements: dict
     bytes:
@@ -307,12 +360,13 @@ domain:
   returned: always
   type: str
 deleted:
-  description: The backup directories deleted by O(retention) (or that would be, in check mode).
+  description: The backups deleted by O(retention), their directories (or C(<pool>/<name>) of backups into a
+    pool); in check mode, those that would be.
   returned: always
   type: list
   elements: str
 deleted_checkpoints:
-  description: The checkpoints deleted with them.
+  description: The checkpoints deleted with them (O(mode=push)), or by the retention of O(mode=pull).
   returned: always
   type: list
   elements: str
@@ -339,6 +393,8 @@ def main():
             state=dict(type='str', default='present', choices=['present', 'absent']),
             mode=dict(type='str', default='push', choices=['push', 'pull']),
             directory=dict(type='path'),
+            pool=dict(type='str'),
+            name=dict(type='str'),
             format=dict(type='str', default='qcow2', choices=['qcow2', 'raw']),
             incremental=dict(type='str'),
             checkpoint=dict(type='str'),
@@ -359,9 +415,12 @@ def main():
             timeout=dict(type='int', default=3600),
             retention=dict(type='dict', options=dict(
                 keep=dict(type='int', required=True),
+                prefix=dict(type='str'),
             )),
         )),
-        required_if=[('mode', 'pull', ('nbd',)), ('mode', 'push', ('directory',))],
+        required_if=[('mode', 'pull', ('nbd',)), ('mode', 'push', ('directory', 'pool'), True)],
+        mutually_exclusive=[('directory', 'pool')],
+        required_together=[('pool', 'name')],
         supports_check_mode=True,
     )
     require_libraries(module)

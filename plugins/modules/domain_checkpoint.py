@@ -27,11 +27,6 @@ description:
 author:
   - sysvirt developers (@sysvirt)
 options:
-  domain:
-    description:
-      - The guest, by name or UUID.
-    type: str
-    required: true
   name:
     description:
       - The checkpoint name. Required unless O(xml) has a C(<name>).
@@ -94,16 +89,6 @@ options:
       - Freeze the guest's filesystems through the QEMU guest agent while the checkpoint is created.
     type: bool
     default: false
-  children:
-    description:
-      - With O(state=absent), also delete every descendant of the checkpoint.
-    type: bool
-    default: false
-  children_only:
-    description:
-      - With O(state=absent), delete only the descendants and keep the checkpoint.
-    type: bool
-    default: false
   metadata_only:
     description:
       - With O(state=absent), delete only libvirt's record of the checkpoint and leave the bitmaps in the images
@@ -111,6 +96,7 @@ options:
     type: bool
     default: false
 extends_documentation_fragment:
+  - sysvirt.libvirt._domain_child
   - sysvirt.libvirt._connection
   - sysvirt.libvirt._attributes
   - sysvirt.libvirt._attributes.ACTIONABLE

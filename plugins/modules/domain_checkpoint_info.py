@@ -18,19 +18,6 @@ description:
 author:
   - sysvirt developers (@sysvirt)
 options:
-  domain:
-    description:
-      - The guest, by name or UUID.
-    type: str
-    required: true
-  name:
-    description:
-      - Only the checkpoint with this name (an empty list when there is none).
-    type: str
-  prefix:
-    description:
-      - Only checkpoints whose names start with this.
-    type: str
   xml:
     description:
       - Also return each checkpoint's XML document (without the embedded domain definition).
@@ -43,6 +30,7 @@ options:
     type: bool
     default: false
 extends_documentation_fragment:
+  - sysvirt.libvirt._domain_child.INFO
   - sysvirt.libvirt._connection
   - sysvirt.libvirt._attributes
   - sysvirt.libvirt._attributes.INFO_MODULE

@@ -72,7 +72,7 @@ options:
         seen; a fixed pause only makes that less likely.
       - A file already at this path is removed when the module starts, so a file from an earlier run never counts.
         The module leaves the file in place when it ends; remove it when you no longer need it.
-      - It is created in check mode too: it is a signal the task asked for, not a change to the hypervisor.
+      - It is created in check mode too, as a signal the task asked for, not a change to the hypervisor.
     type: path
 extends_documentation_fragment:
   - sysvirt.libvirt._connection

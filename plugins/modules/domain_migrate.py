@@ -64,6 +64,20 @@ options:
         O(peer_to_peer)).
     type: bool
     default: false
+  tls:
+    description:
+      - Encrypt QEMU's migration data with TLS (libvirt's C(VIR_MIGRATE_TLS)), on the separate channel of a
+        native migration; with O(tunnelled) the data already travels inside the libvirt connection, so the two
+        exclude each other.
+      - Both hosts need QEMU's TLS certificates, in the directory C(migrate_tls_x509_cert_dir) of their
+        C(qemu.conf) (by default C(default_tls_x509_cert_dir), which is C(/etc/pki/qemu)). The destination uses
+        C(ca-cert.pem), C(server-cert.pem) and C(server-key.pem), the source C(ca-cert.pem), C(client-cert.pem)
+        and C(client-key.pem), signed by a CA both trust. The destination's certificate must name the address the
+        source connects to (its host name, or C(migration_host) of its C(qemu.conf), or the host of
+        O(migration_uri)).
+      - Without those, the migration fails before the guest moves, with libvirt's error.
+    type: bool
+    default: false
   migration_uri:
     description:
       - Where the migration data goes, for example V(tcp://10.0.0.2) to pick a network (not with O(tunnelled)).
@@ -188,6 +202,12 @@ EXAMPLES = r'''
     mode: offline
     undefine_source: true
 
+- name: Live-migrate web1 with the migration data encrypted by QEMU's TLS (certificates in /etc/pki/qemu on both)
+  sysvirt.libvirt.domain_migrate:
+    domain: web1
+    destination: qemu+tls://host2/system
+    tls: true
+
 - name: Local disks, tunnelled through libvirt, with post-copy for a busy guest
   sysvirt.libvirt.domain_migrate:
     domain: db1
@@ -288,6 +308,7 @@ def main():
             mode=dict(type='str', default='auto', choices=['auto', 'live', 'offline']),
             peer_to_peer=dict(type='bool', default=True),
             tunnelled=dict(type='bool', default=False),
+            tls=dict(type='bool', default=False),
             migration_uri=dict(type='str'),
             listen_address=dict(type='str'),
             copy_storage=dict(type='str', default='none', choices=['none', 'all', 'incremental']),
@@ -307,7 +328,7 @@ def main():
             timeout=dict(type='int', default=600),
             poll_interval=dict(type='float', default=1.0),
         )),
-        mutually_exclusive=[('tunnelled', 'migration_uri')],
+        mutually_exclusive=[('tunnelled', 'migration_uri'), ('tunnelled', 'tls')],
         supports_check_mode=True,
     )
     require_libraries(module)

@@ -26,11 +26,6 @@ description:
 author:
   - sysvirt developers (@sysvirt)
 options:
-  domain:
-    description:
-      - The guest, by name or UUID.
-    type: str
-    required: true
   name:
     description:
       - The snapshot name. Required for O(state=present) unless O(xml) has a C(<name>), and for O(state=absent)
@@ -139,16 +134,6 @@ options:
       - Revert even when libvirt considers it risky (libvirt's C(REVERT_FORCE)).
     type: bool
     default: false
-  children:
-    description:
-      - With O(state=absent), also delete every descendant of the snapshot.
-    type: bool
-    default: false
-  children_only:
-    description:
-      - With O(state=absent), delete only the descendants and keep the snapshot.
-    type: bool
-    default: false
   metadata_only:
     description:
       - Delete only libvirt's record of the snapshot (also for O(retention)), leaving the disk data.
@@ -169,6 +154,7 @@ options:
         type: int
         required: true
 extends_documentation_fragment:
+  - sysvirt.libvirt._domain_child
   - sysvirt.libvirt._connection
   - sysvirt.libvirt._attributes
   - sysvirt.libvirt._attributes.ACTIONABLE

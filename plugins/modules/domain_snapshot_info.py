@@ -17,25 +17,13 @@ description:
 author:
   - sysvirt developers (@sysvirt)
 options:
-  domain:
-    description:
-      - The guest, by name or UUID.
-    type: str
-    required: true
-  name:
-    description:
-      - Only the snapshot with this name (an empty list when there is none).
-    type: str
-  prefix:
-    description:
-      - Only snapshots whose names start with this.
-    type: str
   xml:
     description:
       - Also return each snapshot's XML document.
     type: bool
     default: false
 extends_documentation_fragment:
+  - sysvirt.libvirt._domain_child.INFO
   - sysvirt.libvirt._connection
   - sysvirt.libvirt._attributes
   - sysvirt.libvirt._attributes.INFO_MODULE

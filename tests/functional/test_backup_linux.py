@@ -4,7 +4,8 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """domain_backup on the real Linux test guest (tests/utils/linux_guest.py, one boot per session): data written
 inside the guest over SSH, a full backup, more data, two incremental backups; every point restored into a new
-disk with qemu-img and proven by checksums to hold exactly the data written up to it.
+disk with qemu-img and proven by checksums to hold exactly the data written up to it; once with the backups in
+directories, once in volumes of a storage pool.
 
 A 32 MiB qcow2 data disk is hot-plugged into the shared guest for the test (the guest's root disk is not
 touched) and detached afterwards; only that disk is backed up.
@@ -12,6 +13,7 @@ touched) and detached afterwards; only that disk is backed up.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import random
@@ -24,6 +26,7 @@ import libvirt
 import pytest
 
 from conftest import QEMU_URI, run_module
+from day2_guest import dir_pool
 from utils.linux_guest import WORK_DIR
 
 MIB = 1024 * 1024
@@ -71,10 +74,16 @@ def data_disk(linux_guest, qemu_conn):
 
 
 def write_in_guest(guest, model, offset, data):
-    """dd ``data`` at ``offset`` of the data disk, inside the guest, direct and synced; the model follows."""
-    result = subprocess.run(guest.ssh_argv('sudo', 'dd', 'of=%s' % DEVICE, 'bs=64K', 'seek=%d' % (offset // 65536),
-                                           'oflag=direct', 'conv=fsync,notrunc', 'status=none'),
-                            input=data, capture_output=True, timeout=120, check=False)
+    """dd ``data`` at ``offset`` of the data disk, inside the guest, direct and synced; the model follows. ssh's own
+    failure (255: the TCG guest did not answer within ssh's ConnectTimeout, on a loaded machine) is tried again, at
+    most three times; the write is the same each time."""
+    for _attempt in range(3):
+        result = subprocess.run(guest.ssh_argv('sudo', 'dd', 'of=%s' % DEVICE, 'bs=64K',
+                                               'seek=%d' % (offset // 65536), 'oflag=direct', 'conv=fsync,notrunc',
+                                               'status=none'),
+                                input=data, capture_output=True, timeout=120, check=False)
+        if result.returncode != 255:
+            break
     assert result.returncode == 0, result.stderr
     model[offset:offset + len(data)] = data
 
@@ -89,7 +98,19 @@ def restored(image, root):
         os.unlink(out)
 
 
-def test_linux_guest_full_then_two_incrementals_restore_every_point(linux_guest, data_disk):
+@contextlib.contextmanager
+def backup_place(target, conn, root):
+    """Yield a function of a backup's name to the options that put it there: a directory under ``root``, or a name
+    in a directory pool made for the test (removed afterwards with its volumes)."""
+    if target == 'directory':
+        yield lambda name: dict(directory=os.path.join(root, name))
+        return
+    with dir_pool(conn, 'backup2-linux') as (pool_name, _directory, _pool):
+        yield lambda name: dict(pool=pool_name, name=name)
+
+
+@pytest.mark.parametrize('target', ['directory', 'pool'])
+def test_linux_guest_full_then_two_incrementals_restore_every_point(linux_guest, data_disk, qemu_conn, target):
     dom, path, root = data_disk
     rng = random.Random(19)
     model = bytearray(SIZE)
@@ -99,16 +120,18 @@ def test_linux_guest_full_then_two_incrementals_restore_every_point(linux_guest,
         ('inc1', [(MIB, 2 * MIB), (30 * MIB, 64 * 1024)], dict(incremental='lx0', checkpoint='lx1')),
         ('inc2', [(0, 256 * 1024), (10 * MIB, 3 * MIB)], dict(incremental='lx1', checkpoint='lx2')),
     ]
-    for name, writes, options in steps:
-        for offset, length in writes:
-            write_in_guest(linux_guest, model, offset, rng.randbytes(length))
-        result = backup(linux_guest, directory=os.path.join(root, name), disks=[dict(name='vdc')], **options)
-        assert result['changed'] and not result.failed, result
-        points.append((result['backup'], hashlib.sha256(bytes(model)).hexdigest()))
-    # what was written inside the guest is on the disk
-    assert restored(path, root) == points[-1][1]
-    for made, digest in points:
-        assert made['disks'][0]['name'] == 'vdc' and len(made['disks']) == 1
-        assert restored(made['disks'][0]['file'], root) == digest, made['directory']
+    with backup_place(target, qemu_conn, root) as place:
+        for name, writes, options in steps:
+            for offset, length in writes:
+                write_in_guest(linux_guest, model, offset, rng.randbytes(length))
+            result = backup(linux_guest, disks=[dict(name='vdc')], **dict(options, **place(name)))
+            assert result['changed'] and not result.failed, result
+            points.append((result['backup'], hashlib.sha256(bytes(model)).hexdigest()))
+        # what was written inside the guest is on the disk
+        assert restored(path, root) == points[-1][1]
+        for made, digest in points:
+            assert made['disks'][0]['name'] == 'vdc' and len(made['disks']) == 1
+            assert (made['pool'] is None) == (target == 'directory'), made
+            assert restored(made['disks'][0]['file'], root) == digest, made['disks']
     assert len(set(d for _m, d in points)) == 3
     assert points[1][0]['kind'] == 'incremental' and points[1][0]['bytes'] < points[0][0]['bytes']

@@ -23,7 +23,7 @@ import tempfile
 import pytest
 
 from conftest import QEMU_URI, run_module
-from day2_guest import guest_with_disks
+from day2_guest import dir_pool, guest_with_disks
 from utils.guest import free_loopback_port
 
 MIB = 1024 * 1024
@@ -237,3 +237,101 @@ def test_pull_export_on_a_loopback_port_incremental(guest):
     ended = backup(name, mode='pull', nbd=dict(host='127.0.0.1', port=port), state='absent')
     assert ended['changed'] and ended['export']['port'] == port
     assert 'None' in virsh('domjobinfo', name) or 'none' in virsh('domjobinfo', name).lower()
+
+
+def pool_volumes(pool):
+    pool.refresh()
+    return sorted(v.name() for v in pool.listAllVolumes())
+
+
+def test_pool_target_full_incremental_retention_restore(guest, qemu_conn):
+    name, dom, paths, root = guest
+    model = Model()
+    with dir_pool(qemu_conn, 'backup2-pool') as (pool_name, directory, pool):
+        model.write(name, 0x81, 0, MIB)
+        model.write(name, 0x82, 50 * MIB, 2 * MIB)
+        point0 = model.digest()
+        results = four_runs(name, pool=pool_name, name='n0', checkpoint='v0', format='qcow2')
+        full = results[1]['backup']
+        assert full['pool'] == pool_name and full['name'] == 'n0' and full['directory'] is None
+        assert full['disks'][0]['volume'] == 'n0.vda.qcow2' and results[3]['backup'] == full
+        assert results[0]['backup']['disks'] == full['disks']  # check mode predicted the volume's path
+        assert pool_volumes(pool) == ['n0.backup.json', 'n0.vda.qcow2']
+        assert pool.storageVolLookupByName('n0.vda.qcow2').info()[1] == SIZE  # sized from the disk
+        model.write(name, 0x83, 3 * MIB, MIB)
+        point1 = model.digest()
+        inc = four_runs(name, pool=pool_name, name='n1', incremental='v0', checkpoint='v1')[1]['backup']
+        assert inc['kind'] == 'incremental' and 0 < inc['bytes'] <= 2 * MIB, inc
+        assert inc['disks'][0]['backing'] == full['disks'][0]['file'] == os.path.join(directory, 'n0.vda.qcow2')
+        assert restored_digest(full['disks'][0]['file'], root) == point0
+        assert restored_digest(inc['disks'][0]['file'], root) == point1 == restored_digest(paths['vda'], root)
+        # a raw full backup, then retention keep 1: the raw one is full and needs nothing, the chain n0 <- n1 goes
+        results = four_runs(name, pool=pool_name, name='n2', checkpoint='v2', format='raw', retention=dict(keep=1))
+        assert results[0]['deleted'] == results[1]['deleted'] == ['%s/n0' % pool_name, '%s/n1' % pool_name]
+        assert results[1]['deleted_checkpoints'] == ['v0', 'v1'] and checkpoints(name) == ['v2']
+        assert pool_volumes(pool) == ['n2.backup.json', 'n2.vda.raw']
+        assert restored_digest(results[1]['backup']['disks'][0]['file'], root) == point1
+
+
+def test_pool_target_timeout_and_errors(guest, qemu_conn):
+    name, dom, paths, root = guest
+    for i in range(4):
+        write(name, 0x90 + i, i * 16 * MIB, 16 * MIB)
+    with dir_pool(qemu_conn, 'backup2-pool') as (pool_name, directory, pool):
+        result = backup(name, pool=pool_name, name='slow', checkpoint='w1', timeout=0)
+        assert result.failed and 'did not finish within 0 seconds' in result['msg'], result
+        assert 'volumes' in result['msg'] and not result.get('changed')
+        assert pool_volumes(pool) == [] and checkpoints(name) == []
+        # a volume of that name without a manifest: refused before any change
+        pool.createXML("<volume><name>left.vda.qcow2</name><capacity>1048576</capacity>"
+                       "<target><format type='qcow2'/></target></volume>", 0)
+        result = backup(name, pool=pool_name, name='left', checkpoint='w2')
+        assert result.failed and 'left.vda.qcow2 exists, but no complete backup' in result['msg'], result
+        assert pool_volumes(pool) == ['left.vda.qcow2'] and checkpoints(name) == []
+        # an inactive pool, then a missing one: clean errors, in check mode too
+        pool.destroy()
+        for check in (True, False):
+            result = backup(name, check=check, pool=pool_name, name='x', checkpoint='w3')
+            assert result.failed and 'is not active' in result['msg'] and result['hint'], result
+        pool.create()
+        result = backup(name, pool='sysvirt-test-backup2-nopool', name='x', checkpoint='w3')
+        assert result.failed and 'Storage pool sysvirt-test-backup2-nopool not found' in result['msg'], result
+        result = backup(name, mode='pull', nbd=dict(port=free_loopback_port()), pool=pool_name, name='x')
+        assert result.failed and 'pool is where a push backup writes' in result['msg'], result
+        assert checkpoints(name) == [] and pool_volumes(pool) == ['left.vda.qcow2']
+        assert 'none' in virsh('domjobinfo', name).lower()
+        # the guest backs up into the pool afterwards
+        assert backup(name, pool=pool_name, name='slow', checkpoint='w1')['changed']
+
+
+def test_pull_retention_keeps_the_newest_and_what_the_export_needs(guest):
+    name, dom, paths, root = guest
+    port = free_loopback_port()
+    nbd = dict(host='127.0.0.1', port=port)
+
+    def export(check=False, **args):
+        return backup(name, check=check, mode='pull', nbd=nbd, scratch_directory=root, **args)
+
+    for cp in ('pr1', 'pr2'):
+        assert export(checkpoint=cp)['changed'] and export(state='absent')['changed']
+    assert backup(name, directory=os.path.join(root, 'other'), checkpoint='other')['changed']
+    assert checkpoints(name) == ['other', 'pr1', 'pr2']
+    # an incremental export since pr2, keep 1: pr3 is the newest, pr2 is what the running export needs
+    args = dict(incremental='pr2', checkpoint='pr3', retention=dict(keep=1, prefix='pr'))
+    results = [export(check=c, **args) for c in (True, False, True, False)]
+    assert [r['changed'] for r in results] == [True, True, False, False], results
+    assert results[0]['deleted_checkpoints'] == results[1]['deleted_checkpoints'] == ['pr1']
+    assert results[0]['actions'] == results[1]['actions'] and results[3]['deleted_checkpoints'] == []
+    assert checkpoints(name) == ['other', 'pr2', 'pr3'] and results[3]['export']['incremental'] == 'pr2'
+    assert export(state='absent')['changed']
+    # once that export has ended, pr2 is not needed any more: a full export with pr4, keep 2
+    args = dict(checkpoint='pr4', retention=dict(keep=2, prefix='pr'))
+    results = [export(check=c, **args) for c in (True, False, True, False)]
+    assert [r['changed'] for r in results] == [True, True, False, False], results
+    assert results[0]['deleted_checkpoints'] == results[1]['deleted_checkpoints'] == ['pr2']
+    assert checkpoints(name) == ['other', 'pr3', 'pr4']
+    assert export(state='absent')['changed']
+    # the chain stays whole: an incremental push backup since pr3 restores to the disk
+    write(name, 0xa1, 9 * MIB, MIB)
+    inc = backup(name, directory=os.path.join(root, 'since-pr3'), incremental='pr3')
+    assert inc['changed'] and 0 < inc['backup']['bytes'] <= 2 * MIB, inc

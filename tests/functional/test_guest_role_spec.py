@@ -5,8 +5,9 @@
 """The guest role's options (roles/guest/vars/main.yml, _guest_spec) against the XML template of 0.1.0.
 
 A guest defined from the role's old template (kept in files/guest-role-0.1.0-domain.xml.j2) must be left
-unchanged by the options the role now gives the domain module: check mode and the real run both report no
-change, for the role's kinds of guest (the defaults on KVM, UEFI on q35, a direct kernel boot with the seed on
+unchanged by the options the role now gives the domain module, but for the cloud-init seed the module now writes and
+records in <metadata> (check mode and the real run both write the seed and change only <metadata>; a second run
+changes nothing), for the role's kinds of guest (the defaults on KVM, UEFI on q35, a direct kernel boot with the seed on
 SCSI and a user-mode NIC with a forward, a CPU mode and a network).
 """
 
@@ -56,17 +57,30 @@ PLAYBOOK = """
         spec: "{{ _guest_spec }}"
       register: new
 
-    - name: Nothing changed
+    - name: The role's options again
+      sysvirt.libvirt.domain:
+        uri: qemu:///system
+        name: "{{ guest.name }}"
+        spec: "{{ _guest_spec }}"
+      register: again
+
+    - name: Only the seed and its record changed, once
+      vars:
+        seed_actions: ['write cloud-init seed volume {{ guest.name }}-seed.iso in pool {{ guest.pool }}', redefine]
       ansible.builtin.assert:
         that:
           - old.changed
-          - not predicted.changed
-          - not new.changed
-        fail_msg: "{{ predicted.differences }} {{ new.differences }}"
+          - predicted.actions == seed_actions
+          - new.actions == seed_actions
+          - predicted.differences | map(attribute='path') | reject('search', '^/domain/metadata') | list == []
+          - new.differences | map(attribute='path') | reject('search', '^/domain/metadata') | list == []
+          - not again.changed
+        fail_msg: "{{ predicted.actions }} {{ predicted.differences }} {{ new.differences }}"
 """
 
 BASE = dict(domain_type='qemu', arch='x86_64', machine='', memory_mib=128, vcpus=1, uefi=False, kernel='',
-            initrd='', cmdline='', cpu_mode='', seed_bus='sata', networks=[], user_network={})
+            initrd='', cmdline='', cpu_mode='', seed_bus='sata', networks=[], user_network={}, hostname='',
+            user_data={}, meta_data={}, network_config={}, ssh_authorized_keys=[])
 
 CASES = [
     ('defaults-kvm', dict(domain_type='kvm', vcpus=2, memory_mib=512)),

@@ -54,7 +54,7 @@ def play(folder, playbook, variables):
     return int(recap.group(2)), output
 
 
-def run_guide(tmp_path, guide, create, remove, variables, conn, volume):
+def run_guide(tmp_path, guide, create, remove, variables, conn, volumes):
     files = guide_files(guide)
     assert {create, remove} <= set(files), sorted(files)
     for name, text in files.items():
@@ -64,15 +64,17 @@ def run_guide(tmp_path, guide, create, remove, variables, conn, volume):
         changed, output = play(str(tmp_path), create, variables)
         assert changed >= 1, output
         assert conn.lookupByName(name).isActive()
-        assert conn.storageVolLookupByPath(volume) is not None
+        for path in volumes:
+            assert conn.storageVolLookupByPath(path) is not None
         changed, output = play(str(tmp_path), create, variables)
         assert changed == 0, output
         changed, output = play(str(tmp_path), remove, variables)
         assert changed >= 1, output
         with pytest.raises(libvirt.libvirtError):
             conn.lookupByName(name)
-        with pytest.raises(libvirt.libvirtError):
-            conn.storageVolLookupByPath(volume)
+        for path in volumes:
+            with pytest.raises(libvirt.libvirtError):
+                conn.storageVolLookupByPath(path)
         changed, output = play(str(tmp_path), remove, variables)
         assert changed == 0, output
     finally:
@@ -84,7 +86,7 @@ def test_from_virt_install_guide(tmp_path, qemu_conn, pool):
     variables = dict(lab_name=name, lab_pool=pool[0], lab_iso=os.path.join(pool[1], 'tools.iso'),
                      lab_kernel=GUEST_KERNEL, lab_initrd=GUEST_INITRD)
     run_guide(tmp_path, 'from-virt-install.md', 'lab.yml', 'lab-remove.yml', variables, qemu_conn,
-              os.path.join(pool[1], name + '.qcow2'))
+              [os.path.join(pool[1], name + '.qcow2')])
 
 
 def test_from_community_libvirt_guide(tmp_path, qemu_conn, pool):
@@ -92,4 +94,4 @@ def test_from_community_libvirt_guide(tmp_path, qemu_conn, pool):
     variables = dict(demo_name=name, demo_pool=pool[0], demo_base='base.qcow2', demo_kernel=GUEST_KERNEL,
                      demo_initrd=GUEST_INITRD)
     run_guide(tmp_path, 'from-community-libvirt.md', 'create.yml', 'remove.yml', variables, qemu_conn,
-              os.path.join(pool[1], name + '.qcow2'))
+              [os.path.join(pool[1], name + '.qcow2'), os.path.join(pool[1], name + '-seed.iso')])

@@ -52,6 +52,7 @@ class Fleet:
         self.keyfile = description['keyfile']
         self.known_hosts = description['known_hosts']
         self.ssh_command = description['ssh_command']
+        self.guest_dir = description['guest_dir']
 
     def __len__(self):
         return len(self.hosts)
@@ -99,6 +100,21 @@ class Fleet:
             yield host
         finally:
             os.kill(pid, signal.SIGCONT)
+
+    def inventory(self, path, transports=('tls', 'ssh'), hosts=None):
+        """Write an Ansible inventory (YAML) of ``hosts`` (default all) to ``path``: group ``hypervisors``, each
+        host named after its hypervisor with host variables ``libvirt_uri`` (the transports taken in turn),
+        ``fleet_index`` and ``fleet_dir``; ``ansible_connection: local``."""
+        hosts = self.hosts if hosts is None else hosts
+        lines = ['hypervisors:', '  hosts:']
+        for n, host in enumerate(hosts):
+            lines += ['    %s:' % host.name,
+                      '      libvirt_uri: %s' % json.dumps(host['%s_uri' % transports[n % len(transports)]]),
+                      '      fleet_index: %d' % host.index]
+        lines += ['  vars:', '    fleet_dir: %s' % json.dumps(self.dir), '    ansible_connection: local',
+                  '    ansible_python_interpreter: "{{ ansible_playbook_python }}"']
+        pathlib.Path(path).write_text('\n'.join(lines) + '\n')
+        return path
 
     def remove_network(self, name):
         """Remove network ``name`` from every hypervisor that has it (a test's cleanup)."""

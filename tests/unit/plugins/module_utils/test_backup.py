@@ -178,17 +178,6 @@ def test_job_numbers(stats, numbers):
     assert _backup.job_numbers(stats) == numbers
 
 
-@pytest.mark.parametrize('name, parents, expected', [
-    ('c', dict(a=None, b='a', c='b'), ['b', 'a']),
-    ('a', dict(a=None), []),
-    ('x', dict(x='y', y='x'), ['y']),
-    ('s', dict(s='s'), []),
-    ('m', dict(m='gone'), ['gone']),
-])
-def test_parent_chain(name, parents, expected):
-    assert _checkpoint.parent_chain(name, parents) == expected
-
-
 def test_checkpoints_from_orders_and_links():
     roots = dict((name, _xml.parse(text)) for name, text in (
         ('b', '<domaincheckpoint><name>b</name><parent><name>a</name></parent><creationTime>20</creationTime>'
@@ -271,3 +260,53 @@ def test_checkpoints_oldest_first_by_creation_time_not_name():
     roots = dict((name, _xml.parse('<domaincheckpoint><name>%s</name><creationTime>%s</creationTime>'
                                    '</domaincheckpoint>' % (name, t))) for name, t in (('a', 30), ('b', 10), ('c', 20)))
     assert [c['name'] for c in _checkpoint.checkpoints_from(roots)] == ['b', 'c', 'a']
+
+
+@pytest.mark.parametrize('cps, keep, needed, doomed', [
+    ([], 1, None, []),
+    ([('a', 1, 0), ('b', 2, 1), ('c', 3, 2)], 1, None, ['a', 'b']),
+    ([('a', 1, 0), ('b', 2, 1), ('c', 3, 2)], 2, None, ['a']),
+    ([('a', 1, 0), ('b', 2, 1), ('c', 3, 2)], 3, None, []),
+    ([('a', 1, 0), ('b', 2, 1), ('c', 3, 2)], 5, None, []),
+    ([('a', 1, 0), ('b', 2, 1), ('c', 3, 2)], 1, 'b', ['a']),
+    ([('a', 1, 0), ('b', 2, 1), ('c', 3, 2)], 1, 'c', ['a', 'b']),
+    # the same second: fewer ancestors is older, whatever the names say
+    ([('z', 5, 0), ('y', 5, 1), ('x', 5, 2)], 1, None, ['z', 'y']),
+    # creation time first, then ancestors, then the name
+    ([('b', 9, 0), ('a', 4, 3)], 1, None, ['a']),
+    ([('b', 4, 1), ('a', 4, 1)], 1, None, ['a']),
+    ([('c', None, 0), ('d', 1, 0)], 1, None, ['c']),
+])
+def test_doomed_checkpoints(cps, keep, needed, doomed):
+    data = [dict(name=n, creation_time=t, chain=['p'] * depth) for n, t, depth in cps]
+    assert _backup.doomed_checkpoints(data, keep, needed) == doomed
+
+
+def test_backup_key_and_manifest_volume_bytes():
+    assert _backup.backup_key(dict(directory='/b/1', pool='p', name='n')) == '/b/1'
+    assert _backup.backup_key(dict(directory=None, pool='p', name='n')) == 'p/n'
+    assert _backup.parse_manifest(b'{"complete": true, "pool": "p"}\0\0\0') == dict(complete=True, pool='p')
+    assert _backup.parse_manifest(b'{"complete": false}') is None
+    assert _backup.parse_manifest(b'{"complete": tr') is None
+    assert _backup.parse_manifest(b'[1]') is None
+    assert _backup.parse_manifest(b'\0' * 8) is None
+
+
+def test_volume_xml():
+    root = _xml.parse(_backup.volume_xml('n.vda.qcow2', 1048576, 'qcow2', '/p/n0.vda.qcow2'))
+    assert root.findtext('name') == 'n.vda.qcow2' and root.findtext('capacity') == '1048576'
+    assert root.find('capacity').get('unit') == 'bytes' and root.findtext('allocation') == '0'
+    assert root.find('target/format').get('type') == 'qcow2'
+    assert root.findtext('backingStore/path') == '/p/n0.vda.qcow2'
+    assert root.find('backingStore/format').get('type') == 'qcow2'
+    assert _xml.parse(_backup.volume_xml('m', 5, 'raw')).find('backingStore') is None
+
+
+def test_push_xml_block_target():
+    disks = [dict(name='vda', backup=True, file='/dev/vg/b.vda', format='raw', type='block'),
+             dict(name='vdb', backup=True, file='/b/vdb.qcow2', format='qcow2')]
+    root = _backup.push_xml(disks)
+    first, second = root.findall('disks/disk')
+    assert first.get('type') == 'block' and first.find('target').get('dev') == '/dev/vg/b.vda'
+    assert first.find('target').get('file') is None
+    assert second.get('type') == 'file' and second.find('target').get('file') == '/b/vdb.qcow2'

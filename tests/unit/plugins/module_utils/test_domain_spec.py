@@ -659,3 +659,24 @@ def test_prepare_plans_volumes_on_the_test_driver(test_conn):
     with pytest.raises(LibvirtFailure) as info:
         ds.prepare(test_conn, dict(memory=64, disks=[dict(path='/x', size=8)]), 'g3', False, [])
     assert 'give the disk a pool and a volume name' in info.value.msg
+
+
+def test_prepare_with_cloud_init_on_the_test_driver(test_conn):
+    """The seed is the last CD-ROM (its volume is not looked up as a disk's), the record follows <name>, and an
+    existing <metadata> of extra_elements keeps its children."""
+    spec = dict(memory=64, disks=[dict(pool='default-pool', volume='base', size=8)],
+                cloud_init=dict(user_data='#cloud-config\n'),
+                extra_elements=["<metadata><x:a xmlns:x='urn:x'/></metadata>"])
+    root, plan = ds.prepare(test_conn, spec, 'g4', False, [])
+    assert [s.action for s in plan] == ['write cloud-init seed volume g4-seed.iso in pool default-pool',
+                                        'create volume base in pool default-pool']
+    disks = root.findall('devices/disk')
+    assert [d.get('device') for d in disks] == ['disk', 'cdrom']
+    assert disks[1].find('source').get('volume') == 'g4-seed.iso' and disks[1].find('readonly') is not None
+    assert disks[1].find('driver').get('type') == 'raw'
+    metadata = root.findall('metadata')
+    assert len(metadata) == 1 and [etree.QName(c).localname for c in metadata[0]] == ['a', 'seed']
+    spec.pop('extra_elements')
+    root, _plan = ds.prepare(test_conn, spec, 'g4', False, [])
+    assert root.index(root.find('metadata')) == root.index(root.find('name')) + 1
+    assert spec['disks'] == [dict(pool='default-pool', volume='base', size=8)]

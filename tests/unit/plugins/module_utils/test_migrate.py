@@ -26,6 +26,9 @@ BASE = dict(peer_to_peer=True, tunnelled=False, persistent=True, undefine_source
                                                      'POSTCOPY']),
     (dict(copy_storage='incremental', auto_converge=True, compressed=True, unsafe=True, paused=True), True,
      ['LIVE', 'PEER2PEER', 'PERSIST_DEST', 'NON_SHARED_INC', 'AUTO_CONVERGE', 'COMPRESSED', 'UNSAFE', 'PAUSED']),
+    (dict(tls=True), True, ['LIVE', 'PEER2PEER', 'PERSIST_DEST', 'TLS']),
+    (dict(tls=True, peer_to_peer=False, persistent=False), True, ['LIVE', 'TLS']),
+    (dict(tls=False), True, ['LIVE', 'PEER2PEER', 'PERSIST_DEST']),
 ])
 def test_flags(options, live, expected):
     flags = _migrate.migration_flags(dict(BASE, **options), live)
@@ -51,6 +54,13 @@ def test_test_driver_cannot_migrate(shared_test_conn):
     assert check['changed'] and check['actions'] == ['migrate test live to test:///default']
     result = run_module('domain_migrate', args)
     assert result.failed and result['msg'].startswith('Failed to migrate test to test:///default'), result
+    assert shared_test_conn.lookupByName('test').isActive()
+
+
+def test_tls_and_tunnelled_exclude_each_other(shared_test_conn):
+    result = run_module('domain_migrate', dict(uri=SHARED_TEST_URI, domain='test', destination='test:///default',
+                                               tls=True, tunnelled=True))
+    assert result.failed and 'mutually exclusive' in result['msg'] and 'tls' in result['msg'], result
     assert shared_test_conn.lookupByName('test').isActive()
 
 

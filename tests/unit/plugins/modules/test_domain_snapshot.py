@@ -130,19 +130,23 @@ def test_revert_errors(shared_test_conn, guest):
     assert result.failed and 'not found' in result['msg']
 
 
-@pytest.mark.parametrize('options,left', [
-    (dict(), ['child', 'grandchild']),
-    (dict(children=True), []),
-    (dict(children_only=True), ['top']),
+@pytest.mark.parametrize('options,left,action,deleted', [
+    (dict(), ['child', 'grandchild'], 'delete snapshot top', ['top']),
+    (dict(children=True), [], 'delete snapshot top and its descendants', ['child', 'grandchild', 'top']),
+    (dict(children_only=True), ['top'], 'delete the descendants of snapshot top', ['child', 'grandchild']),
 ])
-def test_delete(shared_test_conn, guest, options, left):
+def test_delete(shared_test_conn, guest, options, left, action, deleted):
     for n in ('top', 'child', 'grandchild'):
         assert snap(guest, name=n)['changed']
     results = four_runs(guest, name='top', state='absent', **options)
     assert results[1]['snapshot'] is None
     assert names(shared_test_conn, guest) == sorted(left)
-    if options.get('children'):
-        assert sorted(results[0]['deleted']) == ['child', 'grandchild', 'top']
+    assert results[0]['actions'] == [action] and results[3]['actions'] == []
+    assert sorted(results[0]['deleted']) == sorted(results[1]['deleted']) == deleted
+    assert results[2]['deleted'] == results[3]['deleted'] == []
+    assert '<name>top</name>' in results[1]['diff']['before'] and results[3]['diff']['before'] == ''
+    if options.get('children_only'):  # no descendants left: nothing to do
+        assert snap(guest, name='top', state='absent', children_only=True)['changed'] is False
 
 
 def test_metadata_only_unsupported_fails_cleanly(shared_test_conn, guest):
@@ -185,8 +189,37 @@ def test_bad_input_changes_nothing(shared_test_conn, guest, args, message, check
 
 
 def test_missing_domain():
-    result = snap(unique_name('nodom'), name='x')
+    name = unique_name('nodom')
+    result = snap(name, name='x')
     assert result.failed and 'does not exist' in result['msg'] and result['hint']
+    # absent: nothing to do, in both modes
+    for check in (True, False):
+        result = snap(name, check=check, name='x', state='absent')
+        assert not result.failed and result['changed'] is False and result['actions'] == [], result
+        assert result['snapshot'] is None and result['deleted'] == [] and result['domain'] == name
+    # check mode predicts the creation, as if an earlier task created the guest
+    result = snap(name, check=True, name='x', description='d')
+    assert not result.failed and result['changed'] is True and result['actions'] == ['create snapshot x'], result
+    assert result['snapshot']['name'] == 'x' and result['snapshot']['description'] == 'd'
+    assert result['domain'] == name and result['current'] is None
+    assert ('Domain %s does not exist yet' % name) in str(result['warnings']), result['warnings']
+    assert '<name>x</name>' in result['diff']['after']
+    # check mode still refuses bad input; with no snapshot asked for (retention alone) there is nothing to predict
+    result = snap(name, check=True, name='x', location='external')
+    assert result.failed and 'location=external' in result['msg']
+    result = snap(name, check=True, retention=dict(prefix='x', keep=1))
+    assert result.failed and 'does not exist' in result['msg'], result
+
+
+def test_info_changes_nothing_and_chooses(shared_test_conn, guest):
+    for n in ('a-1', 'a-2', 'b-1'):
+        assert snap(guest, name=n)['changed']
+    got = info(guest, prefix='a-')
+    assert got['changed'] is False and got['domain'] == guest
+    assert [s['name'] for s in got['snapshots']] == ['a-1', 'a-2'] and got['current'] == 'b-1'
+    assert [s['name'] for s in info(guest, name='b-1', prefix='b')['snapshots']] == ['b-1']
+    assert info(guest, name='b-1', prefix='a')['snapshots'] == []
+    assert len(info(guest)['snapshots']) == 3
 
 
 def _corpus_rows():

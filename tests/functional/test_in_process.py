@@ -1,0 +1,205 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) sysvirt.libvirt contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The action plugins' in-process run (plugins/plugin_utils/_in_process.py) against the module process.
+
+One playbook, run twice by ansible-playbook: with the modules run in the controller's worker (the default for a
+local task) and with ``sysvirt_libvirt_in_process: false`` (the module process, as before the action plugins).
+Every registered result must be equal: check mode with diff, the real change with diff, failures (bad XML, an
+unknown option, a libvirt error), an info module, a secret (no_log: its value appears in no result, diff or
+-vvvv log of either run) and a task with ``no_log: true``. A task delegated to a host reached over another
+connection still runs the module there (the connection executes the AnsiballZ payload), with the same result.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import textwrap
+
+import pytest
+
+from utils.reliability import playbook_env, run_playbook
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+COLLECTIONS = os.path.join(ROOT, '.build', 'collections')
+SECRET = 'sysvirt-test-speed-s3cret-value'
+UUID = '6a4c3f0e-2b41-4a9e-9a59-3d3c5e0b7f11'
+SECRET_UUID = '6a4c3f0e-2b41-4a9e-9a59-3d3c5e0b7f12'
+XML = ("<domain type='test'><name>sysvirt-test-speed-ip</name><uuid>%s</uuid><memory>65536</memory>"
+       "<os><type>hvm</type></os></domain>" % UUID)
+
+RECORDING = '''# A local connection with another name that records every command it runs (a test of delegation).
+from __future__ import annotations
+
+DOCUMENTATION = """
+    name: sysvirt_test_recording
+    short_description: local execution under another name, every command recorded
+    description: [The local connection, which the in-process path must not take for local.]
+    author: sysvirt.libvirt tests
+    extends_documentation_fragment:
+        - connection_pipelining
+"""
+
+import os
+
+from ansible.plugins.connection.local import Connection as Local
+
+
+class Connection(Local):
+    transport = 'sysvirt_test_recording'
+
+    def exec_command(self, cmd, in_data=None, sudoable=True):
+        with open(os.environ['SYSVIRT_TEST_RECORDING'], 'a') as handle:
+            handle.write(cmd + '\\n')
+        return super(Connection, self).exec_command(cmd, in_data=in_data, sudoable=sudoable)
+'''
+
+PLAY = textwrap.dedent('''\
+    - hosts: localhost
+      gather_facts: false
+      vars:
+        xml: "{xml}"
+      tasks:
+        - name: check mode with diff
+          sysvirt.libvirt.domain: {{uri: 'test:///default', name: sysvirt-test-speed-ip, xml: "{{{{ xml }}}}"}}
+          check_mode: true
+          diff: true
+          register: check
+        - name: the change with diff
+          sysvirt.libvirt.domain: {{uri: 'test:///default', name: sysvirt-test-speed-ip, xml: "{{{{ xml }}}}"}}
+          diff: true
+          register: real
+        - name: bad XML
+          sysvirt.libvirt.domain: {{uri: 'test:///default', name: sysvirt-test-speed-ip, xml: '<domain'}}
+          register: bad_xml
+          ignore_errors: true
+        - name: an unknown option
+          sysvirt.libvirt.domain: {{uri: 'test:///default', name: sysvirt-test-speed-ip, colour: red}}
+          register: unknown
+          ignore_errors: true
+        - name: a libvirt error
+          sysvirt.libvirt.domain: {{uri: 'test:///sysvirt-test-speed-no-such-file.xml', name: x, state: absent}}
+          register: libvirt_error
+          ignore_errors: true
+        - name: an info module
+          sysvirt.libvirt.domain_info: {{uri: 'test:///default', name: test}}
+          register: info
+        - name: a secret value (qemu:///system; the test driver has no secrets)
+          block:
+            - name: a secret value
+              sysvirt.libvirt.secret:
+                uri: 'qemu:///system'
+                uuid: {secret_uuid}
+                usage_type: ceph
+                usage_id: sysvirt-test-speed-in-process
+                value: {secret}
+              diff: true
+              register: secret
+          always:
+            - name: remove the secret
+              sysvirt.libvirt.secret: {{uri: 'qemu:///system', uuid: {secret_uuid}, state: absent}}
+        - name: no_log on the task
+          sysvirt.libvirt.domain_info: {{uri: 'test:///default', name: test}}
+          no_log: true
+          register: hidden
+        - name: delegated to a host over another connection
+          sysvirt.libvirt.domain_info: {{uri: 'test:///default', name: test}}
+          delegate_to: elsewhere
+          register: delegated
+        - name: every result
+          ansible.builtin.copy:
+            dest: "{{{{ out }}}}"
+            content: "{{{{ dict(check=check, real=real, bad_xml=bad_xml, unknown=unknown, libvirt_error=libvirt_error,
+              info=info, secret=secret, hidden=hidden, delegated=delegated) | to_json }}}}"
+          no_log: true
+    ''').format(xml=XML, secret=SECRET, secret_uuid=SECRET_UUID)
+
+INVENTORY = textwrap.dedent('''\
+    all:
+      hosts:
+        localhost: {{ansible_connection: local, ansible_python_interpreter: "{python}"}}
+        elsewhere: {{ansible_connection: sysvirt_test_recording, ansible_python_interpreter: "{python}"}}
+    ''').format(python=sys.executable)
+
+
+def _run(tmp_path, in_process):
+    """(results dict, output, recorded commands) of the playbook with the in-process path on or off."""
+    tag = 'on' if in_process else 'off'
+    os.makedirs(str(tmp_path / 'connection_plugins'), exist_ok=True)
+    (tmp_path / 'connection_plugins' / 'sysvirt_test_recording.py').write_text(RECORDING)
+    (tmp_path / 'play.yml').write_text(PLAY)
+    (tmp_path / 'inventory.yml').write_text(INVENTORY)
+    recording = tmp_path / ('commands-%s.txt' % tag)
+    recording.write_text('')
+    env = playbook_env(COLLECTIONS, ANSIBLE_CONNECTION_PLUGINS=str(tmp_path / 'connection_plugins'),
+                       SYSVIRT_TEST_RECORDING=str(recording))
+    out = tmp_path / ('results-%s.json' % tag)
+    rc, output = run_playbook(['-vvvv', '-i', str(tmp_path / 'inventory.yml'), str(tmp_path / 'play.yml'),
+                               '-e', 'sysvirt_libvirt_in_process=%s' % in_process, '-e', 'out=%s' % out],
+                              env, str(tmp_path / ('output-%s.txt' % tag)), 600)
+    assert rc == 0, output[-4000:]
+    return json.loads(out.read_text()), output, recording.read_text()
+
+
+@pytest.fixture(scope='module')
+def runs(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp('in-process')
+    return {True: _run(tmp, True), False: _run(tmp, False)}
+
+
+def _steady(result):
+    """A registered result without the one value that moves between any two runs: the test driver's running
+    domain reports the clock as its CPU time."""
+    result = json.loads(json.dumps(result))
+    for domain in result.get('domains') or ():
+        domain.pop('cpu_time_ns')
+    return result
+
+
+@pytest.mark.parametrize('task', ['check', 'real', 'bad_xml', 'unknown', 'libvirt_error', 'info', 'secret',
+                                  'hidden', 'delegated'])
+def test_same_result_in_process_and_module_process(runs, task):
+    here, there = _steady(runs[True][0][task]), _steady(runs[False][0][task])
+    assert here == there
+
+
+def test_results_are_what_the_module_says(runs):
+    results = runs[True][0]
+    assert results['check']['changed'] and results['real']['changed']
+    assert results['check']['diff'][0]['after'].startswith("<domain type='test'>")
+    assert UUID in results['real']['diff'][0]['after']
+    assert results['bad_xml']['failed'] and 'not well-formed' in results['bad_xml']['msg']
+    assert results['unknown']['failed'] and 'colour' in results['unknown']['msg']
+    assert results['libvirt_error']['failed'] and 'test:///sysvirt-test-speed-no-such-file.xml' in \
+        results['libvirt_error']['msg']
+    assert results['info']['domains'][0]['name'] == 'test'
+    for in_process in (True, False):
+        task = runs[in_process][1].split('TASK [no_log on the task]', 1)[1].split('TASK [', 1)[0]
+        assert "the output has been hidden due to the fact that 'no_log: true'" in task
+        assert '"domains"' not in task
+
+
+@pytest.mark.parametrize('in_process', [True, False])
+def test_secret_value_nowhere(runs, in_process):
+    results, output, commands = runs[in_process]
+    assert SECRET not in json.dumps(results)
+    assert SECRET not in output
+
+
+def test_local_tasks_run_in_the_worker_unless_turned_off(runs):
+    on, off = runs[True][1], runs[False][1]
+    assert on.count("running in the controller worker") == 9
+    assert 'AnsiballZ_domain.py' not in on
+    assert off.count('running in the controller worker') == 0
+    assert off.count('running the module process: sysvirt_libvirt_in_process is false') == 9
+
+
+@pytest.mark.parametrize('in_process', [True, False])
+def test_delegated_task_runs_the_module_over_its_connection(runs, in_process):
+    output, commands = runs[in_process][1], runs[in_process][2]
+    assert 'running the module process: the connection is not local' in output
+    assert 'AnsiballZ_domain_info.py' in commands
+    assert runs[in_process][0]['delegated']['domains'][0]['name'] == 'test'
