@@ -300,3 +300,10 @@ def test_run_waves_gives_each_item_the_uri():
         patch.setattr(_bulk, 'run_item', run_item)
         _bulk.run_waves('conn', _bulk.waves(given), False, 2, 'test:///default', [])
     assert seen == [('conn', False, 'test:///default')] * 2
+
+
+def test_cloud_init_user_data_of_a_domain_item_is_no_log():
+    user_data = '#cloud-config\npassword: s3cret-for-test\n'
+    _found, errors, secrets = _bulk.collect(dict(domains=[dict(name='a', spec=dict(
+        memory='64MiB', cloud_init=dict(user_data=user_data)))]))
+    assert not errors and user_data in secrets
