@@ -436,11 +436,22 @@ _XML_SECRET_RE = re.compile(r"""\b(?:passwd|password|passphrase)\s*=\s*(["'])(.*
 
 def hide_xml_secrets(module):
     """Treat passwords written in XML-valued options as no_log values: masked in results and invocation."""
-    for value in module.params.values():
-        if isinstance(value, str) and '<' in value:
-            for match in _XML_SECRET_RE.finditer(value):
-                if match.group(2):
-                    module.no_log_values.add(match.group(2))
+    module.no_log_values.update(xml_secrets(module.params))
+
+
+def xml_secrets(value):
+    """The passwords written in the XML strings of ``value`` (an option's value: nested lists and dicts are
+    searched too, so the XML of a bulk item is covered)."""
+    found = set()
+    if isinstance(value, str) and '<' in value:
+        found.update(match.group(2) for match in _XML_SECRET_RE.finditer(value) if match.group(2))
+    elif isinstance(value, dict):
+        for item in value.values():
+            found.update(xml_secrets(item))
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            found.update(xml_secrets(item))
+    return found
 
 
 #: The largest value libvirt's int parameters take (keepalive interval and count).

@@ -1167,8 +1167,150 @@ def _namespaced(element, uri, prefix):
     return root
 
 
+def waits(params):
+    """Whether a run with these parameters may wait for the domain's events (the connection then opens with
+    libvirt's event loop)."""
+    return params['state'] in ('running', 'paused', 'shutdown', 'destroyed', 'restarted', 'saved', 'absent',
+                               'reset') or bool(params['restart_on_change'])
+
+
 def run_module(module):
     """The domain module's main: exits with the result, or fails through fail_json."""
-    waits = module.params['state'] in ('running', 'paused', 'shutdown', 'destroyed', 'restarted', 'saved', 'absent',
-                                       'reset') or module.params['restart_on_change']
-    _resource.run_module(module, lambda conn, outcome: DomainRun(module, conn, outcome).run(), events=waits)
+    _resource.run_module(module, lambda conn, outcome: DomainRun(module, conn, outcome).run(),
+                         events=waits(module.params))
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The module's options: the domain module and each domain item of the bulk module validate against these
+# ---------------------------------------------------------------------------------------------------------
+
+#: The options of O(spec): a guest described the way virt-install describes it.
+SPEC_OPTIONS = dict(
+    os=dict(type='str', choices=['generic', 'linux2018', 'linux2022', 'win10', 'win11']),
+    virt_type=dict(type='str'),
+    arch=dict(type='str'),
+    machine=dict(type='str'),
+    memory=dict(type='raw', required=True),
+    max_memory=dict(type='raw'),
+    vcpus=dict(type='int'),
+    max_vcpus=dict(type='int'),
+    cpu=dict(type='dict', options=dict(
+        mode=dict(type='str', choices=['host-passthrough', 'host-model', 'maximum', 'custom']),
+        model=dict(type='str'),
+        xml=dict(type='str'),
+        sockets=dict(type='int'),
+        cores=dict(type='int'),
+        threads=dict(type='int'),
+    ), mutually_exclusive=[('xml', 'mode'), ('xml', 'model')]),
+    firmware=dict(type='str', choices=['bios', 'uefi']),
+    secure_boot=dict(type='bool'),
+    kernel=dict(type='str'),
+    initrd=dict(type='str'),
+    cmdline=dict(type='str'),
+    boot=dict(type='list', elements='str', choices=['hd', 'cdrom', 'network', 'fd']),
+    disks=dict(type='list', elements='dict', options=dict(
+        device=dict(type='str', choices=['disk', 'cdrom', 'floppy'], default='disk'),
+        path=dict(type='str'),
+        pool=dict(type='str'),
+        volume=dict(type='str'),
+        size=dict(type='raw'),
+        backing=dict(type='str'),
+        format=dict(type='str'),
+        bus=dict(type='str'),
+        target=dict(type='str'),
+        cache=dict(type='str', choices=['default', 'none', 'writethrough', 'writeback', 'directsync',
+                                        'unsafe']),
+        io=dict(type='str', choices=['native', 'threads', 'io_uring']),
+        discard=dict(type='str', choices=['unmap', 'ignore']),
+        readonly=dict(type='bool', default=False),
+        boot_order=dict(type='int'),
+    ), mutually_exclusive=[('path', 'volume'), ('path', 'pool')]),
+    nics=dict(type='list', elements='dict', options=dict(
+        network=dict(type='str'),
+        bridge=dict(type='str'),
+        direct=dict(type='str'),
+        mode=dict(type='str', choices=['bridge', 'vepa', 'private', 'passthrough']),
+        user=dict(type='bool'),
+        model=dict(type='str'),
+        mac=dict(type='str'),
+        boot_order=dict(type='int'),
+    ), mutually_exclusive=[('network', 'bridge', 'direct', 'user')]),
+    graphics=dict(type='dict', options=dict(
+        type=dict(type='str', choices=['none', 'vnc', 'spice'], default='none'),
+        listen=dict(type='str', default='127.0.0.1'),
+    )),
+    serial=dict(type='dict', options=dict(
+        type=dict(type='str', choices=['pty', 'none'], default='pty'),
+        log=dict(type='str'),
+    )),
+    guest_agent=dict(type='bool'),
+    rng=dict(type='bool'),
+    watchdog=dict(type='dict', options=dict(
+        model=dict(type='str', choices=['i6300esb', 'ib700', 'itco'], default='i6300esb'),
+        action=dict(type='str', choices=['reset', 'shutdown', 'poweroff', 'pause', 'none', 'dump',
+                                         'inject-nmi'], default='reset'),
+    )),
+    tpm=dict(type='dict', options=dict(
+        model=dict(type='str', choices=['tpm-crb', 'tpm-tis'], default='tpm-crb'),
+        version=dict(type='str', choices=['1.2', '2.0'], default='2.0'),
+    )),
+    cloud_init=dict(type='dict', options=dict(
+        user_data=dict(type='raw', no_log=True),
+        meta_data=dict(type='raw'),
+        instance_id=dict(type='str'),
+        hostname=dict(type='str'),
+        network_config=dict(type='raw'),
+        vendor_data=dict(type='raw', no_log=True),
+        pool=dict(type='str'),
+        volume=dict(type='str'),
+        bus=dict(type='str'),
+    )),
+    extra_devices=dict(type='list', elements='str'),
+    extra_elements=dict(type='list', elements='str'),
+)
+
+#: The domain module's own options (connection_argument_spec adds the connection options).
+OPTIONS = dict(
+    name=dict(type='str'),
+    uuid=dict(type='str'),
+    xml=dict(type='str'),
+    from_native=dict(type='dict', options=dict(
+        format=dict(type='str', required=True),
+        config=dict(type='str', required=True),
+    )),
+    to_native=dict(type='str'),
+    spec=dict(type='dict', options=SPEC_OPTIONS),
+    state=dict(type='str', default='present',
+               choices=['present', 'absent', 'running', 'paused', 'shutdown', 'destroyed', 'restarted',
+                        'saved', 'reset']),
+    persistent=dict(type='bool', default=True),
+    autostart=dict(type='bool'),
+    shutdown_mode=dict(type='list', elements='str', choices=['acpi', 'agent', 'initctl', 'signal',
+                                                             'paravirt']),
+    timeout=dict(type='int', default=120),
+    force=dict(type='bool', default=False),
+    restart_on_change=dict(type='bool', default=False),
+    live_changes=dict(type='bool', default=False),
+    title=dict(type='str'),
+    description=dict(type='str'),
+    metadata=dict(type='list', elements='dict', options=dict(
+        namespace=dict(type='str', required=True),
+        key=dict(type='str', no_log=False),
+        xml=dict(type='str'),
+        state=dict(type='str', default='present', choices=['present', 'absent']),
+    ), required_if=[('state', 'present', ('key', 'xml'))]),
+    restore=dict(type='path'),
+    force_boot=dict(type='bool', default=False),
+    reset_nvram=dict(type='bool', default=False),
+    rename_from=dict(type='str'),
+    remove_storage=dict(type='list', elements='str'),
+    remove_tpm=dict(type='bool', default=False),
+    return_xml=dict(type='bool', default=False),
+)
+
+#: Its constraints between options, as AnsibleModule takes them.
+CONSTRAINTS = dict(
+    mutually_exclusive=[('xml', 'from_native', 'spec'), ('uuid', 'rename_from')],
+    required_one_of=[('name', 'uuid', 'xml', 'from_native', 'restore')],
+    required_by=dict(spec='name'),
+)

@@ -985,3 +985,64 @@ class _NetworkRun:
         data.update(active=self.active, persistent=self.persistent, autostart=autostart and self.persistent,
                     leases=leases(net) if (net is not None and self.active) else [])
         return data
+
+
+# The network module's options (connection_argument_spec adds the connection options); the bulk module
+# validates each network item against them.
+_ENTRY_STATE = dict(type='str', choices=['present', 'absent'], default='present')
+
+OPTIONS = dict(
+    name=dict(type='str'),
+    uuid=dict(type='str'),
+    xml=dict(type='str'),
+    state=dict(type='str', choices=['present', 'active', 'inactive', 'absent'], default='present'),
+    persistent=dict(type='bool', default=True),
+    autostart=dict(type='bool'),
+    restart_on_change=dict(type='bool', default=False),
+    dhcp_hosts=dict(type='list', elements='dict', options=dict(
+        mac=dict(type='str'),
+        name=dict(type='str'),
+        ip=dict(type='str'),
+        state=dict(_ENTRY_STATE),
+    )),
+    dhcp_ranges=dict(type='list', elements='dict', options=dict(
+        start=dict(type='str', required=True),
+        end=dict(type='str', required=True),
+        state=dict(_ENTRY_STATE),
+    )),
+    dns_hosts=dict(type='list', elements='dict', options=dict(
+        ip=dict(type='str', required=True),
+        hostnames=dict(type='list', elements='str'),
+        state=dict(_ENTRY_STATE),
+    )),
+    dns_txt=dict(type='list', elements='dict', options=dict(
+        name=dict(type='str', required=True),
+        value=dict(type='str'),
+        state=dict(_ENTRY_STATE),
+    )),
+    dns_srv=dict(type='list', elements='dict', options=dict(
+        service=dict(type='str', required=True),
+        protocol=dict(type='str', required=True, choices=['tcp', 'udp']),
+        domain=dict(type='str'),
+        target=dict(type='str'),
+        port=dict(type='int'),
+        priority=dict(type='int'),
+        weight=dict(type='int'),
+        state=dict(_ENTRY_STATE),
+    )),
+    portgroups=dict(type='list', elements='dict', options=dict(
+        name=dict(type='str', required=True),
+        default=dict(type='bool'),
+        vlan_tags=dict(type='list', elements='int'),
+        state=dict(_ENTRY_STATE),
+    )),
+    forward_interfaces=dict(type='list', elements='dict', options=dict(
+        dev=dict(type='str', required=True),
+        state=dict(_ENTRY_STATE),
+    )),
+)
+
+#: Its constraints between options, as AnsibleModule takes them.
+CONSTRAINTS = dict(
+    required_one_of=[('name', 'uuid', 'xml')],
+)

@@ -715,3 +715,57 @@ def _delete_pool_storage(pool):
             return False
         raise failure_from(error, 'delete the storage of pool %s' % pool.name())
     return True
+
+
+# The storage_pool module's options (connection_argument_spec adds the connection options); the bulk module
+# validates each storage_pool item against them.
+POOL_OPTIONS = dict(
+    name=dict(type='str'),
+    uuid=dict(type='str'),
+    xml=dict(type='str'),
+    state=dict(type='str', default='present',
+               choices=['present', 'active', 'inactive', 'absent', 'deleted']),
+    build=dict(type='str', choices=['new', 'no_overwrite', 'overwrite', 'repair', 'resize']),
+    autostart=dict(type='bool'),
+    refresh=dict(type='bool', default=False),
+)
+
+#: Its constraints between options, as AnsibleModule takes them.
+POOL_CONSTRAINTS = dict(
+    required_one_of=[('name', 'uuid', 'xml')],
+)
+
+
+# The volume module's options (connection_argument_spec adds the connection options); the bulk module
+# validates each volume item against them.
+_VOLUME_REF = dict(name=dict(type='str'), pool=dict(type='str'), path=dict(type='path'),
+                   key=dict(type='str', no_log=False))
+
+VOLUME_OPTIONS = dict(
+    pool=dict(type='str'),
+    name=dict(type='str'),
+    path=dict(type='path'),
+    key=dict(type='str', no_log=False),
+    state=dict(type='str', default='present', choices=['present', 'absent']),
+    capacity=dict(type='str'),
+    allocation=dict(type='str'),
+    format=dict(type='str'),
+    backing=dict(type='dict', options=dict(_VOLUME_REF, format=dict(type='str')),
+                 mutually_exclusive=[('name', 'path', 'key')],
+                 required_one_of=[('name', 'path', 'key')]),
+    xml=dict(type='str'),
+    clone_from=dict(type='dict', options=_VOLUME_REF, mutually_exclusive=[('name', 'path', 'key')],
+                    required_one_of=[('name', 'path', 'key')]),
+    shrink=dict(type='bool', default=False),
+    wipe=dict(type='bool', default=False),
+    upload=dict(type='path'),
+    download=dict(type='path'),
+    checksum=dict(type='str'),
+)
+
+#: Its constraints between options, as AnsibleModule takes them.
+VOLUME_CONSTRAINTS = dict(
+    mutually_exclusive=[('path', 'key'), ('upload', 'download'), ('xml', 'capacity'), ('xml', 'format'),
+                        ('xml', 'backing'), ('xml', 'allocation'), ('backing', 'clone_from')],
+    required_one_of=[('name', 'path', 'key', 'xml')],
+)

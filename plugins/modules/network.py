@@ -391,66 +391,15 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.sysvirt.libvirt.plugins.module_utils._connection import (
     connection_argument_spec, require_libraries,
 )
-from ansible_collections.sysvirt.libvirt.plugins.module_utils._network import run
+from ansible_collections.sysvirt.libvirt.plugins.module_utils._network import CONSTRAINTS, OPTIONS, run
 from ansible_collections.sysvirt.libvirt.plugins.module_utils._resource import run_kind
-
-_ENTRY_STATE = dict(type='str', choices=['present', 'absent'], default='present')
 
 
 def main():
     module = AnsibleModule(
-        argument_spec=connection_argument_spec(dict(
-            name=dict(type='str'),
-            uuid=dict(type='str'),
-            xml=dict(type='str'),
-            state=dict(type='str', choices=['present', 'active', 'inactive', 'absent'], default='present'),
-            persistent=dict(type='bool', default=True),
-            autostart=dict(type='bool'),
-            restart_on_change=dict(type='bool', default=False),
-            dhcp_hosts=dict(type='list', elements='dict', options=dict(
-                mac=dict(type='str'),
-                name=dict(type='str'),
-                ip=dict(type='str'),
-                state=dict(_ENTRY_STATE),
-            )),
-            dhcp_ranges=dict(type='list', elements='dict', options=dict(
-                start=dict(type='str', required=True),
-                end=dict(type='str', required=True),
-                state=dict(_ENTRY_STATE),
-            )),
-            dns_hosts=dict(type='list', elements='dict', options=dict(
-                ip=dict(type='str', required=True),
-                hostnames=dict(type='list', elements='str'),
-                state=dict(_ENTRY_STATE),
-            )),
-            dns_txt=dict(type='list', elements='dict', options=dict(
-                name=dict(type='str', required=True),
-                value=dict(type='str'),
-                state=dict(_ENTRY_STATE),
-            )),
-            dns_srv=dict(type='list', elements='dict', options=dict(
-                service=dict(type='str', required=True),
-                protocol=dict(type='str', required=True, choices=['tcp', 'udp']),
-                domain=dict(type='str'),
-                target=dict(type='str'),
-                port=dict(type='int'),
-                priority=dict(type='int'),
-                weight=dict(type='int'),
-                state=dict(_ENTRY_STATE),
-            )),
-            portgroups=dict(type='list', elements='dict', options=dict(
-                name=dict(type='str', required=True),
-                default=dict(type='bool'),
-                vlan_tags=dict(type='list', elements='int'),
-                state=dict(_ENTRY_STATE),
-            )),
-            forward_interfaces=dict(type='list', elements='dict', options=dict(
-                dev=dict(type='str', required=True),
-                state=dict(_ENTRY_STATE),
-            )),
-        )),
-        required_one_of=[('name', 'uuid', 'xml')],
+        argument_spec=connection_argument_spec(OPTIONS),
         supports_check_mode=True,
+        **CONSTRAINTS
     )
     require_libraries(module)
     run_kind(module, run)

@@ -150,23 +150,16 @@ from ansible_collections.sysvirt.libvirt.plugins.module_utils._connection import
     connection_argument_spec, require_libraries,
 )
 from ansible_collections.sysvirt.libvirt.plugins.module_utils._resource import run_kind
-from ansible_collections.sysvirt.libvirt.plugins.module_utils._storage import run_pool
+from ansible_collections.sysvirt.libvirt.plugins.module_utils._storage import (
+    POOL_CONSTRAINTS, POOL_OPTIONS, run_pool,
+)
 
 
 def main():
     module = AnsibleModule(
-        argument_spec=connection_argument_spec(dict(
-            name=dict(type='str'),
-            uuid=dict(type='str'),
-            xml=dict(type='str'),
-            state=dict(type='str', default='present',
-                       choices=['present', 'active', 'inactive', 'absent', 'deleted']),
-            build=dict(type='str', choices=['new', 'no_overwrite', 'overwrite', 'repair', 'resize']),
-            autostart=dict(type='bool'),
-            refresh=dict(type='bool', default=False),
-        )),
-        required_one_of=[('name', 'uuid', 'xml')],
+        argument_spec=connection_argument_spec(POOL_OPTIONS),
         supports_check_mode=True,
+        **POOL_CONSTRAINTS
     )
     require_libraries(module)
     run_kind(module, run_pool)

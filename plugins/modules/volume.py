@@ -257,38 +257,16 @@ from ansible_collections.sysvirt.libvirt.plugins.module_utils._connection import
     connection_argument_spec, require_libraries,
 )
 from ansible_collections.sysvirt.libvirt.plugins.module_utils._resource import run_kind
-from ansible_collections.sysvirt.libvirt.plugins.module_utils._storage import run_volume
+from ansible_collections.sysvirt.libvirt.plugins.module_utils._storage import (
+    VOLUME_CONSTRAINTS, VOLUME_OPTIONS, run_volume,
+)
 
 
 def main():
-    ref = dict(name=dict(type='str'), pool=dict(type='str'), path=dict(type='path'),
-               key=dict(type='str', no_log=False))
     module = AnsibleModule(
-        argument_spec=connection_argument_spec(dict(
-            pool=dict(type='str'),
-            name=dict(type='str'),
-            path=dict(type='path'),
-            key=dict(type='str', no_log=False),
-            state=dict(type='str', default='present', choices=['present', 'absent']),
-            capacity=dict(type='str'),
-            allocation=dict(type='str'),
-            format=dict(type='str'),
-            backing=dict(type='dict', options=dict(ref, format=dict(type='str')),
-                         mutually_exclusive=[('name', 'path', 'key')],
-                         required_one_of=[('name', 'path', 'key')]),
-            xml=dict(type='str'),
-            clone_from=dict(type='dict', options=ref, mutually_exclusive=[('name', 'path', 'key')],
-                            required_one_of=[('name', 'path', 'key')]),
-            shrink=dict(type='bool', default=False),
-            wipe=dict(type='bool', default=False),
-            upload=dict(type='path'),
-            download=dict(type='path'),
-            checksum=dict(type='str'),
-        )),
-        mutually_exclusive=[('path', 'key'), ('upload', 'download'), ('xml', 'capacity'), ('xml', 'format'),
-                            ('xml', 'backing'), ('xml', 'allocation'), ('backing', 'clone_from')],
-        required_one_of=[('name', 'path', 'key', 'xml')],
+        argument_spec=connection_argument_spec(VOLUME_OPTIONS),
         supports_check_mode=True,
+        **VOLUME_CONSTRAINTS
     )
     require_libraries(module)
     run_kind(module, run_volume)
