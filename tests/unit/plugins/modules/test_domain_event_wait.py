@@ -10,6 +10,7 @@ import threading
 import time
 from unittest import mock
 
+import libvirt
 import pytest
 
 from ansible_collections.sysvirt.libvirt.plugins.module_utils import _event_catalog, _event_wait
@@ -117,16 +118,22 @@ def test_ready_path_appears_once_registered_and_replaces_a_stale_one(module_runn
     its event is seen); a file left by an earlier run is replaced (its content is gone)."""
     ready = tmp_path / 'wait.ready'
     ready.write_text('stale from an earlier run')
-    if not test_conn.lookupByName('test').isActive():
-        test_conn.lookupByName('test').create()
+    dom = test_conn.lookupByName('test')
+    if not dom.isActive():
+        dom.create()
+    if dom.state()[0] == libvirt.VIR_DOMAIN_PAUSED:  # an earlier test may have left it paused
+        dom.resume()
     seen = []
 
     def act():
         for _attempt in range(300):  # bounded: 30 s
             if ready.exists() and ready.read_text() == '':
                 seen.append(REGISTERED.is_set())
-                test_conn.lookupByName('test').suspend()
-                test_conn.lookupByName('test').resume()
+                try:
+                    dom.suspend()
+                    dom.resume()
+                except libvirt.libvirtError as exc:
+                    seen.append(str(exc))
                 return
             time.sleep(0.1)
     thread = threading.Thread(target=act)
