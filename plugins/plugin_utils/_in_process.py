@@ -58,6 +58,7 @@ def _core_version(text):
     parts = (text.split('.') + ['0', '0'])[:2]
     return tuple(int(''.join(c for c in part if c.isdigit()) or 0) for part in parts)
 
+
 #: The task variable that turns the in-process run off (true by default).
 SWITCH = 'sysvirt_libvirt_in_process'
 #: Modules without a METADATA block are serialised with ansible-core's 'legacy' profile.
