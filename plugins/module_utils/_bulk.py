@@ -231,6 +231,17 @@ def failure_message(entries):
         len(failed), len(entries), len(changed), '; '.join(lines))
 
 
+def failure_hint(entries):
+    """The task's hint when items failed: the failed items' hints, each once, in the order they came (none when
+    no failed item has one)."""
+    hints = []
+    for entry in entries:
+        hint = entry.get('hint') if entry.get('failed') else None
+        if hint and hint not in hints:
+            hints.append(hint)
+    return '\n'.join(hints) or None
+
+
 def needs_events(items):
     return any(item.kind.events(item.params) for item in items)
 
@@ -256,5 +267,8 @@ def run_bulk(module, conn, outcome, items):
         for warning in result.pop('warnings'):
             module.warn(warning)
         result.pop('diff')
+        hint = failure_hint(entries)
+        if hint:
+            result['hint'] = hint
         module.fail_json(msg=failure_message(entries), **result)
     return result

@@ -34,6 +34,7 @@ import sys
 
 from ansible.module_utils.parsing.convert_bool import boolean
 from ansible.plugins.action import ActionBase
+from ansible.release import __version__ as ansible_version
 from ansible.utils.display import Display
 from ansible.utils.vars import merge_hash
 
@@ -46,6 +47,17 @@ except ImportError:  # pragma: no cover - older ansible-core
     _loader = None
 
 display = Display()
+
+#: The oldest ansible-core whose module-result parsing this run reuses (ActionBase._parse_returned_data returns a
+#: result object there; 2.19 and 2.20 return a dict and run every task as a module process).
+MINIMUM_CORE = (2, 21)
+
+
+def _core_version(text):
+    """(major, minor) of an ansible-core version string such as '2.21.0rc1'."""
+    parts = (text.split('.') + ['0', '0'])[:2]
+    return tuple(int(''.join(c for c in part if c.isdigit()) or 0) for part in parts)
+
 
 #: The task variable that turns the in-process run off (true by default).
 SWITCH = 'sysvirt_libvirt_in_process'
@@ -108,6 +120,8 @@ class InProcessAction(ActionBase):
         """None when the module may run in this process, else the reason it runs as a module process."""
         if self._module is None:
             return 'the module could not be imported on the controller'
+        if _core_version(ansible_version) < MINIMUM_CORE:
+            return 'ansible-core %s is older than %d.%d' % ((ansible_version,) + MINIMUM_CORE)
         if getattr(self._connection, 'transport', None) != 'local':
             return 'the connection is not local'
         switch = self._var(task_vars, SWITCH)

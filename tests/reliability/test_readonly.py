@@ -38,6 +38,8 @@ def _cases(n):
         'domain_checkpoint_info': [('read', TEST_URI, dict(domain='test'))],
         'domain_console': [('nmi', TEST_URI, dict(domain='test', nmi=True)),
                            ('keys', TEST_URI, dict(domain='test', send_keys=['KEY_A']))],
+        'bulk': [('mixed', TEST_URI, dict(networks=[dict(xml='<network><name>%s-bulk</name></network>' % n)],
+                                          domains=[dict(name='test', state='paused')]))],
         'domain_block': [('resize', TEST_URI, dict(domain='test', disk='vda', size='2T'))],
         'domain_device': [('attach', TEST_URI, dict(domain='test', disk=dict(target='vdz', source='/var/lib/%s.img' % n)))],
         'domain_guest_agent': [('freeze', TEST_URI, dict(domain='test', frozen=True)),

@@ -20,6 +20,7 @@ LABELS = {
     'common_return_values': 'reference_appendices/common_return_values.html',
     'ansible_configuration_settings': 'reference_appendices/config.html',
     'playbooks_module_defaults': 'playbook_guide/playbooks_module_defaults.html',
+    'action_plugins': 'plugins/action.html',
     'ansible_collections.ansible.builtin.index': 'collections/ansible/builtin/index.html',
 }
 

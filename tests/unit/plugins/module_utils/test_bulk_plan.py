@@ -155,6 +155,17 @@ def test_action_lines_and_failure_message():
                                               'start; domain c: boom')
 
 
+def test_failure_hint_gathers_the_failed_items_hints_once():
+    entries = [dict(kind='network', name='n', failed=False, hint='not failed: not shown'),
+               dict(kind='domain', name='a', failed=True, msg='m', hint='Use a read-write connection.'),
+               dict(kind='domain', name='b', failed=True, msg='m'),
+               dict(kind='domain', name='c', failed=True, msg='m', hint='Define the network first.'),
+               dict(kind='domain', name='d', failed=True, msg='m', hint='Use a read-write connection.')]
+    assert _bulk.failure_hint(entries) == 'Use a read-write connection.\nDefine the network first.'
+    assert _bulk.failure_hint(entries[:1] + entries[2:3]) is None
+    assert _bulk.failure_hint([]) is None
+
+
 def test_diff_list_keeps_changed_items_with_headers():
     domain_diff = [dict(before_header='domain XML (a)', after_header='domain XML (a)', before='', after='<x/>'),
                    dict(before_header='domain state', after_header='domain state', before='s', after='t')]

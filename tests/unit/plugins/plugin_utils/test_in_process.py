@@ -47,6 +47,31 @@ def test_each_action_plugin_runs_the_module_of_its_name(name):
     assert action._module is importlib.import_module('ansible_collections.sysvirt.libvirt.plugins.modules.%s' % name)
 
 
+@pytest.fixture(autouse=True)
+def _current_core(monkeypatch):
+    """These tests run under every ansible-core of the matrix: the worker run's own version gate is tested below."""
+    monkeypatch.setattr(_in_process, 'ansible_version', '2.21.5')
+
+
+@pytest.mark.parametrize('version, expected', [
+    ('2.21.5', (2, 21)), ('2.21.0rc1', (2, 21)), ('2.22.0.dev0', (2, 22)), ('2.19.14', (2, 19)), ('3', (3, 0)),
+])
+def test_core_version(version, expected):
+    assert _in_process._core_version(version) == expected
+
+
+@pytest.mark.parametrize('version, why', [
+    ('2.19.14', 'ansible-core 2.19.14 is older than 2.21'),
+    ('2.20.9', 'ansible-core 2.20.9 is older than 2.21'),
+    ('2.21.0', None),
+    ('2.22.1', None),
+])
+def test_older_ansible_core_runs_the_module_process(monkeypatch, version, why):
+    """2.19 and 2.20 parse a module's result into a dict, not the result object the worker run reads."""
+    monkeypatch.setattr(_in_process, 'ansible_version', version)
+    assert _action()._why_not_here({}) == why
+
+
 def test_a_plain_local_task_runs_here():
     assert _action()._why_not_here({}) is None
 
