@@ -5,18 +5,22 @@
 same <domainbackup> document (bench/BACKUP.md says what is measured and what came out).
 
 The guest is the tiny test guest (scripts/build-test-guest.sh) with a 512 MiB qcow2 disk, 256 MiB of it random
-data in 16 extents, made under a temporary folder (``sysvirt-test-bench-*``) and removed at the end. Rounds
-alternate the order of the two ways:
+data in 16 extents, made under a temporary folder (``sysvirt-test-bench-*``) and removed at the end. Each round
+takes the backup three ways, in an order that rotates from round to round:
 
 - **virsh**: ``virsh backup-begin DOMAIN backup.xml`` and the wait for its end, as a user without our module
-  would: ``virsh event --event job-completed`` running before the backup starts (its start-up not counted), the
-  time from just before ``backup-begin`` to the event's line;
-- **module**: ``sysvirt.libvirt.domain_backup`` run as Ansible runs a module (a new Python process given its
-  arguments as a JSON file): it connects, checks, creates the target with qemu-img, begins the same document,
-  waits for the job-completed event, writes the manifest.
+  would: ``virsh event --all --loop`` running before the backup starts (its start-up not counted), the time from
+  just before ``backup-begin`` to both the job-completed and the block job's event;
+- **module**: ``sysvirt.libvirt.domain_backup`` run as a module process (a new Python process given its arguments
+  as a JSON file): it connects, checks, begins the same document, waits for both events, writes the manifest;
+- **worker**: the module as Ansible now runs a local task (plugins/plugin_utils/_in_process.py): imported once in
+  this process, as the strategy imports it before it forks the workers; per round a forked child calls its
+  ``main()`` through ``_in_process._call_main`` with the same arguments, serialised as the action plugin does,
+  parses the printed result with ansible-core's parser and sends it back; the time from the fork to the result.
 
-Both targets are checked by SHA-256 of their content (qemu-img convert to raw) against the disk. Not a test: no
-timed assertion anywhere.
+Then each round measures the fixed cost of the module process and of the worker: the same call with nothing to
+do (``state: absent``, no backup job). Every target is checked by SHA-256 of its content (qemu-img convert to raw)
+against the disk. Not a test: no timed assertion anywhere.
 """
 
 from __future__ import annotations
@@ -40,6 +44,11 @@ sys.path.insert(0, os.path.join(REPO, 'tests'))
 sys.path.insert(0, COLLECTIONS)
 from utils.guest import MARKER_UP, tiny_guest_xml, wait_for_console  # noqa: E402
 from ansible_collections.sysvirt.libvirt.plugins.module_utils import _backup, _xml  # noqa: E402
+# What the strategy does before it forks a worker: the action plugin's import imports the module (and with it
+# ansible-core's module code, libvirt-python, lxml and our module_utils) in the parent.
+from ansible_collections.sysvirt.libvirt.plugins.plugin_utils import _in_process  # noqa: E402
+
+WORKER_MODULE = _in_process.action_for('domain_backup')._module
 
 MiB = 1024 * 1024
 
@@ -97,24 +106,106 @@ def virsh_round(uri, name, folder, target):
     return elapsed
 
 
+def module_args(uri, name, folder, directory=None):
+    """The arguments of the module's backup into ``directory``; without one, of its fixed cost: a run that finds
+    no backup job to end (the connection, the guest looked up, nothing transferred)."""
+    if directory is None:
+        return dict(uri=uri, domain=name, state='absent', mode='pull', nbd=dict(socket=os.path.join(folder, 's')))
+    return dict(uri=uri, domain=name, directory=directory, disks=[dict(name='vda')])
+
+
+def checked(result, way):
+    if result.get('failed'):
+        raise SystemExit('%s failed: %s' % (way, result.get('msg')))
+    return result.get('backup')
+
+
 def module_round(uri, name, folder, directory=None):
-    """The module's backup into ``directory``; without one, its fixed cost: a run that finds no backup job to end
-    (a new process, ansible-core, the connection, the guest looked up, nothing transferred)."""
+    """The module run as a module process: (seconds, its ``backup`` result)."""
     env = dict(os.environ, PYTHONPATH=COLLECTIONS)
     path = os.path.join(folder, 'args-%s.json' % uuid.uuid4().hex[:6])
-    args = dict(uri=uri, domain=name, directory=directory, disks=[dict(name='vda')])
-    if directory is None:
-        args = dict(uri=uri, domain=name, state='absent', mode='pull', nbd=dict(socket=os.path.join(folder, 's')))
     with open(path, 'w') as handle:
-        json.dump(dict(ANSIBLE_MODULE_ARGS=args), handle)
+        json.dump(dict(ANSIBLE_MODULE_ARGS=module_args(uri, name, folder, directory)), handle)
     start = time.monotonic()
     out = subprocess.run([sys.executable, MODULE, path], capture_output=True, text=True, env=env, check=False)
     elapsed = time.monotonic() - start
     os.unlink(path)
-    result = json.loads(out.stdout[out.stdout.index('{'):])
-    if result.get('failed'):
-        raise SystemExit('module failed: %s' % result.get('msg'))
-    return elapsed, result.get('backup')
+    return elapsed, checked(json.loads(out.stdout[out.stdout.index('{'):]), 'module')
+
+
+def _in_worker(params, write_end):
+    """In the forked child: the module's main() run and its result parsed as the action plugin does
+    (_in_process.InProcessAction._run_here), the result sent to the parent as JSON."""
+    status = 1
+    try:
+        stdout, rc = _in_process._call_main(WORKER_MODULE.main, params)
+        action = object.__new__(_in_process.InProcessAction)
+        action._used_interpreter = None
+        parsed = action._parse_returned_data(dict(stdout=stdout, stderr='', rc=rc), _in_process.PROFILE)
+        parsed.remove_internal_keys()
+        with os.fdopen(write_end, 'w') as pipe:
+            json.dump(parsed.as_result_dict(for_round_trip=True), pipe, default=str)
+        status = 0
+    finally:
+        os._exit(status)
+
+
+def worker_round(uri, name, folder, directory=None):
+    """The module run in a forked child of this process, where it is imported: (seconds, its ``backup``)."""
+    encoder = _in_process.get_module_encoder(_in_process.PROFILE, _in_process.Direction.CONTROLLER_TO_MODULE)
+    params = json.dumps(dict(ANSIBLE_MODULE_ARGS=module_args(uri, name, folder, directory)),
+                        cls=encoder).encode('utf-8')
+    sys.stdout.flush()
+    read_end, write_end = os.pipe()
+    start = time.monotonic()
+    pid = os.fork()
+    if pid == 0:
+        os.close(read_end)
+        _in_worker(params, write_end)
+    os.close(write_end)
+    with os.fdopen(read_end) as pipe:
+        text = pipe.read()
+    elapsed = time.monotonic() - start
+    _, status = os.waitpid(pid, 0)
+    if status != 0 or not text:
+        raise SystemExit('worker: the child ended with status %s and no result' % status)
+    return elapsed, checked(json.loads(text), 'worker')
+
+
+ROUNDS = dict(module=module_round, worker=worker_round)
+
+
+WAYS = ('virsh', 'module', 'worker')
+
+
+def one_backup(way, uri, name, folder, label, expected, say):
+    """The seconds of one backup taken ``way``, its target checked against the disk's content and removed."""
+    directory = os.path.join(folder, label)
+    os.mkdir(directory, 0o711)
+    target = os.path.join(directory, 'vda.qcow2')
+    if way == 'virsh':
+        elapsed = virsh_round(uri, name, folder, target)
+        note = ''
+    else:
+        elapsed, made = ROUNDS[way](uri, name, folder, directory)
+        note = ' (module says %s bytes, %.2f s inside)' % (made['bytes'], made['seconds'])
+    if content_sha256(target, folder) != expected:
+        raise SystemExit('%s: the backup differs from the disk' % label)
+    say('%-9s %.2f s, content sha256 matches the disk%s' % (label, elapsed, note))
+    shutil.rmtree(directory)
+    return elapsed
+
+
+def summary(median):
+    """The medians' line: each way against virsh, and without its fixed cost."""
+    v = median['virsh']
+    text = ['median: virsh backup-begin %.2f s' % v]
+    for way in ROUNDS:
+        m, f = median[way], median[way + '_fixed']
+        text.append('domain_backup %s %.2f s, %s/virsh %.2fx (target <= 1.2x: %s), its fixed cost (a run with nothing '
+                    'to do) %.2f s, without it %.2f s = %.2fx' % (way, m, way, m / v, 'yes' if m / v <= 1.2 else 'no',
+                                                                   f, m - f, (m - f) / v))
+    return '\n'.join(text)
 
 
 def main():
@@ -148,31 +239,13 @@ def main():
         expected = content_sha256(disk, folder)
         say('full push backup, %d MiB disk with %d MiB of data, %d rounds, load %s'
             % (opts.size_mib, opts.data_mib, opts.rounds, open('/proc/loadavg').read().split()[0]))
-        times = dict(virsh=[], module=[], fixed=[])
+        times = dict(virsh=[], module=[], worker=[], module_fixed=[], worker_fixed=[])
         for i in range(opts.rounds):
-            order = ('virsh', 'module') if i % 2 == 0 else ('module', 'virsh')
-            for way in order:
-                directory = os.path.join(folder, '%s-%d' % (way, i))
-                os.mkdir(directory, 0o711)
-                target = os.path.join(directory, 'vda.qcow2')
-                if way == 'virsh':
-                    elapsed = virsh_round(opts.uri, name, folder, target)
-                    note = ''
-                else:
-                    elapsed, made = module_round(opts.uri, name, folder, directory)
-                    note = ' (module says %s bytes, %.2f s inside)' % (made['bytes'], made['seconds'])
-                ok = content_sha256(target, folder) == expected
-                if not ok:
-                    raise SystemExit('%s round %d: the backup differs from the disk' % (way, i))
-                times[way].append(elapsed)
-                say('round %d %-6s %.2f s, content sha256 matches the disk%s' % (i, way, elapsed, note))
-                shutil.rmtree(directory)
-            times['fixed'].append(module_round(opts.uri, name, folder)[0])
-        v, m = statistics.median(times['virsh']), statistics.median(times['module'])
-        f = statistics.median(times['fixed'])
-        say('median: virsh backup-begin %.2f s, domain_backup %.2f s, ratio %.2fx (target <= 1.2x: %s); the '
-            "module's fixed cost (a run with nothing to do) %.2f s, the module without it %.2f s = %.2fx"
-            % (v, m, m / v, 'yes' if m / v <= 1.2 else 'no', f, m - f, (m - f) / v))
+            for way in WAYS[i % len(WAYS):] + WAYS[:i % len(WAYS)]:
+                times[way].append(one_backup(way, opts.uri, name, folder, '%s-%d' % (way, i), expected, say))
+            for way in ROUNDS:
+                times[way + '_fixed'].append(ROUNDS[way](opts.uri, name, folder)[0])
+        say(summary({way: statistics.median(values) for way, values in times.items()}))
     finally:
         subprocess.run(virsh + ['destroy', name], capture_output=True, check=False)
         shutil.rmtree(folder, ignore_errors=True)

@@ -12,6 +12,7 @@ metadata), the images and the directory afterwards, also when the test fails.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import shutil
 import subprocess
@@ -29,6 +30,17 @@ DISK = """    <disk type='file' device='disk'>
       <target dev='{dev}' bus='{bus}'/>
     </disk>
 """
+
+
+def restored_digest(image, workdir):
+    """Restore ``image`` (with its backing chain) into a new raw file in ``workdir`` with qemu-img: its SHA-256."""
+    out = os.path.join(workdir, 'restore-%s.raw' % hashlib.md5(image.encode()).hexdigest()[:8])
+    subprocess.run(['qemu-img', 'convert', '-U', '-O', 'raw', image, out], check=True, capture_output=True)
+    try:
+        with open(out, 'rb') as f:
+            return hashlib.sha256(f.read()).hexdigest()
+    finally:
+        os.unlink(out)
 
 
 def make_image(path, fmt='qcow2', size='16M', backing=None):

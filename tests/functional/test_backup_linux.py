@@ -26,7 +26,7 @@ import libvirt
 import pytest
 
 from conftest import QEMU_URI, run_module
-from day2_guest import dir_pool
+from day2_guest import dir_pool, restored_digest
 from utils.linux_guest import WORK_DIR
 
 MIB = 1024 * 1024
@@ -88,16 +88,6 @@ def write_in_guest(guest, model, offset, data):
     model[offset:offset + len(data)] = data
 
 
-def restored(image, root):
-    out = os.path.join(root, 'restore.raw')
-    subprocess.run(['qemu-img', 'convert', '-U', '-O', 'raw', image, out], check=True, capture_output=True)
-    try:
-        with open(out, 'rb') as f:
-            return hashlib.sha256(f.read()).hexdigest()
-    finally:
-        os.unlink(out)
-
-
 @contextlib.contextmanager
 def backup_place(target, conn, root):
     """Yield a function of a backup's name to the options that put it there: a directory under ``root``, or a name
@@ -128,10 +118,10 @@ def test_linux_guest_full_then_two_incrementals_restore_every_point(linux_guest,
             assert result['changed'] and not result.failed, result
             points.append((result['backup'], hashlib.sha256(bytes(model)).hexdigest()))
         # what was written inside the guest is on the disk
-        assert restored(path, root) == points[-1][1]
+        assert restored_digest(path, root) == points[-1][1]
         for made, digest in points:
             assert made['disks'][0]['name'] == 'vdc' and len(made['disks']) == 1
             assert (made['pool'] is None) == (target == 'directory'), made
-            assert restored(made['disks'][0]['file'], root) == digest, made['disks']
+            assert restored_digest(made['disks'][0]['file'], root) == digest, made['disks']
     assert len(set(d for _m, d in points)) == 3
     assert points[1][0]['kind'] == 'incremental' and points[1][0]['bytes'] < points[0][0]['bytes']

@@ -23,7 +23,7 @@ import tempfile
 import pytest
 
 from conftest import QEMU_URI, run_module
-from day2_guest import dir_pool, guest_with_disks
+from day2_guest import dir_pool, guest_with_disks, restored_digest
 from utils.guest import free_loopback_port
 
 MIB = 1024 * 1024
@@ -55,17 +55,6 @@ class Model:
 
     def digest(self):
         return hashlib.sha256(bytes(self.data)).hexdigest()
-
-
-def restored_digest(image, workdir):
-    """Restore ``image`` (with its backing chain) into a new raw disk with qemu-img; its sha256."""
-    out = os.path.join(workdir, 'restore-%s.raw' % hashlib.md5(image.encode()).hexdigest()[:8])
-    subprocess.run(['qemu-img', 'convert', '-U', '-O', 'raw', image, out], check=True, capture_output=True)
-    try:
-        with open(out, 'rb') as f:
-            return hashlib.sha256(f.read()).hexdigest()
-    finally:
-        os.unlink(out)
 
 
 def backup(guest_name, check=False, **args):

@@ -8,19 +8,26 @@ One playbook, run twice by ansible-playbook: with the modules run in the control
 local task) and with ``sysvirt_libvirt_in_process: false`` (the module process, as before the action plugins).
 Every registered result must be equal: check mode with diff, the real change with diff, failures (bad XML, an
 unknown option, a libvirt error), an info module, a secret (no_log: its value appears in no result, diff or
--vvvv log of either run) and a task with ``no_log: true``. A task delegated to a host reached over another
-connection still runs the module there (the connection executes the AnsiballZ payload), with the same result.
+-vvvv log of either run), a task with ``no_log: true``, and ``domain_backup`` on a running tiny guest (check mode,
+a full push backup, the same task again: each run into a directory of its own; both backups hold the disk's data).
+A task delegated to a host reached over another connection still runs the module there (the connection executes
+the AnsiballZ payload), with the same result.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
+import subprocess
 import sys
+import tempfile
 import textwrap
 
 import pytest
 
+from day2_guest import guest_with_disks, restored_digest
+from utils.guest import MARKER_UP, wait_for_console
 from utils.reliability import playbook_env, run_playbook
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -101,6 +108,23 @@ PLAY = textwrap.dedent('''\
           always:
             - name: remove the secret
               sysvirt.libvirt.secret: {{uri: 'qemu:///system', uuid: {secret_uuid}, state: absent}}
+        - name: a backup in check mode
+          sysvirt.libvirt.domain_backup: &backup
+            uri: 'qemu:///system'
+            domain: "{{{{ backup_domain }}}}"
+            directory: "{{{{ backup_dir }}}}"
+            disks: [{{name: vda}}]
+          check_mode: true
+          diff: true
+          register: backup_check
+        - name: a full push backup
+          sysvirt.libvirt.domain_backup: *backup
+          diff: true
+          register: backup_real
+        - name: the same backup again (the directory holds it)
+          sysvirt.libvirt.domain_backup: *backup
+          diff: true
+          register: backup_again
         - name: no_log on the task
           sysvirt.libvirt.domain_info: {{uri: 'test:///default', name: test}}
           no_log: true
@@ -113,7 +137,8 @@ PLAY = textwrap.dedent('''\
           ansible.builtin.copy:
             dest: "{{{{ out }}}}"
             content: "{{{{ dict(check=check, real=real, bad_xml=bad_xml, unknown=unknown, libvirt_error=libvirt_error,
-              info=info, secret=secret, hidden=hidden, delegated=delegated) | to_json }}}}"
+              info=info, secret=secret, hidden=hidden, delegated=delegated, backup_check=backup_check,
+              backup_real=backup_real, backup_again=backup_again) | to_json }}}}"
           no_log: true
     ''').format(xml=XML, secret=SECRET, secret_uuid=SECRET_UUID)
 
@@ -125,7 +150,29 @@ INVENTORY = textwrap.dedent('''\
     ''').format(python=sys.executable)
 
 
-def _run(tmp_path, in_process):
+@pytest.fixture(scope='module')
+def backup_guest(qemu_conn):
+    """(name, folder for the backups, SHA-256 of the disk's content) of a running tiny guest whose qcow2 vda holds
+    2 MiB of data, written before it boots; the guest, its disk and the folder are removed afterwards."""
+    with guest_with_disks(qemu_conn, start=False, kind='inproc') as (name, dom, workdir, paths):
+        subprocess.run(['qemu-io', '-f', 'qcow2', '-c', 'write -P 0x5a 1M 2M', paths['vda']], check=True,
+                       capture_output=True)
+        content = restored_digest(paths['vda'], workdir)
+        dom.create()
+        wait_for_console(os.path.join(workdir, 'serial.log'), MARKER_UP, timeout=60)
+        folder = tempfile.mkdtemp(prefix='sysvirt-test-')
+        os.chmod(folder, 0o755)
+        try:
+            yield name, folder, content
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def _backup_dir(backup_guest, in_process):
+    return os.path.join(backup_guest[1], 'on' if in_process else 'off')
+
+
+def _run(tmp_path, in_process, backup_guest):
     """(results dict, output, recorded commands) of the playbook with the in-process path on or off."""
     tag = 'on' if in_process else 'off'
     os.makedirs(str(tmp_path / 'connection_plugins'), exist_ok=True)
@@ -138,31 +185,42 @@ def _run(tmp_path, in_process):
                        SYSVIRT_TEST_RECORDING=str(recording))
     out = tmp_path / ('results-%s.json' % tag)
     rc, output = run_playbook(['-vvvv', '-i', str(tmp_path / 'inventory.yml'), str(tmp_path / 'play.yml'),
-                               '-e', 'sysvirt_libvirt_in_process=%s' % in_process, '-e', 'out=%s' % out],
+                               '-e', 'sysvirt_libvirt_in_process=%s' % in_process, '-e', 'out=%s' % out,
+                               '-e', 'backup_domain=%s' % backup_guest[0],
+                               '-e', 'backup_dir=%s' % _backup_dir(backup_guest, in_process)],
                               env, str(tmp_path / ('output-%s.txt' % tag)), 600)
     assert rc == 0, output[-4000:]
     return json.loads(out.read_text()), output, recording.read_text()
 
 
 @pytest.fixture(scope='module')
-def runs(tmp_path_factory):
+def runs(tmp_path_factory, backup_guest):
     tmp = tmp_path_factory.mktemp('in-process')
-    return {True: _run(tmp, True), False: _run(tmp, False)}
+    return {True: _run(tmp, True, backup_guest), False: _run(tmp, False, backup_guest)}
 
 
-def _steady(result):
-    """A registered result without the one value that moves between any two runs: the test driver's running
-    domain reports the clock as its CPU time."""
-    result = json.loads(json.dumps(result))
+#: What differs between two backups of the same disk and nothing else: when they ran and how long they took.
+BACKUP_CLOCKS = ('seconds', 'libvirt_ms', 'started', 'completed')
+
+
+def _steady(result, backup_dir):
+    """A registered result without the values that move between any two runs: the test driver's running domain
+    reports the clock as its CPU time; a backup's clocks (BACKUP_CLOCKS), and its directory (each run backs up into
+    its own), named ``<backup_dir>``."""
+    result = json.loads(json.dumps(result).replace(backup_dir, '<backup_dir>'))
     for domain in result.get('domains') or ():
         domain.pop('cpu_time_ns')
+    if 'backup' in result:
+        for key in BACKUP_CLOCKS:
+            result['backup'].pop(key)
     return result
 
 
 @pytest.mark.parametrize('task', ['check', 'real', 'bad_xml', 'unknown', 'libvirt_error', 'info', 'secret',
-                                  'hidden', 'delegated'])
-def test_same_result_in_process_and_module_process(runs, task):
-    here, there = _steady(runs[True][0][task]), _steady(runs[False][0][task])
+                                  'hidden', 'delegated', 'backup_check', 'backup_real', 'backup_again'])
+def test_same_result_in_process_and_module_process(runs, backup_guest, task):
+    here = _steady(runs[True][0][task], _backup_dir(backup_guest, True))
+    there = _steady(runs[False][0][task], _backup_dir(backup_guest, False))
     assert here == there
 
 
@@ -191,10 +249,24 @@ def test_secret_value_nowhere(runs, in_process):
 
 def test_local_tasks_run_in_the_worker_unless_turned_off(runs):
     on, off = runs[True][1], runs[False][1]
-    assert on.count("running in the controller worker") == 9
-    assert 'AnsiballZ_domain.py' not in on
+    assert on.count("running in the controller worker") == 12
+    assert 'AnsiballZ_domain.py' not in on and 'AnsiballZ_domain_backup.py' not in on
     assert off.count('running in the controller worker') == 0
-    assert off.count('running the module process: sysvirt_libvirt_in_process is false') == 9
+    assert off.count('running the module process: sysvirt_libvirt_in_process is false') == 12
+    assert 'AnsiballZ_domain_backup.py' in off
+
+
+@pytest.mark.parametrize('in_process', [True, False])
+def test_both_ways_back_up_the_disk(runs, backup_guest, in_process):
+    results, directory, content = runs[in_process][0], _backup_dir(backup_guest, in_process), backup_guest[2]
+    check, real, again = results['backup_check'], results['backup_real'], results['backup_again']
+    assert check['changed'] and real['changed'] and not again['changed'], (check, real, again)
+    assert check['actions'] == real['actions'] and check['backup']['bytes'] is None
+    made = real['backup']
+    assert made['kind'] == 'full' and made['directory'] == directory and made['bytes'] >= 2 * 1024 * 1024, made
+    assert made['disks'][0]['file'] == os.path.join(directory, 'vda.qcow2')
+    assert restored_digest(made['disks'][0]['file'], backup_guest[1]) == content
+    assert again['backup'] == made
 
 
 @pytest.mark.parametrize('in_process', [True, False])

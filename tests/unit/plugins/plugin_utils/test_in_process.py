@@ -9,7 +9,9 @@ tests/functional/test_in_process.py."""
 
 from __future__ import annotations
 
+import importlib
 import json
+import os
 import sys
 import types
 
@@ -33,6 +35,16 @@ def _action(transport='local', become=False, async_val=0, environment='', delega
     action._templar = _Templar()
     action._compute_environment_string = lambda: environment
     return action
+
+
+ACTIONS = os.path.join(os.path.dirname(_in_process.__file__), os.pardir, 'action')
+
+
+@pytest.mark.parametrize('name', sorted(f[:-3] for f in os.listdir(ACTIONS) if f.endswith('.py')))
+def test_each_action_plugin_runs_the_module_of_its_name(name):
+    action = importlib.import_module('ansible_collections.sysvirt.libvirt.plugins.action.%s' % name).ActionModule
+    assert issubclass(action, _in_process.InProcessAction)
+    assert action._module is importlib.import_module('ansible_collections.sysvirt.libvirt.plugins.modules.%s' % name)
 
 
 @pytest.fixture(autouse=True)
