@@ -166,7 +166,7 @@ def worker_round(uri, name, folder, directory=None):
     with os.fdopen(read_end) as pipe:
         text = pipe.read()
     elapsed = time.monotonic() - start
-    _, status = os.waitpid(pid, 0)
+    status = os.waitpid(pid, 0)[1]
     if status != 0 or not text:
         raise SystemExit('worker: the child ended with status %s and no result' % status)
     return elapsed, checked(json.loads(text), 'worker')
@@ -202,9 +202,9 @@ def summary(median):
     text = ['median: virsh backup-begin %.2f s' % v]
     for way in ROUNDS:
         m, f = median[way], median[way + '_fixed']
+        met = 'yes' if m / v <= 1.2 else 'no'
         text.append('domain_backup %s %.2f s, %s/virsh %.2fx (target <= 1.2x: %s), its fixed cost (a run with nothing '
-                    'to do) %.2f s, without it %.2f s = %.2fx' % (way, m, way, m / v, 'yes' if m / v <= 1.2 else 'no',
-                                                                   f, m - f, (m - f) / v))
+                    'to do) %.2f s, without it %.2f s = %.2fx' % (way, m, way, m / v, met, f, m - f, (m - f) / v))
     return '\n'.join(text)
 
 
