@@ -403,53 +403,68 @@ def fetch_all(uris, workers, timeout=0, **kwargs):
 
     With ``timeout`` (seconds, > 0) a URI whose fetch has run that long gets an error result and its slot goes to
     the next URI; its thread is left to end on its own (a daemon thread: it never keeps the process alive).
+    Returns as soon as the last result is in: each fetch wakes the waiting thread when it ends (no polling).
     """
     count = len(uris)
     results = [None] * count
     started = {}
     freed = set()
     slots = threading.Semaphore(max(1, workers))
-    lock = threading.RLock()
+    changed = threading.Condition()
 
-    def free(index):
-        with lock:
-            if index not in freed:
-                freed.add(index)
-                slots.release()
+    def free(index):  # with ``changed`` held
+        if index not in freed:
+            freed.add(index)
+            slots.release()
 
     def work(index, uri):
         slots.acquire()
-        with lock:
+        with changed:
             started[index] = time.monotonic()
+            changed.notify_all()  # a new deadline to watch
         try:
             result = fetch_one(uri, **kwargs)
         except Exception as e:  # pragma: no cover - fetch_one reports its errors as data; anything else too
             result = dict(uri=uri, error='%s: %s' % (type(e).__name__, e), hypervisor=None, domains=[],
                           warnings=[], definition=kwargs.get('definition', 'all'))
-        with lock:
+        with changed:
             if results[index] is None:
                 results[index] = result
-        free(index)
+            free(index)
+            changed.notify_all()
 
     threads = [threading.Thread(target=work, args=(i, uri), name='libvirt-inventory-%d' % i) for i, uri in
                enumerate(uris)]
     for thread in threads:
         thread.daemon = True
         thread.start()
-    while True:
-        with lock:
-            now = time.monotonic()
-            for index in range(count):
-                if results[index] is None and timeout and now - started.get(index, now) >= timeout:
-                    results[index] = dict(
-                        uri=uris[index], hypervisor=None, domains=[], warnings=[],
-                        definition=kwargs.get('definition', 'all'),
-                        error='Failed to read %s: no answer within %s seconds (the timeout option)'
-                              % (uris[index], timeout))
-                    free(index)
+    with changed:
+        while True:
+            wait = _expire(uris, results, started, timeout, free, kwargs.get('definition', 'all'))
             if all(r is not None for r in results):
                 return results
-        time.sleep(0.05)
+            changed.wait(wait)
+
+
+def _expire(uris, results, started, timeout, free, definition):
+    """Give every fetch that has run for ``timeout`` seconds its error result (and free its slot); the seconds
+    until the next running fetch reaches its timeout, or None (no timeout, or nothing running)."""
+    if not timeout:
+        return None
+    now = time.monotonic()
+    wait = None
+    for index, uri in enumerate(uris):
+        if results[index] is not None or index not in started:
+            continue
+        left = started[index] + timeout - now
+        if left <= 0:
+            results[index] = dict(uri=uri, hypervisor=None, domains=[], warnings=[], definition=definition,
+                                  error='Failed to read %s: no answer within %s seconds (the timeout option)'
+                                        % (uri, timeout))
+            free(index)
+        elif wait is None or left < wait:
+            wait = left
+    return wait
 
 
 def forward_host(domain, guest_port, uri):

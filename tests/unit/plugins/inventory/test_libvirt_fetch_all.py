@@ -82,3 +82,31 @@ def test_the_plugin_passes_its_options(monkeypatch):
 def test_keepalive_reaches_the_connection():
     result = inv.fetch_one('test:///default', keepalive_interval=1, keepalive_count=1)
     assert result['error'] is None and result['hypervisor']
+
+
+class _ClockWithoutSleep:
+    """inv.time for fetch_all: the clock works, sleeping fails the test (fetch_all must wait on its condition)."""
+    monotonic = staticmethod(time.monotonic)
+
+    @staticmethod
+    def sleep(seconds):
+        raise AssertionError('fetch_all polled with time.sleep(%s)' % seconds)
+
+
+def test_each_fetch_wakes_the_wait_instead_of_a_polling_loop(monkeypatch):
+    monkeypatch.setattr(inv, 'fetch_one', _fake({'a': 0.2, 'b': 0}))
+    monkeypatch.setattr(inv, 'time', _ClockWithoutSleep)
+    results = inv.fetch_all(['a', 'b'], 2)
+    assert [r['uri'] for r in results] == ['a', 'b'] and [r['error'] for r in results] == [None, None]
+
+
+def test_a_timeout_is_noticed_without_polling(monkeypatch):
+    monkeypatch.setattr(inv, 'fetch_one', _fake({'dead': None, 'b': 0}))
+    monkeypatch.setattr(inv, 'time', _ClockWithoutSleep)
+    results = inv.fetch_all(['dead', 'b'], 1, timeout=1)
+    assert results[0]['error'] == 'Failed to read dead: no answer within 1 seconds (the timeout option)'
+    assert results[1]['error'] is None
+
+
+def test_no_uris_no_threads():
+    assert inv.fetch_all([], 4) == []
