@@ -321,7 +321,7 @@ from urllib.parse import urlsplit
 from ansible.errors import AnsibleError
 from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructable
 
-from ansible_collections.sysvirt.libvirt.plugins.module_utils import _host, _xml
+from ansible_collections.sysvirt.libvirt.plugins.module_utils import _capabilities, _xml
 from ansible_collections.sysvirt.libvirt.plugins.module_utils._connection import LibvirtFailure, call
 from ansible_collections.sysvirt.libvirt.plugins.module_utils._domain_data import collect_domains, matches
 from ansible_collections.sysvirt.libvirt.plugins.plugin_utils._libvirt import (
@@ -336,8 +336,8 @@ except ImportError:
 
 def hypervisor_data(conn):
     """What the inventory tells about a hypervisor: node info, capabilities summary, host CPU (plain data)."""
-    caps_text, caps = _host.read_capabilities(conn)
-    caps_data = _host.capabilities_data(caps)
+    caps_text, caps = _capabilities.read_capabilities(conn)
+    caps_data = _capabilities.capabilities_data(caps)
     with call('read the connection details'):
         hostname = conn.getHostname()
         uri = conn.getURI()
@@ -353,9 +353,9 @@ def hypervisor_data(conn):
         hostname=hostname,
         uri=uri,
         driver=driver,
-        library_version=_host.split_version(lib_version)['full'],
-        hypervisor_version=_host.split_version(hv_version)['full'],
-        node=_host.node_info(conn),
+        library_version=_capabilities.split_version(lib_version)['full'],
+        hypervisor_version=_capabilities.split_version(hv_version)['full'],
+        node=_capabilities.node_info(conn),
         cpu=host.get('cpu', {}),
         cpu_xml=_xml.to_string(cpu_el) if cpu_el is not None else None,
         numa_cells=len(host.get('numa_cells', [])),

@@ -21,7 +21,7 @@ from ansible_collections.sysvirt.libvirt.plugins.module_utils._connection import
 )
 from ansible_collections.sysvirt.libvirt.plugins.module_utils._domain_data import STATE_NAMES, describe_domain
 from ansible_collections.sysvirt.libvirt.plugins.module_utils._events import DomainEvents
-from ansible_collections.sysvirt.libvirt.plugins.module_utils._host import machine_aliases, read_capabilities
+from ansible_collections.sysvirt.libvirt.plugins.module_utils._capabilities import machine_aliases, read_capabilities
 from ansible_collections.sysvirt.libvirt.plugins.module_utils._resource import Kind, reconcile_definition
 
 try:
