@@ -13,7 +13,8 @@ in any order), where values are compared the way libvirt spells them: units conv
 base, CPU sets expanded, aliases (machine types) resolved. What libvirt adds on its own (UUID, MACs,
 addresses, default controllers, aliases) is therefore never a difference. Devices the user can remove
 (disks, NICs, ...) that are stored but no longer asked for are differences too: the user's document is
-the definition.
+the definition. The comparison's code is in _xml_compare, which this module loads on the first use of one of
+its names (``_xml.differences``, ``_xml.CompareRules``, ...): code that only parses never compiles it.
 """
 
 from __future__ import absolute_import, division, print_function
