@@ -700,6 +700,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         self._names = self.get_option('names')
         self._metadata = self.get_option('metadata')
         self._group_cache = {}
+        self._safe_strings = {}
         guests_group = self.inventory.add_group(self._sanitize_group_name(group_prefix + 'guests'))
         hv_group = None
         if self.get_option('hypervisors'):
@@ -726,6 +727,16 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
                 if not self._wanted(domain):
                     continue
                 self._add_guest(domain, hv_name, result['uri'], prefix, group_prefix, guests_group, by_hv, strict)
+
+    def _safe(self, value):
+        """unsafe(value), once per distinct plain string of a populate run: the state and URI of a thousand guests
+        are a few strings, and marking each copy costs more than the rest of the variable."""
+        if type(value) is not str:  # pylint: disable=unidiomatic-typecheck  (a tagged str has tags of its own)
+            return unsafe(value)
+        safe = self._safe_strings.get(value)
+        if safe is None:
+            safe = self._safe_strings[value] = unsafe(value)
+        return safe
 
     def _hypervisor_name(self, hypervisor, uri, taken):
         name = hypervisor.get('hostname') if self.get_option('hypervisor_name') == 'hostname' else None
@@ -779,7 +790,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         if by_hv is not None:
             self.inventory.add_child(by_hv, host)
         for key, value in guest_vars(domain, hv_name, uri, self._wanted_vars).items():
-            self.inventory.set_variable(host, prefix + key, unsafe(value))
+            self.inventory.set_variable(host, prefix + key, self._safe(value))
         if self._set_ansible_host:
             address, port = choose_address(domain, *self._address_args, uri=uri, forward_port=self._forward_port)
             if address:

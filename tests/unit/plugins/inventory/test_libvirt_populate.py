@@ -470,3 +470,18 @@ def test_hypervisors_are_fetched_concurrently(monkeypatch):
     assert time.monotonic() - start < 3  # one after another would take 6 s
     assert max(peak) == 20
     assert [r['uri'] for r in results] == uris  # in the order of the configuration
+
+
+def test_strings_repeated_across_guests_are_marked_like_single_ones(make_plugin):
+    """The populate step marks each distinct string once (state, URI, ... repeat for every guest): every guest
+    still gets a trusted plain value, and a template-like value stays untrusted on every guest that has it."""
+    title = '{{ lookup("pipe", "id") }}'
+    guests = [_domain('g%d' % i, state='shutoff', title=title) for i in range(3)]
+    guests[2]['title'] = trust_as_template(title)  # arrived trusted (never should): still untrusted
+    plugin = make_plugin([_hv('kvm01', 'qemu:///system', guests)], host_vars=['all'])
+    for name in ('g0', 'g1', 'g2'):
+        hostvars = plugin.inventory.get_host(name).get_vars()
+        assert (hostvars['libvirt_state'], hostvars['libvirt_uri']) == ('shutoff', 'qemu:///system')
+        assert is_trusted_as_template(hostvars['libvirt_state']) and is_trusted_as_template(hostvars['libvirt_uri'])
+        assert hostvars['libvirt_title'] == title and not is_trusted_as_template(hostvars['libvirt_title'])
+        assert hostvars['libvirt_uuid'] == 'uuid-' + name and is_trusted_as_template(hostvars['libvirt_uuid'])
