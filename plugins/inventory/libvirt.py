@@ -731,7 +731,8 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
     def _safe(self, value):
         """unsafe(value), once per distinct plain string of a populate run: the state and URI of a thousand guests
         are a few strings, and marking each copy costs more than the rest of the variable."""
-        if type(value) is not str:  # pylint: disable=unidiomatic-typecheck  (a tagged str has tags of its own)
+        # Only plain str: a tagged one (a str subclass) has tags of its own.
+        if type(value) is not str:  # pylint: disable=unidiomatic-typecheck
             return unsafe(value)
         safe = self._safe_strings.get(value)
         if safe is None:
