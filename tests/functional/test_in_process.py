@@ -175,6 +175,15 @@ PLAY = textwrap.dedent('''\
         - name: checkpoints (domain_checkpoint_info)
           sysvirt.libvirt.domain_checkpoint_info: {{uri: 'test:///default', domain: test}}
           register: checkpoint_info
+        - name: keys, an NMI and a screenshot (domain_console)
+          sysvirt.libvirt.domain_console:
+            uri: 'test:///default'
+            domain: test
+            send_keys: [shift]
+            nmi: true
+            screenshot: {{dest: "{{{{ save_path }}}}.png"}}
+          diff: true
+          register: console
         - name: no_log on the task
           sysvirt.libvirt.domain_info: {{uri: 'test:///default', name: test}}
           no_log: true
@@ -190,7 +199,8 @@ PLAY = textwrap.dedent('''\
               info=info, secret=secret, hidden=hidden, delegated=delegated, backup_check=backup_check,
               backup_real=backup_real, backup_again=backup_again, cpu_baseline=cpu_baseline, cpu_compare=cpu_compare,
               host_memory=host_memory, node_device=node_device, host_interface=host_interface, job_none=job_none,
-              job_save=job_save, job_info=job_info, checkpoint=checkpoint, checkpoint_info=checkpoint_info)
+              job_save=job_save, job_info=job_info, checkpoint=checkpoint, checkpoint_info=checkpoint_info,
+              console=console)
               | to_json }}}}"
           no_log: true
     ''').format(xml=XML, secret=SECRET, secret_uuid=SECRET_UUID, vhba=VHBA, iface=IFACE)
@@ -226,7 +236,8 @@ def _backup_dir(backup_guest, in_process):
 
 
 def _save_path(backup_guest, in_process):
-    """Where domain_job saves the test driver's guest in one run (each run saves to a file of its own)."""
+    """Where domain_job saves the test driver's guest in one run (each run saves to a file of its own; the
+    screenshot of domain_console goes next to it, with .png added)."""
     return os.path.join(backup_guest[1], 'test-%s.save' % ('on' if in_process else 'off'))
 
 
@@ -283,7 +294,7 @@ def _steady(result, backup_guest, in_process):
 #: The registered results: the first tasks, then one or two per module added to the worker since.
 TASKS = ['check', 'real', 'bad_xml', 'unknown', 'libvirt_error', 'info', 'secret', 'hidden', 'delegated',
          'backup_check', 'backup_real', 'backup_again', 'cpu_baseline', 'cpu_compare', 'host_memory', 'node_device',
-         'host_interface', 'job_none', 'job_save', 'job_info', 'checkpoint', 'checkpoint_info']
+         'host_interface', 'job_none', 'job_save', 'job_info', 'checkpoint', 'checkpoint_info', 'console']
 
 
 @pytest.mark.parametrize('task', TASKS)
@@ -318,14 +329,15 @@ def test_secret_value_nowhere(runs, in_process):
 
 #: The modules the playbook runs locally, each of which must leave the worker only when turned off.
 LOCAL_MODULES = ('domain', 'domain_backup', 'cpu_baseline', 'cpu_compare', 'host_memory', 'node_device',
-                 'host_interface', 'domain_job', 'domain_job_info', 'domain_checkpoint', 'domain_checkpoint_info')
+                 'host_interface', 'domain_job', 'domain_job_info', 'domain_checkpoint', 'domain_checkpoint_info',
+                 'domain_console')
 
 
 def test_local_tasks_run_in_the_worker_unless_turned_off(runs):
     on, off = runs[True][1], runs[False][1]
-    assert on.count("running in the controller worker") == 22
+    assert on.count("running in the controller worker") == 23
     assert off.count('running in the controller worker') == 0
-    assert off.count('running the module process: sysvirt_libvirt_in_process is false') == 22
+    assert off.count('running the module process: sysvirt_libvirt_in_process is false') == 23
     for name in LOCAL_MODULES:
         assert 'AnsiballZ_%s.py' % name not in on and 'AnsiballZ_%s.py' % name in off, name
 
@@ -350,6 +362,10 @@ def test_the_added_modules_did_their_work(runs, backup_guest, in_process):
     assert results['job_info']['jobs'][0]['domain'] == 'test'
     assert results['checkpoint']['actions'] == ['create checkpoint sysvirt-test-cp']
     assert results['checkpoint_info']['domain'] == 'test' and not results['checkpoint_info']['failed']
+    console = results['console']
+    assert console['changed'] and console['screenshot']['mime_type'] == 'image/png', console
+    with open(_save_path(backup_guest, in_process) + '.png', 'rb') as handle:
+        assert handle.read(8) == b'\x89PNG\r\n\x1a\n'
 
 
 @pytest.mark.parametrize('in_process', [True, False])
