@@ -309,8 +309,8 @@ def main():
             for amount, med in results:
                 cells = ['%d' % amount, '%.2f / %.3f' % med['virsh']]
                 for way in ('module', 'worker', 'transfer'):
-                    cells += ['%.2f / %.3f' % med[way], '%.2fx / %.2fx' % (med[way][0] / med['virsh'][0],
-                                                                         med[way][1] / med['virsh'][1])]
+                    ratios = (med[way][0] / med['virsh'][0], med[way][1] / med['virsh'][1])
+                    cells += ['%.2f / %.3f' % med[way], '%.2fx / %.2fx' % ratios]
                 cells.append('yes' if med['worker'][0] / med['virsh'][0] <= TARGET else 'no')
                 say('| %s |' % ' | '.join(cells))
     finally:
