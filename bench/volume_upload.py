@@ -58,16 +58,14 @@ COLLECTIONS = os.path.join(REPO, '.build', 'collections')
 MODULE = os.path.join(REPO, 'plugins', 'modules', 'volume.py')
 MiB = 1024 * 1024
 
-_in_process = WORKER_MODULE = None
+WORKER = None
 
 
 def import_as_the_strategy_does():
-    """What the strategy does before it forks a worker: the action plugin's import imports the module (and with it
-    ansible-core's module code, libvirt-python, lxml and our module_utils) in the parent."""
-    global _in_process, WORKER_MODULE  # pylint: disable=global-statement
-    sys.path.insert(0, COLLECTIONS)
-    from ansible_collections.sysvirt.libvirt.plugins.plugin_utils import _in_process  # noqa: F811
-    WORKER_MODULE = _in_process.action_for('volume')._module
+    """What the strategy does before it forks a worker: import the module (bench/_worker.py)."""
+    global WORKER  # pylint: disable=global-statement
+    from _worker import Worker
+    WORKER = Worker('volume')
 
 
 def sh(*args, **kw):
@@ -123,42 +121,10 @@ def run_module(args, folder):
     return elapsed, cpu, checked(json.loads(out.stdout[out.stdout.index('{'):]), 'module')
 
 
-def _in_worker(params, write_end):
-    """In the forked child: the module's main() run and its result parsed as the action plugin does
-    (_in_process.InProcessAction._run_here), the result sent to the parent as JSON."""
-    status = 1
-    try:
-        stdout, rc = _in_process._call_main(WORKER_MODULE.main, params)
-        action = object.__new__(_in_process.InProcessAction)
-        action._used_interpreter = None
-        parsed = action._parse_returned_data(dict(stdout=stdout, stderr='', rc=rc), _in_process.PROFILE)
-        parsed.remove_internal_keys()
-        with os.fdopen(write_end, 'w') as pipe:
-            json.dump(parsed.as_result_dict(for_round_trip=True), pipe, default=str)
-        status = 0
-    finally:
-        os._exit(status)
-
-
 def run_worker(args):
-    """The volume module in a forked child of this process, where it is imported: (wall, CPU seconds, result)."""
-    encoder = _in_process.get_module_encoder(_in_process.PROFILE, _in_process.Direction.CONTROLLER_TO_MODULE)
-    params = json.dumps(dict(ANSIBLE_MODULE_ARGS=args), cls=encoder).encode('utf-8')
-    sys.stdout.flush()
-    read_end, write_end = os.pipe()
-    start = time.monotonic()
-    pid = os.fork()
-    if pid == 0:
-        os.close(read_end)
-        _in_worker(params, write_end)
-    os.close(write_end)
-    with os.fdopen(read_end) as pipe:
-        text = pipe.read()
-    elapsed = time.monotonic() - start
-    status, usage = os.wait4(pid, 0)[1:]
-    if status != 0 or not text:
-        raise SystemExit('worker: the child ended with status %s and no result' % status)
-    return elapsed, usage.ru_utime + usage.ru_stime, checked(json.loads(text), 'worker')
+    """The volume module as Ansible runs a local task (bench/_worker.py): (wall, CPU seconds, result)."""
+    wall, cpu, result = WORKER.run(args)
+    return wall, cpu, checked(result, 'worker')
 
 
 def in_process_upload(uri, pool, name, image):
