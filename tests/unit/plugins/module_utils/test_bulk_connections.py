@@ -65,7 +65,7 @@ def test_each_thread_has_its_own_up_to_the_size_then_shares_the_tasks():
     connections = _bulk.Connections('main', 3, opener)
     got = in_threads(connections, 4)
     assert all(first == again for first, again in got)
-    assert sorted(first for first, _ in got) == ['c1', 'c2', 'main', 'main']
+    assert sorted(pair[0] for pair in got) == ['c1', 'c2', 'main', 'main']
     assert [extra.conn for extra in opened] == ['c1', 'c2']
     connections.close()
     assert all(extra.closed for extra in opened) and connections.opened == []
@@ -74,7 +74,7 @@ def test_each_thread_has_its_own_up_to_the_size_then_shares_the_tasks():
 def test_a_connection_that_cannot_be_opened_means_sharing_the_tasks():
     opener, opened = opener_of([])
     connections = _bulk.Connections('main', 4, opener)
-    assert sorted(first for first, _ in in_threads(connections, 3)) == ['main'] * 3
+    assert sorted(pair[0] for pair in in_threads(connections, 3)) == ['main'] * 3
 
 
 def test_run_waves_runs_items_on_the_threads_connections(monkeypatch):
