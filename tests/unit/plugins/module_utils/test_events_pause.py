@@ -28,10 +28,15 @@ fires = []
 _events.ensure_event_loop()
 libvirt.virEventAddTimeout(10, lambda timer, opaque: fires.append(1), None)
 counts = {}
-time.sleep(0.3)
+time.sleep(0.5)
 counts['before'] = len(fires)
 with _events.loop_paused():
-    time.sleep(0.05)  # the loop's current iteration ends
+    # the loop's current iteration ends: wait (bounded) until the count stops moving; a loop that is not held
+    # fires the 10 ms timer about ten times per 0.1 s and never gets here before the deadline
+    last, deadline = -1, time.monotonic() + 5
+    while len(fires) != last and time.monotonic() < deadline:
+        last = len(fires)
+        time.sleep(0.1)
     counts['paused'] = len(fires)
     time.sleep(0.3)
     counts['paused_later'] = len(fires)
@@ -39,7 +44,7 @@ with _events.loop_paused():
         pass
     time.sleep(0.2)
     counts['after_nested'] = len(fires)
-time.sleep(0.3)
+time.sleep(0.5)
 counts['after'] = len(fires)
 print(json.dumps(counts))
 '''
