@@ -46,9 +46,9 @@ from utils.guest import MARKER_UP, tiny_guest_xml, wait_for_console  # noqa: E40
 from ansible_collections.sysvirt.libvirt.plugins.module_utils import _backup, _xml  # noqa: E402
 # What the strategy does before it forks a worker: the action plugin's import imports the module (and with it
 # ansible-core's module code, libvirt-python, lxml and our module_utils) in the parent.
-from ansible_collections.sysvirt.libvirt.plugins.plugin_utils import _in_process  # noqa: E402
+from _worker import Worker  # noqa: E402
 
-WORKER_MODULE = _in_process.action_for('domain_backup')._module
+WORKER = Worker('domain_backup')
 
 MiB = 1024 * 1024
 
@@ -133,43 +133,10 @@ def module_round(uri, name, folder, directory=None):
     return elapsed, checked(json.loads(out.stdout[out.stdout.index('{'):]), 'module')
 
 
-def _in_worker(params, write_end):
-    """In the forked child: the module's main() run and its result parsed as the action plugin does
-    (_in_process.InProcessAction._run_here), the result sent to the parent as JSON."""
-    status = 1
-    try:
-        stdout, rc = _in_process._call_main(WORKER_MODULE.main, params)
-        action = object.__new__(_in_process.InProcessAction)
-        action._used_interpreter = None
-        parsed = action._parse_returned_data(dict(stdout=stdout, stderr='', rc=rc), _in_process.PROFILE)
-        parsed.remove_internal_keys()
-        with os.fdopen(write_end, 'w') as pipe:
-            json.dump(parsed.as_result_dict(for_round_trip=True), pipe, default=str)
-        status = 0
-    finally:
-        os._exit(status)
-
-
 def worker_round(uri, name, folder, directory=None):
     """The module run in a forked child of this process, where it is imported: (seconds, its ``backup``)."""
-    encoder = _in_process.get_module_encoder(_in_process.PROFILE, _in_process.Direction.CONTROLLER_TO_MODULE)
-    params = json.dumps(dict(ANSIBLE_MODULE_ARGS=module_args(uri, name, folder, directory)),
-                        cls=encoder).encode('utf-8')
-    sys.stdout.flush()
-    read_end, write_end = os.pipe()
-    start = time.monotonic()
-    pid = os.fork()
-    if pid == 0:
-        os.close(read_end)
-        _in_worker(params, write_end)
-    os.close(write_end)
-    with os.fdopen(read_end) as pipe:
-        text = pipe.read()
-    elapsed = time.monotonic() - start
-    status = os.waitpid(pid, 0)[1]
-    if status != 0 or not text:
-        raise SystemExit('worker: the child ended with status %s and no result' % status)
-    return elapsed, checked(json.loads(text), 'worker')
+    elapsed, _cpu, result = WORKER.run(module_args(uri, name, folder, directory))
+    return elapsed, checked(result, 'worker')
 
 
 ROUNDS = dict(module=module_round, worker=worker_round)

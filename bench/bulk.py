@@ -3,17 +3,22 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Benchmark: one sysvirt.libvirt.bulk task against the same work as a loop of sysvirt.libvirt.domain.
 
-    python bench/bulk.py [--uri qemu:///system] [--count 50] [--workers 8]
+    python bench/bulk.py [--uri qemu:///system] [--count 50] [--workers 8] [--loop-way worker|process|both]
 
 Two playbooks, run one after the other on the same daemon, each with four steps over ``--count`` tiny no-OS TCG
 guests (type='qemu', 32 MiB, no disk, no NIC; named sysvirt-test-benchbulk-*): define, start (state running),
 destroy (state destroyed), undefine (state absent). One playbook loops the domain module over the guests (one task
 per step, ``loop:``), the other runs one bulk task per step. Each step's wall time is taken inside the playbook
 (``now()`` before and after the task), so ansible-playbook's start-up is in neither. The loop playbook also
-loops ansible.builtin.ping over as many items: Ansible's own floor per loop item.
+loops ansible.builtin.ping over as many items: Ansible's own floor per loop item. ``--loop-way`` says how the loop's
+domain tasks run: in Ansible's worker (``worker``, the default for a local task since the in-process action
+plugins), as a module process each (``process``: ``sysvirt_libvirt_in_process=false``, what a remote connection,
+become or async get), or ``both``, one loop playbook after the other.
 
-Prints one line per step, ``<step> loop <s> bulk <s> ratio <loop/bulk>x``, and the total; ``main()`` returns
-the ratios as a dict ({'define': 24.1, ..., 'total': 11.2}) for bench/run.sh or another caller. Every guest is
+Prints the load average, one line per step, ``<step> loop <s> bulk <s> ratio <loop/bulk>x``, the total, and each
+playbook's CPU time (user + system of ansible-playbook and every process it started, module processes included;
+libvirtd's and QEMU's own time is in neither). ``main()`` returns the ratios as a dict ({'define': 24.1, ...,
+'total': 11.2}; with ``--loop-way both``, one such dict per way) for bench/run.sh or another caller. Every guest is
 removed at the end, also on failure or Ctrl-C. A benchmark, never an assertion.
 """
 
@@ -22,6 +27,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -79,21 +85,25 @@ def bulk_play(uri, count, workers):
     return [dict(hosts='localhost', gather_facts=False, tasks=tasks)]
 
 
-def play(playbook):
-    """Run a playbook; the step times it reports."""
+def play(playbook, extra_vars=()):
+    """Run a playbook; the step times it reports, with its CPU time (user + system of its process tree) as 'cpu'."""
     env = dict(os.environ, ANSIBLE_STDOUT_CALLBACK='ansible.builtin.default', ANSIBLE_LOCALHOST_WARNING='False',
                ANSIBLE_COLLECTIONS_SCAN_SYS_PATH='False')
     env.setdefault('ANSIBLE_COLLECTIONS_PATH', os.path.join(REPO, '.build', 'collections'))
     with tempfile.NamedTemporaryFile('w', suffix='.yml', prefix=PREFIX, delete=False) as handle:
         json.dump(playbook, handle)
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     try:
-        proc = subprocess.run(['ansible-playbook', '-i', 'localhost,', '-c', 'local', handle.name], env=env,
-                              capture_output=True, text=True, check=False)
+        proc = subprocess.run(['ansible-playbook', '-i', 'localhost,', '-c', 'local', handle.name]
+                              + ['-e%s' % var for var in extra_vars], env=env, capture_output=True, text=True,
+                              check=False)
     finally:
         os.unlink(handle.name)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
     for line in proc.stdout.splitlines():
         if '"msg": "BENCH ' in line:
-            return json.loads(json.loads('{%s}' % line.strip())['msg'][len('BENCH '):])
+            return dict(json.loads(json.loads('{%s}' % line.strip())['msg'][len('BENCH '):]), cpu=cpu)
     raise RuntimeError('the playbook failed (rc %d):\n%s\n%s' % (proc.returncode, proc.stdout[-3000:],
                                                                  proc.stderr[-2000:]))
 
@@ -116,28 +126,50 @@ def cleanup(uri):
         conn.close()
 
 
-def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split('\n', maxsplit=1)[0])
-    parser.add_argument('--uri', default='qemu:///system')
-    parser.add_argument('--count', type=int, default=50)
-    parser.add_argument('--workers', type=int, default=8)
-    args = parser.parse_args(argv)
-    cleanup(args.uri)
-    try:
-        loop = play(loop_play(args.uri, args.count))
-        bulk = play(bulk_play(args.uri, args.count, args.workers))
-    finally:
-        cleanup(args.uri)
-    print('# bench/bulk.py --uri %s --count %d --workers %d: seconds per step, a loop of sysvirt.libvirt.domain '
-          'against one sysvirt.libvirt.bulk task' % (args.uri, args.count, args.workers))
-    print('ping loop (Ansible floor): %.2f s, %.0f ms per item' % (loop['ping'], 1000 * loop['ping'] / args.count))
+LOOP_WAYS = dict(worker=(), process=('sysvirt_libvirt_in_process=false',))
+
+
+def report(loop, bulk, count):
+    """Print one line per step and the total for one loop against the bulk playbook; the ratios."""
+    print('ping loop (Ansible floor): %.2f s, %.0f ms per item' % (loop['ping'], 1000 * loop['ping'] / count))
     ratios = {}
     for step in STEPS + ('total',):
         mine = sum(loop[s] for s in STEPS) if step == 'total' else loop[step]
         theirs = sum(bulk[s] for s in STEPS) if step == 'total' else bulk[step]
         ratios[step] = round(mine / theirs, 1)
         print('%-9s loop %7.2f s  bulk %6.2f s  ratio %5.1fx' % (step, mine, theirs, ratios[step]))
+    print('CPU of the playbook (ansible-playbook and its processes): loop %.1f s (of which the ping loop is part), '
+          'bulk %.1f s' % (loop['cpu'], bulk['cpu']))
     return ratios
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split('\n', maxsplit=1)[0])
+    parser.add_argument('--uri', default='qemu:///system')
+    parser.add_argument('--count', type=int, default=50)
+    parser.add_argument('--workers', type=int, default=8)
+    parser.add_argument('--loop-way', choices=('worker', 'process', 'both'), default='worker')
+    args = parser.parse_args(argv)
+    ways = ('worker', 'process') if args.loop_way == 'both' else (args.loop_way,)
+    cleanup(args.uri)
+    loads = [os.getloadavg()]
+    try:
+        loops = {}
+        for way in ways:
+            loops[way] = play(loop_play(args.uri, args.count), LOOP_WAYS[way])
+            loads.append(os.getloadavg())
+        bulk = play(bulk_play(args.uri, args.count, args.workers))
+        loads.append(os.getloadavg())
+    finally:
+        cleanup(args.uri)
+    print('# bench/bulk.py --uri %s --count %d --workers %d: seconds per step, a loop of sysvirt.libvirt.domain '
+          'against one sysvirt.libvirt.bulk task' % (args.uri, args.count, args.workers))
+    print('load average (1 min) before and after each playbook: %s' % ' '.join('%.1f' % load[0] for load in loads))
+    ratios = {}
+    for way in ways:
+        print('## the loop as %s' % ('module processes' if way == 'process' else "tasks in Ansible's worker"))
+        ratios[way] = report(loops[way], bulk, args.count)
+    return ratios[ways[0]] if len(ways) == 1 else ratios
 
 
 if __name__ == '__main__':

@@ -9,7 +9,7 @@
 #   loops      50-item define/start/destroy/undefine loops, ping floor, ours in the worker and as a module process,
 #              community.libvirt.virt, and sysvirt.libvirt.bulk when plugins/modules/bulk.py exists (loops.py)
 #   inventory  ansible-inventory at 0 and 1 guests (inventory_fixed.py), 500 and 1,000 (domains.py)
-#   volume     a 1 GiB sparse upload against `virsh vol-upload --sparse` (volume_upload.py)
+#   volume     a 1 GiB sparse upload against `virsh vol-upload --sparse`: module process, worker (volume_upload.py)
 # Output: the terminal and bench/results/compare-<date>.txt. Ratios, never timed assertions.
 set -euo pipefail
 # shellcheck source=bench/peer.sh

@@ -13,12 +13,22 @@ times, alternating the order:
   process given its arguments as a JSON file), with `upload:`; the module reads the volume back, finds it
   differs, and uploads.
 
+* worker: the module as Ansible runs a local task on ansible-core 2.21 (plugins/plugin_utils/_in_process.py):
+  imported once in this process, as the strategy imports the action plugin before it forks its workers; each
+  round a forked child calls its ``main()`` through ``_in_process._call_main`` with the arguments serialised as
+  the action plugin does and parses the printed result with ansible-core's parser; timed from the fork to the
+  result;
 * transfer: the module's own compare-then-upload code called in this process
   (no process start-up).
 
+Each way's CPU time is recorded too (user + system of the virsh or module process, of the forked worker, or of
+this process for the transfer; libvirtd's own work, which writes the volume, is in none of them): with other work
+on the machine the wall clock is noisy and CPU is not.
+
 Also timed: the module's re-run with identical content (the comparison pass that keeps it idempotent), and the
 module's fixed cost (a new process on a missing volume with state=absent: Python and Ansible start-up, connect)
-and, as its floor, a Python process that only imports ansible-core's AnsibleModule.
+and the worker's (the same call in a forked child) and, as the process's floor, a Python process that only
+imports ansible-core's AnsibleModule.
 Each volume's content is verified with SHA-256 after
 upload. Medians are reported, with the ratio module / virsh. The pool and folder are always removed.
 
@@ -34,6 +44,7 @@ import argparse
 import hashlib
 import json
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -46,6 +57,15 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 COLLECTIONS = os.path.join(REPO, '.build', 'collections')
 MODULE = os.path.join(REPO, 'plugins', 'modules', 'volume.py')
 MiB = 1024 * 1024
+
+WORKER = None
+
+
+def import_as_the_strategy_does():
+    """What the strategy does before it forks a worker: import the module (bench/_worker.py)."""
+    global WORKER  # pylint: disable=global-statement
+    from _worker import Worker
+    WORKER = Worker('volume')
 
 
 def sh(*args, **kw):
@@ -69,19 +89,42 @@ def make_file(path, size, data_mib, extents):
             handle.write(os.urandom(piece))
 
 
+def children_cpu():
+    """CPU seconds (user + system) of this process's waited-for children so far."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def timed(args):
+    """(wall seconds, CPU seconds) of a command run to its end."""
+    cpu, start = children_cpu(), time.monotonic()
+    sh(*args)
+    return time.monotonic() - start, children_cpu() - cpu
+
+
+def checked(result, way):
+    if result.get('failed'):
+        raise SystemExit('%s failed: %s' % (way, result.get('msg')))
+    return result
+
+
 def run_module(args, folder):
+    """The volume module as a module process: (wall seconds, CPU seconds, result)."""
     env = dict(os.environ, PYTHONPATH=COLLECTIONS)
     path = os.path.join(folder, 'args-%s.json' % uuid.uuid4().hex[:6])
     with open(path, 'w') as handle:
         json.dump(dict(ANSIBLE_MODULE_ARGS=args), handle)
-    start = time.monotonic()
+    cpu, start = children_cpu(), time.monotonic()
     out = subprocess.run([sys.executable, MODULE, path], capture_output=True, text=True, env=env, check=False)
-    elapsed = time.monotonic() - start
+    elapsed, cpu = time.monotonic() - start, children_cpu() - cpu
     os.unlink(path)
-    result = json.loads(out.stdout[out.stdout.index('{'):])
-    if result.get('failed'):
-        raise SystemExit('module failed: %s' % result.get('msg'))
-    return elapsed, result
+    return elapsed, cpu, checked(json.loads(out.stdout[out.stdout.index('{'):]), 'module')
+
+
+def run_worker(args):
+    """The volume module as Ansible runs a local task (bench/_worker.py): (wall, CPU seconds, result)."""
+    wall, cpu, result = WORKER.run(args)
+    return wall, cpu, checked(result, 'worker')
 
 
 def in_process_upload(uri, pool, name, image):
@@ -93,10 +136,10 @@ def in_process_upload(uri, pool, name, image):
     conn = libvirt.open(uri)
     try:
         vol = conn.storagePoolLookupByName(pool).storageVolLookupByName(name)
-        start = time.monotonic()
+        cpu, start = time.process_time(), time.monotonic()
         if not _stream.volume_matches_file(conn, vol, image):
             _stream.upload(conn, vol, image)
-        return time.monotonic() - start
+        return time.monotonic() - start, time.process_time() - cpu
     finally:
         conn.close()
 
@@ -105,8 +148,37 @@ SWEEP = '0,64,128,256,512,1024'
 TARGET = 1.5
 
 
+WAYS = ('virsh', 'module', 'worker', 'transfer')
+
+
+def one_upload(who, opts, pool, name, image, folder, expected):
+    """(wall, CPU) of one upload into the fresh volume ``name`` taken ``who``; for the module and the worker also
+    (wall, CPU) of the same task again, which finds the content identical and sends nothing."""
+    if who == 'virsh':
+        return timed(['virsh', '-q', '-c', opts.uri, 'vol-upload', '--sparse', '--pool', pool, name, image]), None
+    if who == 'transfer':
+        return in_process_upload(opts.uri, pool, name, image), None
+    args = dict(uri=opts.uri, pool=pool, name=name, upload=image)
+    call = (lambda: run_worker(args)) if who == 'worker' else (lambda: run_module(args, folder))
+    wall, cpu, result = call()
+    assert result['actions'] == expected, result
+    again_wall, again_cpu, result = call()
+    assert result['changed'] is False, result
+    return (wall, cpu), (again_wall, again_cpu)
+
+
+def fixed_costs(opts, pool, folder):
+    """(wall, CPU) of the module process, of the worker with nothing to do (state=absent on a missing volume), and
+    of a Python process that only imports AnsibleModule."""
+    args = dict(uri=opts.uri, pool=pool, name='sysvirt-none', state='absent')
+    module = run_module(args, folder)[:2]
+    worker = run_worker(args)[:2]
+    floor = timed([sys.executable, '-c', 'from ansible.module_utils.basic import AnsibleModule'])
+    return dict(module_fixed=module, worker_fixed=worker, floor=floor)
+
+
 def measure(opts, pool, folder, data_mib, say):
-    """One data amount: --rounds rounds in alternating order; returns the medians."""
+    """One data amount: --rounds rounds in rotating order; returns the medians of (wall, CPU) per way."""
     virsh = ['virsh', '-q', '-c', opts.uri]
     image = os.path.join(folder, 'image.raw')
     size = opts.size_mib * MiB
@@ -116,54 +188,32 @@ def measure(opts, pool, folder, data_mib, say):
     expected = [] if data_mib == 0 else ['upload']
     say('## %d MiB apparent, %d MiB data in %d extents, %d rounds; load %s'
         % (opts.size_mib, data_mib, opts.extents, opts.rounds, load()))
-    base = dict(uri=opts.uri, pool=pool)
-    times = dict(virsh=[], module=[], rerun=[], fixed=[], transfer=[], floor=[])
-
-    def fresh(name):
-        sh(*virsh, 'vol-create-as', pool, name, str(size), '--allocation', '0', '--format', 'raw')
-
-    def check(name):
-        got = sha256(os.path.join(folder, 'pool', name))
-        if got != digest:
-            raise SystemExit('content of %s differs after upload' % name)
-
+    times = dict((key, []) for key in WAYS + ('module_rerun', 'worker_rerun', 'module_fixed', 'worker_fixed',
+                                              'floor'))
     for rnd in range(opts.rounds):
-        order = ('virsh', 'module', 'transfer') if rnd % 2 == 0 else ('transfer', 'module', 'virsh')
-        for who in order:
+        for who in WAYS[rnd % len(WAYS):] + WAYS[:rnd % len(WAYS)]:
             name = '%s-%d.raw' % (who, rnd)
-            fresh(name)
-            if who == 'virsh':
-                start = time.monotonic()
-                sh(*virsh, 'vol-upload', '--sparse', '--pool', pool, name, image)
-                times['virsh'].append(time.monotonic() - start)
-            elif who == 'transfer':
-                times['transfer'].append(in_process_upload(opts.uri, pool, name, image))
-            else:
-                elapsed, result = run_module(dict(base, name=name, upload=image), folder)
-                assert result['actions'] == expected, result
-                times['module'].append(elapsed)
-                elapsed, result = run_module(dict(base, name=name, upload=image), folder)
-                assert result['changed'] is False, result
-                times['rerun'].append(elapsed)
-            check(name)
+            sh(*virsh, 'vol-create-as', pool, name, str(size), '--allocation', '0', '--format', 'raw')
+            first, again = one_upload(who, opts, pool, name, image, folder, expected)
+            times[who].append(first)
+            if again:
+                times[who + '_rerun'].append(again)
+            if sha256(os.path.join(folder, 'pool', name)) != digest:
+                raise SystemExit('content of %s differs after upload' % name)
             sh(*virsh, 'vol-delete', '--pool', pool, name)
-        elapsed, _result = run_module(dict(base, name='sysvirt-none', state='absent'), folder)
-        times['fixed'].append(elapsed)
-        start = time.monotonic()
-        subprocess.run([sys.executable, '-c', 'from ansible.module_utils.basic import AnsibleModule'], check=True)
-        times['floor'].append(time.monotonic() - start)
-        say('round %d: virsh %.2fs  module %.2fs  module re-run (identical, no upload) %.2fs  '
-            'module fixed cost %.2fs  in-process compare+upload %.2fs'
-            % (rnd + 1, times['virsh'][-1], times['module'][-1], times['rerun'][-1], times['fixed'][-1],
-               times['transfer'][-1]))
-    med = dict((k, statistics.median(v)) for k, v in times.items())
-    say('median: virsh vol-upload --sparse %.2fs | volume module (new process, compare + upload) %.2fs | '
-        'ratio %.2fx (target <= %.1fx)' % (med['virsh'], med['module'], med['module'] / med['virsh'], TARGET))
-    say('median: in-process compare + upload (the module\'s _stream code, no process start) %.2fs | '
-        'ratio %.2fx' % (med['transfer'], med['transfer'] / med['virsh']))
-    say('median: module re-run with identical content %.2fs; module fixed cost (process start, connect, '
-        'no volume) %.2fs, of which Python + importing ansible-core\'s AnsibleModule alone %.2fs'
-        % (med['rerun'], med['fixed'], med['floor']))
+        for key, value in fixed_costs(opts, pool, folder).items():
+            times[key].append(value)
+        say('round %d (wall / CPU s): %s' % (rnd + 1, '  '.join(
+            '%s %.2f/%.2f' % (key, value[-1][0], value[-1][1]) for key, value in times.items())))
+    med = dict((k, tuple(statistics.median(x[i] for x in v) for i in (0, 1))) for k, v in times.items())
+    for way in ('module', 'worker', 'transfer'):
+        say('median %s: %.2f s wall, %.3f s CPU; against virsh vol-upload --sparse (%.2f s, %.3f s CPU): %.2fx wall, '
+            '%.2fx CPU' % (way, med[way][0], med[way][1], med['virsh'][0], med['virsh'][1],
+                           med[way][0] / med['virsh'][0], med[way][1] / med['virsh'][1]))
+    say('median re-run with identical content (no upload): module %.2f s / %.3f s CPU, worker %.2f s / %.3f s CPU; '
+        'fixed cost (nothing to do): module %.2f s / %.3f s CPU, worker %.2f s / %.3f s CPU; Python + AnsibleModule '
+        'import alone %.2f s / %.3f s CPU' % (med['module_rerun'] + med['worker_rerun'] + med['module_fixed']
+                                              + med['worker_fixed'] + med['floor']))
     say('sha256 of every uploaded volume matched the file (%s)%s'
         % (digest, '; no data: the fresh volume already held these bytes, nothing was sent' if not data_mib else ''))
     os.unlink(image)
@@ -191,6 +241,7 @@ def main():
     if not os.path.isdir(os.path.join(COLLECTIONS, 'ansible_collections', 'sysvirt', 'libvirt')):
         os.makedirs(os.path.join(COLLECTIONS, 'ansible_collections', 'sysvirt'), exist_ok=True)
         os.symlink(REPO, os.path.join(COLLECTIONS, 'ansible_collections', 'sysvirt', 'libvirt'))
+    import_as_the_strategy_does()
 
     folder = tempfile.mkdtemp(prefix='sysvirt-test-bench-')
     os.chmod(folder, 0o755)
@@ -216,16 +267,18 @@ def main():
                load()))
         results = [(amount, measure(opts, pool, folder, amount, say)) for amount in amounts]
         if len(results) > 1:
-            say('## summary (medians; ratios against virsh vol-upload --sparse on the same file; load now %s)'
-                % load())
-            say('| data MiB | virsh | module | module/virsh | in-process | in-process/virsh | re-run | fixed '
-                '| AnsibleModule import | <= %.1fx |' % TARGET)
-            say('|---:|---:|---:|---:|---:|---:|---:|---:|---:|:---:|')
+            say('## summary (medians, wall s / CPU s; ratios against virsh vol-upload --sparse on the same file; '
+                'load now %s)' % load())
+            say('| data MiB | virsh | module | module/virsh | worker | worker/virsh | transfer | transfer/virsh '
+                '| <= %.1fx (worker, wall) |' % TARGET)
+            say('|---:|---:|---:|---:|---:|---:|---:|---:|:---:|')
             for amount, med in results:
-                ratio = med['module'] / med['virsh']
-                say('| %d | %.2f s | %.2f s | %.2fx | %.2f s | %.2fx | %.2f s | %.2f s | %.2f s | %s |'
-                    % (amount, med['virsh'], med['module'], ratio, med['transfer'], med['transfer'] / med['virsh'],
-                       med['rerun'], med['fixed'], med['floor'], 'yes' if ratio <= TARGET else 'no'))
+                cells = ['%d' % amount, '%.2f / %.3f' % med['virsh']]
+                for way in ('module', 'worker', 'transfer'):
+                    ratios = (med[way][0] / med['virsh'][0], med[way][1] / med['virsh'][1])
+                    cells += ['%.2f / %.3f' % med[way], '%.2fx / %.2fx' % ratios]
+                cells.append('yes' if med['worker'][0] / med['virsh'][0] <= TARGET else 'no')
+                say('| %s |' % ' | '.join(cells))
     finally:
         subprocess.run(virsh + ['pool-destroy', pool], capture_output=True, check=False)
         subprocess.run(virsh + ['pool-undefine', pool], capture_output=True, check=False)

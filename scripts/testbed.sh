@@ -51,6 +51,8 @@ RUNTIME_PACKAGES=(
     qemu-system-x86 qemu-utils dnsmasq-base
     libvirt-dev pkg-config gcc libc6-dev python3-venv python3-dev
     cpio xz-utils gzip
+    # libvirtd runs under `tini -s` where no service manager runs (see start_daemon).
+    tini
 )
 TEST_PACKAGES=(
     xorriso chromium openssh-client ovmf python3-minimal python3-libvirt python3-lxml ca-certificates
@@ -155,10 +157,24 @@ start_daemon() {  # start_daemon NAME CHECK_FUNCTION
     rm -f "$pidfile"
     log "$name: starting (no service manager here)"
     # Clean environment, so nothing from the caller leaks into the daemons and
-    # from there into QEMU. -d forks into the background once initialised.
-    (cd / && env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8 \
-        "$name" --daemon --pid-file "$pidfile" </dev/null >/dev/null 2>&1) \
-        || die "$name failed to start (see /var/log/libvirt/$name.log)"
+    # from there into QEMU.
+    local clean=(env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8)
+    if [[ $name == libvirtd ]]; then
+        # QEMU is double-forked by libvirtd, so its parent becomes the nearest
+        # subreaper or PID 1. A PID 1 that does not reap (a sandbox's own init)
+        # leaves each QEMU that exits a zombie, which libvirt still sees alive:
+        # every destroy then waits ~2 s for its SIGKILL step. libvirtd runs in
+        # the foreground under `tini -s` (a subreaper that reaps), in a session
+        # of its own; its PID, written to the pidfile, is still libvirtd's, and
+        # tini exits when libvirtd does. Its messages go to its usual log file.
+        (cd / && setsid "${clean[@]}" tini -s -- "$name" --pid-file "$pidfile" \
+            </dev/null >/dev/null 2>>"/var/log/libvirt/$name.log" &) \
+            || die "$name failed to start (see /var/log/libvirt/$name.log)"
+    else
+        # -d forks into the background once initialised.
+        (cd / && "${clean[@]}" "$name" --daemon --pid-file "$pidfile" </dev/null >/dev/null 2>&1) \
+            || die "$name failed to start (see /var/log/libvirt/$name.log)"
+    fi
     local i
     for ((i = 0; i < 50; i++)); do
         pid_is "$pidfile" "$name" && break

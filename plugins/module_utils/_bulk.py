@@ -16,8 +16,10 @@ aggregation:
 - removals first (state absent, or deleted for a pool), what uses an object before the object: domains, then
   volumes, then storage pools and networks; then every other item the other way round: networks and pools,
   then volumes, then domains. Within one kind the given order is kept;
-- the items of one such stage run concurrently on up to ``workers`` threads over the one connection (libvirt's
-  connection is thread-safe); two items naming the same object run one after the other, in the given order;
+- the items of one such stage run concurrently on up to ``workers`` threads (libvirt's connection is
+  thread-safe); two items naming the same object run one after the other, in the given order. For a URI of this
+  host each thread has a connection of its own (Connections): libvirtd serves at most max_client_requests (5)
+  calls of one connection at a time, and a destroy holds its call for ~0.2 s while libvirtd waits for QEMU to go;
 - an item that fails does not stop the others: the task fails at the end, saying what changed and what failed.
 """
 
@@ -25,13 +27,14 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import collections
+import threading
 from concurrent.futures import ThreadPoolExecutor
 
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
 from ansible_collections.sysvirt.libvirt.plugins.module_utils import _domain, _network, _storage, _xml
 from ansible_collections.sysvirt.libvirt.plugins.module_utils._connection import (
-    LibvirtFailure, failure_from, keepalive_failure)
+    LibvirtFailure, connection_from_params, failure_from, is_local_uri, keepalive_failure)
 from ansible_collections.sysvirt.libvirt.plugins.module_utils._resource import Outcome
 
 try:
@@ -186,13 +189,65 @@ def run_item(conn, item, check_mode, uri):
     return entry
 
 
+class Connections:
+    """The connections the items run on: the task's own, and up to ``size`` in all, each thread keeping the one it
+    took first. ``opener()`` opens one more (None when it cannot: that thread then shares the task's connection;
+    a failure there is no failure of the task). ``close()`` closes what ``opener`` opened."""
+
+    def __init__(self, conn, size=1, opener=None):
+        self.conn, self.size, self.opener = conn, size, opener
+        self.free, self.opened = [conn], []
+        self.lock, self.local = threading.Lock(), threading.local()
+
+    def get(self):
+        """This thread's connection."""
+        conn = getattr(self.local, 'conn', None)
+        if conn is None:
+            with self.lock:
+                if self.free:
+                    conn = self.free.pop()
+                elif self.opener is not None and len(self.opened) + 1 < self.size:
+                    extra = self.opener()
+                    if extra is not None:
+                        self.opened.append(extra)
+                        conn = extra.conn
+            self.local.conn = conn = conn or self.conn
+        return conn
+
+    def close(self):
+        for extra in self.opened:
+            extra.close()
+        self.opened = []
+
+
+def connections_for(module, conn, events):
+    """The task's Connections: one per worker for a URI of this host (a local socket: opening one costs
+    milliseconds, and libvirtd then serves each thread's calls side by side), else the task's one (another
+    connection to a remote host would be another login)."""
+    size = module.params['workers'] if is_local_uri(conn.getURI()) else 1
+
+    def opener():
+        extra = connection_from_params(module.params, events=events)
+        try:
+            extra.open()
+        except LibvirtFailure:
+            return None
+        return extra
+    return Connections(conn, size, opener)
+
+
 def run_waves(conn, all_waves, check_mode, workers, uri, entries):
-    """Run every wave, its items on up to ``workers`` threads, adding their entries to ``entries`` in the order
-    the items ran. An unexpected exception (a bug, not a libvirt failure) is raised once its wave has finished,
-    so ``entries`` still says what every other item did."""
+    """Run every wave, its items on up to ``workers`` threads (on the connections of ``conn``, a Connections,
+    or a connection all share), adding their entries to ``entries`` in the order the items ran. An unexpected
+    exception (a bug, not a libvirt failure) is raised once its wave has finished, so ``entries`` still says what
+    every other item did."""
+    connections = conn if isinstance(conn, Connections) else Connections(conn)
+
+    def run(item):
+        return run_item(connections.get(), item, check_mode, uri)
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
         for wave in all_waves:
-            futures = [pool.submit(run_item, conn, item, check_mode, uri) for item in wave]
+            futures = [pool.submit(run, item) for item in wave]
             error = None
             for future in futures:
                 try:
@@ -251,9 +306,11 @@ def run_bulk(module, conn, outcome, items):
     failed, what changed (``changed``, ``actions``) and every item's entry (``objects``)."""
     uri = conn.getURI()
     entries = []
+    connections = connections_for(module, conn, needs_events(items))
     try:
-        run_waves(conn, waves(items), module.check_mode, module.params['workers'], uri, entries)
+        run_waves(connections, waves(items), module.check_mode, module.params['workers'], uri, entries)
     finally:
+        connections.close()
         # (after an unexpected exception too: the failure then reports what the items changed)
         for line in action_lines(entries):
             outcome.act(line)

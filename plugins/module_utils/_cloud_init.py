@@ -198,19 +198,20 @@ def write_volume(conn, pool, name, path):
 class SeedUpload:
     """The seed to build and write before the definition (one step of the domain module's run)."""
 
-    def __init__(self, conn, files, pool_name, volume, run_command):
+    def __init__(self, conn, files, pool_name, volume, run_command, pool=None):
         self.conn = conn
         self.run_command = run_command
         self.files = files
         self.pool_name = pool_name
         self.volume = volume
+        self.pool = pool  # the pool the plan already looked up, or None to look it up here
 
     @property
     def action(self):
         return 'write cloud-init seed volume %s in pool %s' % (self.volume, self.pool_name)
 
     def create(self):
-        pool = lookup(self.conn.storagePoolLookupByName, self.pool_name)
+        pool = self.pool if self.pool is not None else lookup(self.conn.storagePoolLookupByName, self.pool_name)
         if pool is None:
             raise LibvirtFailure('cloud_init: storage pool %s does not exist' % self.pool_name)
         directory = tempfile.mkdtemp(prefix='sysvirt-seed-')
@@ -245,5 +246,5 @@ def plan(conn, spec, name, check, warnings, run_command):
             record = stored_record(_xml.parse(dom.XMLDesc(flags), 'stored domain XML'))
     disk = dict(device='cdrom', pool=pool_name, volume=volume, format='raw', bus=cloud_init.get('bus'))
     upload = needs_upload(record, sha256, pool_name, volume, exists)
-    steps = [SeedUpload(conn, files, pool_name, volume, run_command)] if upload else []
+    steps = [SeedUpload(conn, files, pool_name, volume, run_command, pool=pool)] if upload else []
     return disk, record_element(sha256, pool_name, volume), steps

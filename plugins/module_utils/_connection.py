@@ -17,6 +17,7 @@ __metaclass__ = type
 import os
 import re
 import traceback
+from urllib.parse import urlparse
 
 try:
     import libvirt
@@ -458,6 +459,21 @@ def xml_secrets(value):
 _C_INT_MAX = 2 ** 31 - 1
 
 
+def connection_from_params(params, events=False):
+    """The (unopened) LibvirtConnection of a module's connection options."""
+    return LibvirtConnection(params.get('uri'), params.get('readonly'), params.get('username'),
+                             params.get('password'), events=events,
+                             keepalive_interval=params.get('keepalive_interval'),
+                             keepalive_count=params.get('keepalive_count'))
+
+
+def is_local_uri(uri):
+    """Whether ``uri`` reaches a daemon of this host through its socket (no host name: no network, no login),
+    as qemu:///system or test+unix:///default do; test:///default, which runs in this process, is not."""
+    parsed = urlparse(uri or '')
+    return not parsed.netloc and parsed.scheme not in ('', 'test')
+
+
 class module_connection:
     """The connection of one module run, from its parameters.
 
@@ -470,10 +486,7 @@ class module_connection:
         self.module = module
         params = module.params
         hide_xml_secrets(module)
-        self.connection = LibvirtConnection(params.get('uri'), params.get('readonly'),
-                                            params.get('username'), params.get('password'), events=events,
-                                            keepalive_interval=params.get('keepalive_interval'),
-                                            keepalive_count=params.get('keepalive_count'))
+        self.connection = connection_from_params(params, events=events)
 
     def __enter__(self):
         require_libraries(self.module)

@@ -227,6 +227,16 @@ def safe_state(dom):
         raise
 
 
+def starting_up(dom):
+    """Whether the domain is paused only because libvirt is starting it (another client's start in progress:
+    QEMU runs paused until libvirt has set it up, then libvirt resumes it)."""
+    try:
+        state, reason = dom.state()
+    except libvirt.libvirtError:
+        return False
+    return state == libvirt.VIR_DOMAIN_PAUSED and reason == libvirt.VIR_DOMAIN_PAUSED_STARTING_UP
+
+
 def has_managed_save(dom):
     try:
         return bool(dom.hasManagedSaveImage(0))
@@ -906,6 +916,11 @@ class DomainRun:
         """Plan the power transitions from the current state to ``state`` (POWER_PLAN), then make them in order
         (in check mode each predicts the state it leads to)."""
         current = self.current_state()
+        if current == 'paused' and self.predicted is None and starting_up(self.dom):
+            # Another client is starting the guest: what it shows as paused is its start-up, not a pause to resume.
+            with self.waiter() as waiter:
+                waiter.events.wait(lambda: not starting_up(self.dom), self.timeout())
+            current = self.current_state()
         for states, steps in POWER_PLAN.get(state, ()):
             if states is None or current in states:
                 break
@@ -969,12 +984,27 @@ class DomainRun:
             return
         started = _now()
         with self.waiter() as waiter:
-            self.outcome.perform(action, func, what='%s domain %s' % (action, self.name))
+            try:
+                self.outcome.perform(action, func, what='%s domain %s' % (action, self.name))
+            except LibvirtFailure as exc:
+                if not self.done_by_another(exc, states):
+                    raise
+                self.outcome.warnings.append('Domain %s: another client did the %s first (libvirt: %s)' % (
+                    self.name, action, exc.libvirt_message))
             ok = waiter.until_state(states, self.timeout())
         self.extra['wait_seconds'] = round(_now() - started, 3)
         if not ok:
             self.fail('Domain %s did not reach state %s within %s seconds after %s' % (
                 self.name, ' or '.join(states), self.timeout(), action))
+
+    def done_by_another(self, exc, states):
+        """Whether a transition failed only because another client made it between our reading the state and our
+        call: libvirt refused it as invalid for the domain's state now ("domain is already running", "domain is
+        not running"), and the domain is now in one of ``states``, or being started when running is wanted. The
+        action is then not ours: it is not reported, and the transition waits for the state as usual."""
+        if exc.code != libvirt.VIR_ERR_OPERATION_INVALID:
+            return False
+        return safe_state(self.dom) in states or ('running' in states and starting_up(self.dom))
 
     def start(self, paused=False):
         action = start_action(self.dom is not None and has_managed_save(self.dom), self.params['force_boot'],

@@ -37,6 +37,7 @@ except ImportError:
     libvirt = None
 
 from ansible_collections.sysvirt.libvirt.plugins.module_utils._connection import LibvirtFailure, call
+from ansible_collections.sysvirt.libvirt.plugins.module_utils._events import loop_paused
 
 CHUNK = 4 * 1024 * 1024
 _ZEROS = bytes(CHUNK)
@@ -168,25 +169,12 @@ def volume_matches_file(conn, vol, path):
         with call('read volume %s through a stream' % vol.name()):
             stream = conn.newStream(0)
             vol.download(stream, 0, size, libvirt.VIR_STORAGE_VOL_DOWNLOAD_SPARSE_STREAM)
-            offset = 0
             finished = False
             try:
-                while True:
-                    got = stream.recvFlags(CHUNK, libvirt.VIR_STREAM_RECV_STOP_AT_HOLE)
-                    if got == -3:
-                        length = stream.recvHole(0)
-                        if not reader.is_zero(offset, length):
-                            return False
-                        offset += length
-                        continue
-                    if isinstance(got, int):
-                        raise LibvirtFailure('Failed to read volume %s: unexpected stream state %d'
-                                             % (vol.name(), got))
-                    if not got:
-                        break
-                    if reader.read(offset, len(got)) != got:
-                        return False
-                    offset += len(got)
+                with loop_paused():
+                    offset = _compare(stream, reader, 0, vol.name())
+                if offset is None:
+                    return False
                 stream.finish()
                 finished = True
             finally:
@@ -196,6 +184,25 @@ def volume_matches_file(conn, vol, path):
                     except libvirt.libvirtError:
                         pass
         return offset >= size
+
+
+def _compare(stream, reader, offset, name):
+    """The offset where the volume's stream ended with every byte equal to the file's, or None at a difference."""
+    while True:
+        got = stream.recvFlags(CHUNK, libvirt.VIR_STREAM_RECV_STOP_AT_HOLE)
+        if got == -3:
+            length = stream.recvHole(0)
+            if not reader.is_zero(offset, length):
+                return None
+            offset += length
+            continue
+        if isinstance(got, int):
+            raise LibvirtFailure('Failed to read volume %s: unexpected stream state %d' % (name, got))
+        if not got:
+            return offset
+        if reader.read(offset, len(got)) != got:
+            return None
+        offset += len(got)
 
 
 def upload(conn, vol, path, digest=None):
@@ -278,7 +285,8 @@ def download_to_temp(conn, vol, path, digest=None):
 def finish_or_abort(stream, transfer):
     """``transfer()`` over ``stream``, then finish it; abort it when the transfer fails (the failure is raised)."""
     try:
-        transfer()
+        with loop_paused():
+            transfer()
         stream.finish()
     except Exception:
         try:

@@ -26,8 +26,8 @@ description:
     item the other way round: networks and storage pools, then volumes, then domains. So one task can create a
     network, a pool, its volumes and the guests that use them, and another remove them all. Within one kind the
     items keep their order."
-  - Items of the same step run concurrently, on up to O(workers) threads sharing the one connection. Two items
-    naming the same object (the same kind and name) never run at the same time; they run in the order given.
+  - Items of the same step run concurrently, on up to O(workers) threads. Two items naming the same object (the
+    same kind and name) never run at the same time; they run in the order given.
   - "When an item fails, the others still run; the task then fails, its message lists each failed item with its
     error, and C(changed), RV(actions) and RV(objects) say what every item did, the failed ones included (an item
     that changed something before it failed says so). A mistake in an item's options fails the task before any
@@ -84,10 +84,12 @@ options:
         type: dict
   workers:
     description:
-      - How many items of one step run at the same time (threads sharing the one connection).
-      - Starting and stopping guests is what gains from more; libvirtd serves at most C(max_client_requests)
-        calls of one connection at a time (5 unless C(libvirtd.conf) says otherwise), so more than that gains
-        little.
+      - How many items of one step run at the same time (threads).
+      - For a URI of this host (no host name, for example V(qemu:///system)) each thread has a connection of its
+        own, opened when it first runs an item, since libvirtd serves at most C(max_client_requests) calls of one
+        connection at a time (5 unless C(libvirtd.conf) says otherwise). For a remote URI all threads share the
+        task's one connection (another connection would be another login), so more than 5 gains little there.
+      - Starting and stopping guests is what gains from more.
       - V(1) runs the items one after the other.
     type: int
     default: 8

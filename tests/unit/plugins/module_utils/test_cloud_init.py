@@ -363,6 +363,17 @@ def test_plan_steps_carry_the_connection_and_files(test_conn):
     _disk, _record, steps = ci.plan(test_conn, spec, 'g9', False, [], run)
     assert steps[0].run_command is run and steps[0].conn is test_conn and steps[0].files == ci.seed_files(spec['cloud_init'], 'g9')
     assert (steps[0].pool_name, steps[0].volume) == ('default-pool', 'g9-seed.iso')
+    assert steps[0].pool.name() == 'default-pool'
+
+
+def test_seed_upload_uses_the_pool_the_plan_read(tmp_path):
+    """The pool is read once: create() writes into the plan's pool object and does not look it up again."""
+    conn = mock.Mock()
+    with mock.patch.object(ci, 'lookup') as look, mock.patch.object(ci, 'write_volume', return_value='vol') as write, \
+            mock.patch.object(ci.tempfile, 'mkdtemp', return_value=str(tmp_path)):
+        assert ci.SeedUpload(conn, {'user-data': ''}, 'p', 'v.iso', run, pool='planned').create() == 'vol'
+    look.assert_not_called()
+    assert write.call_args[0][:3] == (conn, 'planned', 'v.iso')
 
 
 def test_plan_reads_a_transient_domains_record(test_conn):
