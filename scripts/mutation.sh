@@ -17,7 +17,8 @@ set -euo pipefail
 sysvirt_env
 
 #: The code under test, paths inside the collection.
-MUTATE=(plugins/module_utils/_resource.py plugins/module_utils/_xml.py plugins/module_utils/_domain_spec.py)
+MUTATE=(plugins/module_utils/_resource.py plugins/module_utils/_xml.py plugins/module_utils/_xml_compare.py
+        plugins/module_utils/_domain_spec.py)
 #: The unit tests that drive it: the reconcile and XML layers' own, and the modules' whose lifecycle goes through
 #: _resource (in-process, on the test:///default driver).
 TESTS=(
