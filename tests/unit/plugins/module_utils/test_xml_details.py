@@ -367,3 +367,12 @@ def test_removable_children_of_a_nested_parent():
 def test_the_text_of_the_root_is_compared_with_ignore_rules():
     rules = _xml.CompareRules(ignore=('uuid',))
     assert _diffs('<d>a</d>', '<d>b</d>', rules) == [dict(path='/d', desired='a', current='b', reason='changed')]
+
+
+def test_the_comparison_names_come_from_xml_compare_and_others_fail_plainly():
+    from ansible_collections.sysvirt.libvirt.plugins.module_utils import _xml_compare
+    assert _xml.differences is _xml_compare.differences and _xml.CompareRules is _xml_compare.CompareRules
+    with pytest.raises(AttributeError) as info:
+        getattr(_xml, 'no_such_name')
+    assert str(info.value) == ("module 'ansible_collections.sysvirt.libvirt.plugins.module_utils._xml' has no "
+                               "attribute 'no_such_name'")
