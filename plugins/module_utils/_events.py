@@ -11,9 +11,11 @@ libvirt delivers events only to connections opened after an event loop implement
 so ``ensure_event_loop()`` must run before the connection opens (``LibvirtConnection(..., events=True)``
 does it). One daemon thread then runs libvirt's default event loop for the life of the process.
 
-``loop_paused()`` holds that thread still while the calling thread streams a volume: every stream message wakes
+``loop_paused()`` slows that thread down while the calling thread streams a volume: every stream message wakes
 an event loop that is running (libvirt moves the connection's socket watch in and out of it around each call), which
-costs a third more CPU for a transfer; the calling thread answers keepalive itself during its calls.
+costs a third more CPU for a transfer. Held, the loop still runs one iteration every ``PAUSED_TICK`` seconds, which
+dispatches libvirt's expired timers: keepalive's timer is one of them, and without it a transfer on a cut link
+would wait forever instead of failing within the keepalive bound.
 
 ``DomainEvents`` registers lifecycle and reboot callbacks for one domain; ``wait(predicate, timeout)``
 evaluates the predicate (typically "the domain's state is X") right after registering and again after
@@ -34,14 +36,16 @@ except ImportError:
 
 _LOCK = threading.Lock()
 _LOOP = {'thread': None, 'paused': 0}
-#: Set while the loop may run; cleared by loop_paused().
+#: Set while the loop runs freely; cleared by loop_paused().
 _RUNNING = threading.Event()
 _RUNNING.set()
+#: Seconds between two iterations of a held loop: a dead link is found at most this much later than keepalive says.
+PAUSED_TICK = 0.25
 
 
 def _run_loop():
     while True:
-        _RUNNING.wait()
+        _RUNNING.wait(PAUSED_TICK)  # held: one iteration per tick, so libvirt's timers (keepalive's) still run
         try:
             libvirt.virEventRunDefaultImpl()
         except Exception:  # pragma: no cover - the loop must never die silently mid-run
@@ -70,8 +74,9 @@ def _wake(timer, opaque):
 
 @contextlib.contextmanager
 def loop_paused():
-    """The event loop thread held still (between two of its iterations) for the ``with`` block, where the calling
-    thread streams data; events that arrive meanwhile are dispatched after it. Nothing to do without a loop."""
+    """The event loop thread held to one iteration per ``PAUSED_TICK`` for the ``with`` block, where the calling
+    thread streams data; events and timers that come due meanwhile are dispatched at the next tick. Nothing to do
+    without a loop."""
     if _LOOP['thread'] is None:
         yield
         return
